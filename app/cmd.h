@@ -1,0 +1,37 @@
+/* app/cmd.h: one subcommand per file (app/cmd-*.c), each exporting a
+ * struct cmd; main.c walks the table in commands.c. */
+#ifndef WINNOW_APP_CMD_H
+#define WINNOW_APP_CMD_H
+
+#include <stdio.h>
+
+#include "data/base.h"
+
+/* Exit statuses: a test pins each. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+struct cmd {
+    const char *name;
+    const char *usage;   /* after "winnow NAME " */
+    const char *summary; /* one line for `winnow --help` */
+    const char *help;    /* the options, for `winnow NAME --help` */
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+};
+
+extern const struct cmd *const commands[];
+const struct cmd *cmd_find(const char *name);
+
+/* "winnow: <what>: <why>" on stderr. */
+WN_PRINTF(1, 2) void cmd_error(const char *fmt, ...);
+/* A usage error: the message, then "usage: winnow NAME USAGE"; returns
+ * EXIT_USAGE. */
+WN_PRINTF(2, 3) int cmd_usage_error(const struct cmd *c, const char *fmt, ...);
+/* Print `winnow NAME --help` to f. */
+void cmd_print_help(const struct cmd *c, FILE *f);
+
+/* Parse a whole number in [min, max] from an option argument; on failure
+ * print a usage error and return -1. */
+int cmd_parse_int(const struct cmd *c, const char *opt, const char *arg,
+                  long min, long max, long *out);
+
+#endif

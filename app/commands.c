@@ -1,0 +1,71 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/cmd.h"
+
+extern const struct cmd cmd_import, cmd_info;
+
+const struct cmd *const commands[] = {
+    &cmd_import,
+    &cmd_info,
+    NULL,
+};
+
+const struct cmd *
+cmd_find(const char *name)
+{
+    for (const struct cmd *const *c = commands; *c != NULL; c++)
+        if (strcmp((*c)->name, name) == 0)
+            return *c;
+    return NULL;
+}
+
+void
+cmd_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("winnow: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int
+cmd_usage_error(const struct cmd *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "winnow: %s: ", c->name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    fprintf(stderr, "usage: winnow %s %s\n", c->name, c->usage);
+    return EXIT_USAGE;
+}
+
+void
+cmd_print_help(const struct cmd *c, FILE *f)
+{
+    fprintf(f, "usage: winnow %s %s\n\n%s\n", c->name, c->usage, c->summary);
+    if (c->help != NULL && *c->help)
+        fprintf(f, "\n%s", c->help);
+}
+
+int
+cmd_parse_int(const struct cmd *c, const char *opt, const char *arg, long min,
+              long max, long *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || v < min || v > max) {
+        cmd_usage_error(c, "%s takes a whole number from %ld to %ld, not '%s'",
+                        opt, min, max, arg);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,64 @@
+/* data/import.h: bringing a labeled dataset into a project file.
+ *
+ * Three importers share one pipeline: list the items (class folders, CSV
+ * rows, IDX records), decode each image once, hash its pixels, keep a copy
+ * no larger than max_side, and add it with its label. A bad item is reported
+ * through the callback and skipped; with strict set, the first bad item
+ * aborts the import and the project is left exactly as it was (the whole
+ * import is one transaction). Otherwise the import commits in batches. */
+#ifndef WINNOW_DATA_IMPORT_H
+#define WINNOW_DATA_IMPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data/base.h"
+#include "data/store.h"
+
+#define IMPORT_DEFAULT_MAX_SIDE 64
+
+/* A bad item: path as the user knows it, and why. */
+typedef void (*import_report_fn)(void *ctx, const char *path,
+                                 const char *reason);
+/* Progress: items done of total (total 0 while still listing). */
+typedef void (*import_progress_fn)(void *ctx, size_t done, size_t total);
+
+struct import_options { /* plain data */
+    int strict;
+    int max_side;                   /* longest side kept; 0 = default */
+    const char *class_names_file;   /* IDX only: one name per line */
+    int threads;                    /* decoding threads; 0 = all cores */
+    import_report_fn report;
+    import_progress_fn progress;
+    void *ctx;
+};
+
+struct import_reason { char *reason; int64_t count; };
+
+struct import_result { /* import_result_fini frees */
+    struct store_import_stats st;
+    struct import_reason *reasons; /* why items were skipped, most first */
+    size_t n_reasons;
+    int n_new_classes;
+    double seconds;
+};
+
+/* ROOT/<class>/.../NAME.png at any depth; class names are the folder
+ * names, new ones numbered in sorted order. */
+WN_NODISCARD int import_folder(struct store *s, const char *root,
+                               const struct import_options *opt,
+                               struct import_result *res, char **cause);
+/* A manifest with a header naming "path" and "label" columns; paths are
+ * relative to the manifest's folder and may not leave it. */
+WN_NODISCARD int import_csv(struct store *s, const char *manifest,
+                            const struct import_options *opt,
+                            struct import_result *res, char **cause);
+/* MNIST-style IDX images and labels, plain or gzip. */
+WN_NODISCARD int import_idx(struct store *s, const char *images,
+                            const char *labels,
+                            const struct import_options *opt,
+                            struct import_result *res, char **cause);
+
+void import_result_fini(struct import_result *res);
+
+#endif

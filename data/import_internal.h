@@ -1,0 +1,58 @@
+/* data/import_internal.h: the pipeline the three importers share. Each
+ * importer lists its items (and reports bad ones as it finds them), then
+ * hands the list to import_job_run, which decodes in parallel and inserts
+ * in order. Not for use outside data/import*.c. */
+#ifndef WINNOW_DATA_IMPORT_INTERNAL_H
+#define WINNOW_DATA_IMPORT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data/import.h"
+
+struct import_item {
+    char *path;  /* as stored and shown to the user (owned) */
+    char *file;  /* file to decode (owned), or NULL for raw pixels */
+    const uint8_t *raw; /* IDX: borrowed pixels, raw_w x raw_h x raw_c */
+    int raw_w, raw_h, raw_c;
+    int label;   /* class id */
+};
+
+struct import_job {
+    struct store *store;
+    const struct import_options *opt;
+    struct import_result *res;
+    int64_t source_id;
+    struct import_item *items;
+    size_t n_items, cap_items;
+    int in_txn;
+};
+
+void import_job_init(struct import_job *job, struct store *s,
+                     const struct import_options *opt,
+                     struct import_result *res);
+void import_job_fini(struct import_job *job);
+/* Start the import's transaction (strict: the only one). */
+WN_NODISCARD int import_job_begin(struct import_job *job, char **cause);
+/* Finish: record the import, commit. On failure everything since the last
+ * commit is rolled back. */
+WN_NODISCARD int import_job_finish(struct import_job *job, char **cause);
+void import_job_abort(struct import_job *job);
+
+/* Queue an item; takes ownership of path and file. */
+void import_job_add(struct import_job *job, char *path, char *file,
+                    int label);
+/* A bad item: report it and count it. Returns 0 to go on, or -1 in strict
+ * mode (with *cause "path: reason"). */
+WN_NODISCARD int import_job_bad(struct import_job *job, const char *path,
+                                const char *reason, char **cause);
+/* Decode every queued item and insert it. */
+WN_NODISCARD int import_job_run(struct import_job *job, char **cause);
+
+/* Lexically normalise a relative path ("a/./b//c" -> "a/b/c"); NULL if it
+ * is absolute, empty, or climbs out with "..". Caller frees. */
+char *import_normalize_relative(const char *path);
+/* Whether a name ends in ".png", any case. */
+int import_has_png_extension(const char *name);
+
+#endif

@@ -1,0 +1,274 @@
+/* data/store.h: the project file, one SQLite database per dataset.
+ *
+ * A store belongs to one thread; each thread opens its own. Every write runs
+ * inside a transaction (store_begin .. store_commit, or one the function
+ * opens itself when none is open). The label of a sample is never stored in
+ * place: label_events is an append-only history and the current label is its
+ * latest event. sqlite3.h stays in store.c. */
+#ifndef WINNOW_DATA_STORE_H
+#define WINNOW_DATA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data/base.h"
+#include "data/sha256.h"
+
+struct image;
+struct store; /* opaque */
+
+/* Newest schema this build knows. */
+#define STORE_SCHEMA_VERSION 1
+
+enum store_open_flags {
+    STORE_CREATE = 1 << 0,   /* create the file if missing */
+    STORE_READONLY = 1 << 1, /* never write (info, export) */
+};
+
+/* How long a writer waits for another process's transaction before failing
+ * with "project is busy". */
+#define STORE_BUSY_TIMEOUT_MS 10000
+
+/* Open (or with STORE_CREATE create) a project file and migrate it to the
+ * newest schema. A file that is not a winnow project, or one written by a
+ * newer winnow, fails and is left untouched: nothing is written before the
+ * file is known to be ours. The cause does not repeat the path. */
+WN_NODISCARD int store_open(const char *path, int flags, struct store **out,
+                            char **cause);
+void store_close(struct store *s);
+/* Schema version found in the file when it was opened (0 = new file). */
+int store_opened_version(const struct store *s);
+/* Replace STORE_BUSY_TIMEOUT_MS for this connection (tests use a short
+ * one). */
+void store_set_busy_timeout(struct store *s, int ms);
+
+/* Explicit transactions (BEGIN IMMEDIATE; not nestable). A write function
+ * that fails inside one rolls the whole transaction back; store_commit then
+ * fails and store_rollback just clears it. */
+WN_NODISCARD int store_begin(struct store *s, char **cause);
+WN_NODISCARD int store_commit(struct store *s, char **cause);
+void store_rollback(struct store *s);
+
+/* ---- classes: ids are dense, 0..n-1, in order of creation ---- */
+
+WN_NODISCARD int store_class_count(struct store *s, int *n_out, char **cause);
+/* *id_out = -1 when there is no such class. */
+WN_NODISCARD int store_class_find(struct store *s, const char *name,
+                                  int *id_out, char **cause);
+/* Find or create. */
+WN_NODISCARD int store_class_ensure(struct store *s, const char *name,
+                                    int *id_out, char **cause);
+/* All names, indexed by class id: a NULL-terminated array the caller frees
+ * with store_names_free. */
+WN_NODISCARD int store_class_names(struct store *s, char ***names_out,
+                                   int *n_out, char **cause);
+void store_names_free(char **names);
+
+/* ---- sources: where samples came from ---- */
+
+enum store_source_kind { STORE_SOURCE_FOLDER, STORE_SOURCE_CSV, STORE_SOURCE_IDX };
+const char *store_source_kind_name(enum store_source_kind k); /* "folder" */
+
+/* Find or create the source (kind, location); location is an absolute path
+ * (for IDX: the images file). */
+WN_NODISCARD int store_source_ensure(struct store *s,
+                                     enum store_source_kind kind,
+                                     const char *location, int64_t *id_out,
+                                     char **cause);
+
+struct store_import_stats { /* plain data */
+    int64_t imported;   /* new samples */
+    int64_t existing;   /* already in the project from this source */
+    int64_t skipped;    /* bad files */
+    int64_t duplicates; /* new samples whose pixels equal an earlier one's */
+};
+/* Record one import of a source (time, counts) for `winnow info`. */
+WN_NODISCARD int store_import_record(struct store *s, int64_t source_id,
+                                     const struct store_import_stats *st,
+                                     char **cause);
+
+/* ---- samples ---- */
+
+struct store_sample_new { /* plain data, all borrowed */
+    int64_t source_id;
+    const char *path; /* as imported: relative, or "file#index" for IDX */
+    const unsigned char *hash; /* SHA256_LEN bytes of the decoded pixels */
+    int width, height, channels; /* of the source image */
+    const struct image *stored;  /* the (possibly shrunk) copy kept */
+    int label;                   /* class id */
+};
+
+/* Whether (source, path) is in the project already. */
+WN_NODISCARD int store_sample_exists(struct store *s, int64_t source_id,
+                                     const char *path, int *exists_out,
+                                     char **cause);
+/* Id of an earlier sample with this content hash, or 0. */
+WN_NODISCARD int store_sample_find_hash(struct store *s,
+                                        const unsigned char *hash,
+                                        int64_t *id_out, char **cause);
+/* Insert a sample and its first label event (source import). */
+WN_NODISCARD int store_sample_add(struct store *s,
+                                  const struct store_sample_new *in,
+                                  int64_t *id_out, char **cause);
+
+/* One sample as the engine and the UI read it. Pointers are valid only
+ * during the callback. */
+struct store_sample { /* plain data */
+    int64_t id;
+    const char *path;
+    int width, height, channels;        /* source size */
+    int stored_width, stored_height;    /* size of pixels */
+    const uint8_t *pixels;              /* stored copy, channels deep */
+    int given_label;                    /* as imported */
+    int label;                          /* current: latest label event */
+    int human;                          /* latest event is a person's */
+};
+typedef int (*store_sample_fn)(void *ctx, const struct store_sample *smp,
+                               char **cause);
+/* Call fn for every sample in import order; a non-zero return from fn stops
+ * the walk and is returned (with fn's cause). */
+WN_NODISCARD int store_foreach_sample(struct store *s, store_sample_fn fn,
+                                      void *ctx, char **cause);
+
+/* ---- label history ---- */
+
+enum store_label_source {
+    STORE_LABEL_IMPORT,
+    STORE_LABEL_HUMAN,
+    STORE_LABEL_AUTO,
+};
+const char *store_label_source_name(enum store_label_source src);
+
+/* Append a label event for a sample; old label is the current one. run_id
+ * and score (the sample's score then) are 0 / NAN when unknown. */
+WN_NODISCARD int store_label_append(struct store *s, int64_t sample_id,
+                                    int new_label,
+                                    enum store_label_source src,
+                                    int64_t run_id, double score,
+                                    const char *note, char **cause);
+/* Current label of one sample, or -1 with a cause if there is no sample. */
+WN_NODISCARD int store_label_current(struct store *s, int64_t sample_id,
+                                     int *label_out, char **cause);
+
+/* ---- runs and scores ---- */
+
+/* The individual scores of a sample in one run; every score is "higher =
+ * more suspicious". A score the run did not compute is NAN. */
+struct store_score { /* plain data */
+    int64_t sample_id;
+    double score;           /* combined: what the review queue ranks by */
+    double self_confidence; /* 1 - p(given label) */
+    double margin;          /* (max other p - p(given) + 1) / 2 */
+    int cl_flag;            /* confident learning: pruned by noise rate */
+    double aum;             /* negated area under the margin */
+    double elr;             /* 1 - ELR target mass on the given label */
+    double knn;             /* disagreement of the nearest neighbours */
+    int label;              /* the label trained against */
+    int suggested;          /* class id */
+    double suggested_prob;
+    int flagged;            /* the run's verdict: probably mislabeled */
+};
+
+struct store_run { /* store_run_fini frees the strings */
+    int64_t id;
+    char *status; /* running, interrupted, failed, done */
+    int64_t started, finished; /* ms since the epoch; finished 0 if not */
+    uint64_t seed;
+    char *params, *version, *message;
+    int64_t pid, heartbeat;
+    int64_t n_samples;
+    int n_classes;
+    double seconds, noise_rate; /* NAN until done */
+};
+
+/* A new run, status running, owned by this process. */
+WN_NODISCARD int store_run_create(struct store *s, uint64_t seed,
+                                  const char *params, const char *version,
+                                  int64_t *id_out, char **cause);
+/* Set the status (and a message, may be NULL); "running" refreshes the
+ * heartbeat. */
+WN_NODISCARD int store_run_set_status(struct store *s, int64_t run_id,
+                                      const char *status, const char *message,
+                                      char **cause);
+/* Mark interrupted and keep the training state to resume from. */
+WN_NODISCARD int store_run_interrupt(struct store *s, int64_t run_id,
+                                     const void *checkpoint, size_t len,
+                                     char **cause);
+/* The checkpoint of an interrupted run (malloc'd); *len_out 0 if none. */
+WN_NODISCARD int store_run_checkpoint(struct store *s, int64_t run_id,
+                                      void **blob_out, size_t *len_out,
+                                      char **cause);
+/* Id of the newest run with this status (NULL: any), or 0. */
+WN_NODISCARD int store_run_latest(struct store *s, const char *status,
+                                  int64_t *id_out, char **cause);
+WN_NODISCARD int store_run_get(struct store *s, int64_t run_id,
+                               struct store_run *out, char **cause);
+void store_run_fini(struct store_run *r);
+
+/* Publish a finished run in one transaction: every sample's scores, the
+ * estimated noise matrix (k x k, row = given label, column = true label,
+ * rows summing to 1), the run's totals, status done. A reader sees the
+ * previous run or this one, never a mix. */
+WN_NODISCARD int store_run_publish(struct store *s, int64_t run_id,
+                                   const struct store_score *scores, size_t n,
+                                   const double *noise_matrix, int k,
+                                   double noise_rate, double seconds,
+                                   char **cause);
+/* The noise matrix of a run: k*k doubles (malloc'd), row-major. */
+WN_NODISCARD int store_run_noise(struct store *s, int64_t run_id,
+                                 double **matrix_out, int *k_out,
+                                 char **cause);
+
+/* One scored sample as export and review read it; pointers valid only
+ * during the callback. */
+struct store_scored {
+    const char *path;
+    int given_label;  /* imported */
+    int label;        /* current (latest event) */
+    int human;        /* latest event is a person's */
+    struct store_score sc;
+};
+typedef int (*store_scored_fn)(void *ctx, const struct store_scored *row,
+                               char **cause);
+/* Walk a run's scores, highest score first (ties by import order). */
+WN_NODISCARD int store_foreach_score(struct store *s, int64_t run_id,
+                                     store_scored_fn fn, void *ctx,
+                                     char **cause);
+
+/* ---- summary for `winnow info` ---- */
+
+struct store_size_count { int width, height, channels; int64_t count; };
+struct store_source_info {
+    char *kind, *location;
+    int64_t samples;     /* samples from this source now */
+    int64_t last_import; /* ms since epoch */
+    int n_imports;
+};
+struct store_run_info {
+    int64_t id;
+    char *status;
+    int64_t started, finished; /* ms since epoch, 0 if not finished */
+};
+struct store_summary { /* owned arrays: store_summary_fini */
+    int64_t n_samples;
+    int n_classes;
+    char **class_names;       /* n_classes */
+    int64_t *class_counts;    /* current labels, by class id */
+    int64_t *class_given;     /* imported labels, by class id */
+    struct store_size_count *sizes; /* most common first */
+    size_t n_sizes;
+    int64_t dup_groups;       /* hashes shared by 2+ samples */
+    int64_t dup_samples;      /* samples in such groups */
+    int64_t dup_conflicts;    /* groups whose samples disagree on label */
+    struct store_source_info *sources;
+    size_t n_sources;
+    struct store_run_info *runs; /* newest first */
+    size_t n_runs;
+    int64_t n_human_events;
+    int64_t file_bytes;
+};
+WN_NODISCARD int store_summary_get(struct store *s, struct store_summary *out,
+                                   char **cause);
+void store_summary_fini(struct store_summary *sum);
+
+#endif

@@ -1,0 +1,430 @@
+/* data/store_runs.c: scoring runs and their scores in the project file.
+ *
+ * A run is created "running" when a job starts, keeps a heartbeat while it
+ * trains, and ends "done" (with scores), "interrupted" (with a checkpoint)
+ * or "failed" (with a message). Scores are written only by
+ * store_run_publish, in the same transaction that marks the run done, so
+ * the newest done run is always complete: readers pick it and never see a
+ * run half written. */
+#include "config.h"
+
+#include "data/store.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "data/store_internal.h"
+
+enum run_stmt {
+    RS_CREATE,
+    RS_STATUS,
+    RS_INTERRUPT,
+    RS_CHECKPOINT,
+    RS_LATEST,
+    RS_LATEST_ANY,
+    RS_GET,
+    RS_SCORE_INSERT,
+    RS_NOISE_INSERT,
+    RS_DONE,
+    RS_NOISE_READ,
+    RS_SCORE_WALK,
+    RS_COUNT
+};
+_Static_assert(RS_COUNT <= STORE_EXT_STMTS, "room for every statement");
+
+static const char *const run_sql[RS_COUNT] = {
+    [RS_CREATE] = "INSERT INTO runs (status, started, seed, params, version, "
+                  "pid, heartbeat) VALUES ('running', ?1, ?2, ?3, ?4, ?5, ?1)",
+    [RS_STATUS] = "UPDATE runs SET status = ?2, message = coalesce(?3, "
+                  "message), heartbeat = ?4, finished = CASE WHEN ?2 = "
+                  "'running' THEN NULL ELSE ?4 END WHERE id = ?1",
+    [RS_INTERRUPT] = "UPDATE runs SET status = 'interrupted', checkpoint = ?2, "
+                     "finished = ?3, heartbeat = ?3 WHERE id = ?1",
+    [RS_CHECKPOINT] = "SELECT checkpoint FROM runs WHERE id = ?1",
+    [RS_LATEST] = "SELECT id FROM runs WHERE status = ?1 ORDER BY id DESC "
+                  "LIMIT 1",
+    [RS_LATEST_ANY] = "SELECT id FROM runs ORDER BY id DESC LIMIT 1",
+    [RS_GET] = "SELECT id, status, started, coalesce(finished, 0), seed, "
+               "params, version, message, coalesce(pid, 0), "
+               "coalesce(heartbeat, 0), coalesce(n_samples, 0), "
+               "coalesce(n_classes, 0), seconds, noise_rate "
+               "FROM runs WHERE id = ?1",
+    [RS_SCORE_INSERT] =
+        "INSERT INTO scores (run_id, sample_id, score, self_confidence, "
+        "margin, cl_flag, aum, elr, knn, label, suggested, suggested_prob, "
+        "flagged) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+        "?13)",
+    [RS_NOISE_INSERT] = "INSERT INTO class_noise (run_id, given, true_label, "
+                        "rate) VALUES (?1, ?2, ?3, ?4)",
+    [RS_DONE] = "UPDATE runs SET status = 'done', finished = ?2, heartbeat "
+                "= ?2, n_samples = ?3, n_classes = ?4, seconds = ?5, "
+                "noise_rate = ?6, checkpoint = NULL WHERE id = ?1",
+    [RS_NOISE_READ] = "SELECT given, true_label, rate FROM class_noise "
+                      "WHERE run_id = ?1",
+    [RS_SCORE_WALK] =
+        "SELECT s.path, s.given_label, coalesce(c.label, s.given_label), "
+        "coalesce(c.source = 'human', 0), sc.sample_id, sc.score, "
+        "sc.self_confidence, sc.margin, sc.cl_flag, sc.aum, sc.elr, sc.knn, "
+        "sc.label, sc.suggested, sc.suggested_prob, sc.flagged "
+        "FROM scores sc JOIN samples s ON s.id = sc.sample_id "
+        "LEFT JOIN (SELECT e.sample_id, e.new_label AS label, e.source "
+        "FROM label_events e JOIN (SELECT max(id) AS mid FROM label_events "
+        "GROUP BY sample_id) m ON e.id = m.mid) c ON c.sample_id = s.id "
+        "WHERE sc.run_id = ?1 ORDER BY sc.score DESC, sc.sample_id",
+};
+
+static int
+run_stmt(struct store *s, enum run_stmt id, sqlite3_stmt **out, char **cause)
+{
+    if (s->ext[id] == NULL) {
+        int rc = sqlite3_prepare_v3(s->db, run_sql[id], -1,
+                                    SQLITE_PREPARE_PERSISTENT, &s->ext[id],
+                                    NULL);
+        if (rc != SQLITE_OK) {
+            s->ext[id] = NULL;
+            return store_fail(s, rc, cause, "prepare");
+        }
+    }
+    *out = s->ext[id];
+    return 0;
+}
+
+/* NAN is stored as NULL: SQLite has no NaN, and NULL reads as "not
+ * computed". */
+static void
+bind_real(sqlite3_stmt *st, int i, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_double(st, i, v);
+}
+
+static double
+column_real(sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        return NAN;
+    return sqlite3_column_double(st, col);
+}
+
+int
+store_run_create(struct store *s, uint64_t seed, const char *params,
+                 const char *version, int64_t *id_out, char **cause)
+{
+    int own;
+    if (store_wbegin(s, &own, cause) != 0)
+        return -1;
+    sqlite3_stmt *st;
+    int rc = run_stmt(s, RS_CREATE, &st, cause);
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, wn_time_ms());
+        /* SQLite integers are signed: keep the bits, read them back. */
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)seed);
+        rc = store_bind_text(s, st, 3, params, cause);
+        if (rc == 0)
+            rc = store_bind_text(s, st, 4, version, cause);
+        if (rc == 0) {
+            sqlite3_bind_int64(st, 5, (sqlite3_int64)getpid());
+            rc = store_run(s, st, cause, "create run");
+        }
+    }
+    if (rc == 0)
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    return store_wend(s, own, rc, cause);
+}
+
+int
+store_run_set_status(struct store *s, int64_t run_id, const char *status,
+                     const char *message, char **cause)
+{
+    int own;
+    if (store_wbegin(s, &own, cause) != 0)
+        return -1;
+    sqlite3_stmt *st;
+    int rc = run_stmt(s, RS_STATUS, &st, cause);
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, run_id);
+        rc = store_bind_text(s, st, 2, status, cause);
+        if (rc == 0 && message != NULL)
+            rc = store_bind_text(s, st, 3, message, cause);
+        if (rc == 0) {
+            sqlite3_bind_int64(st, 4, wn_time_ms());
+            rc = store_run(s, st, cause, "update run");
+        }
+    }
+    return store_wend(s, own, rc, cause);
+}
+
+int
+store_run_interrupt(struct store *s, int64_t run_id, const void *checkpoint,
+                    size_t len, char **cause)
+{
+    int own;
+    if (store_wbegin(s, &own, cause) != 0)
+        return -1;
+    sqlite3_stmt *st;
+    int rc = run_stmt(s, RS_INTERRUPT, &st, cause);
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, run_id);
+        if (checkpoint != NULL && len > 0)
+            rc = store_bind_blob(s, st, 2, checkpoint, len, cause);
+        if (rc == 0) {
+            sqlite3_bind_int64(st, 3, wn_time_ms());
+            rc = store_run(s, st, cause, "save checkpoint");
+        }
+    }
+    return store_wend(s, own, rc, cause);
+}
+
+int
+store_run_checkpoint(struct store *s, int64_t run_id, void **blob_out,
+                     size_t *len_out, char **cause)
+{
+    sqlite3_stmt *st;
+    *blob_out = NULL;
+    *len_out = 0;
+    if (run_stmt(s, RS_CHECKPOINT, &st, cause) != 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    int r = store_row(s, st, cause, "read checkpoint");
+    if (r < 0)
+        return -1;
+    if (r == 0)
+        return wn_fail(cause, "no run %lld", (long long)run_id);
+    int n = sqlite3_column_bytes(st, 0);
+    if (n > 0) {
+        *blob_out = xmalloc((size_t)n);
+        memcpy(*blob_out, sqlite3_column_blob(st, 0), (size_t)n);
+        *len_out = (size_t)n;
+    }
+    store_done(st);
+    return 0;
+}
+
+int
+store_run_latest(struct store *s, const char *status, int64_t *id_out,
+                 char **cause)
+{
+    sqlite3_stmt *st;
+    *id_out = 0;
+    if (run_stmt(s, status ? RS_LATEST : RS_LATEST_ANY, &st, cause) != 0)
+        return -1;
+    if (status != NULL && store_bind_text(s, st, 1, status, cause) != 0)
+        return -1;
+    int r = store_row(s, st, cause, "find run");
+    if (r < 0)
+        return -1;
+    if (r) {
+        *id_out = sqlite3_column_int64(st, 0);
+        store_done(st);
+    }
+    return 0;
+}
+
+static char *
+column_strdup(sqlite3_stmt *st, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    return t != NULL ? xstrdup(t) : NULL;
+}
+
+int
+store_run_get(struct store *s, int64_t run_id, struct store_run *out,
+              char **cause)
+{
+    sqlite3_stmt *st;
+    memset(out, 0, sizeof *out);
+    if (run_stmt(s, RS_GET, &st, cause) != 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    int r = store_row(s, st, cause, "read run");
+    if (r < 0)
+        return -1;
+    if (r == 0)
+        return wn_fail(cause, "no run %lld", (long long)run_id);
+    out->id = sqlite3_column_int64(st, 0);
+    out->status = column_strdup(st, 1);
+    out->started = sqlite3_column_int64(st, 2);
+    out->finished = sqlite3_column_int64(st, 3);
+    out->seed = (uint64_t)sqlite3_column_int64(st, 4);
+    out->params = column_strdup(st, 5);
+    out->version = column_strdup(st, 6);
+    out->message = column_strdup(st, 7);
+    out->pid = sqlite3_column_int64(st, 8);
+    out->heartbeat = sqlite3_column_int64(st, 9);
+    out->n_samples = sqlite3_column_int64(st, 10);
+    out->n_classes = sqlite3_column_int(st, 11);
+    out->seconds = column_real(st, 12);
+    out->noise_rate = column_real(st, 13);
+    store_done(st);
+    if (out->status == NULL)
+        out->status = xstrdup("?");
+    return 0;
+}
+
+void
+store_run_fini(struct store_run *r)
+{
+    if (r == NULL)
+        return;
+    free(r->status);
+    free(r->params);
+    free(r->version);
+    free(r->message);
+    memset(r, 0, sizeof *r);
+}
+
+static int
+publish_rows(struct store *s, int64_t run_id, const struct store_score *sc,
+             size_t n, const double *matrix, int k, double noise_rate,
+             double seconds, char **cause)
+{
+    sqlite3_stmt *st;
+    if (run_stmt(s, RS_SCORE_INSERT, &st, cause) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct store_score *x = &sc[i];
+        sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_int64(st, 2, x->sample_id);
+        sqlite3_bind_double(st, 3, isnan(x->score) ? 0.0 : x->score);
+        bind_real(st, 4, x->self_confidence);
+        bind_real(st, 5, x->margin);
+        sqlite3_bind_int(st, 6, x->cl_flag);
+        bind_real(st, 7, x->aum);
+        bind_real(st, 8, x->elr);
+        bind_real(st, 9, x->knn);
+        sqlite3_bind_int(st, 10, x->label);
+        if (x->suggested >= 0)
+            sqlite3_bind_int(st, 11, x->suggested);
+        else
+            sqlite3_bind_null(st, 11);
+        bind_real(st, 12, x->suggested_prob);
+        sqlite3_bind_int(st, 13, x->flagged);
+        if (store_run(s, st, cause, "write scores") != 0)
+            return -1;
+    }
+    if (matrix != NULL) {
+        if (run_stmt(s, RS_NOISE_INSERT, &st, cause) != 0)
+            return -1;
+        for (int g = 0; g < k; g++)
+            for (int t = 0; t < k; t++) {
+                double v = matrix[(size_t)g * (size_t)k + (size_t)t];
+                /* The matrix is mostly zeros for many classes: keep only
+                 * what carries information. */
+                if (v == 0.0 && g != t)
+                    continue;
+                sqlite3_bind_int64(st, 1, run_id);
+                sqlite3_bind_int(st, 2, g);
+                sqlite3_bind_int(st, 3, t);
+                sqlite3_bind_double(st, 4, v);
+                if (store_run(s, st, cause, "write noise matrix") != 0)
+                    return -1;
+            }
+    }
+    if (run_stmt(s, RS_DONE, &st, cause) != 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, wn_time_ms());
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)n);
+    sqlite3_bind_int(st, 4, k);
+    bind_real(st, 5, seconds);
+    bind_real(st, 6, noise_rate);
+    return store_run(s, st, cause, "finish run");
+}
+
+int
+store_run_publish(struct store *s, int64_t run_id,
+                  const struct store_score *scores, size_t n,
+                  const double *noise_matrix, int k, double noise_rate,
+                  double seconds, char **cause)
+{
+    int own;
+    if (store_wbegin(s, &own, cause) != 0)
+        return -1;
+    return store_wend(s, own,
+                      publish_rows(s, run_id, scores, n, noise_matrix, k,
+                                   noise_rate, seconds, cause),
+                      cause);
+}
+
+int
+store_run_noise(struct store *s, int64_t run_id, double **matrix_out,
+                int *k_out, char **cause)
+{
+    struct store_run r;
+    if (store_run_get(s, run_id, &r, cause) != 0)
+        return -1;
+    int k = r.n_classes;
+    store_run_fini(&r);
+    *matrix_out = NULL;
+    *k_out = k;
+    if (k <= 0)
+        return wn_fail(cause, "run %lld has no noise estimate",
+                       (long long)run_id);
+    double *m = xcalloc((size_t)k * (size_t)k, sizeof *m);
+    sqlite3_stmt *st;
+    if (run_stmt(s, RS_NOISE_READ, &st, cause) != 0) {
+        free(m);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int g = sqlite3_column_int(st, 0), t = sqlite3_column_int(st, 1);
+        if (g >= 0 && g < k && t >= 0 && t < k)
+            m[(size_t)g * (size_t)k + (size_t)t] = sqlite3_column_double(st, 2);
+    }
+    if (rc != SQLITE_DONE) {
+        store_fail(s, rc, cause, "read noise matrix");
+        store_done(st);
+        free(m);
+        return -1;
+    }
+    store_done(st);
+    *matrix_out = m;
+    return 0;
+}
+
+int
+store_foreach_score(struct store *s, int64_t run_id, store_scored_fn fn,
+                    void *ctx, char **cause)
+{
+    sqlite3_stmt *st;
+    if (run_stmt(s, RS_SCORE_WALK, &st, cause) != 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_scored row;
+        row.path = (const char *)sqlite3_column_text(st, 0);
+        if (row.path == NULL)
+            row.path = "";
+        row.given_label = sqlite3_column_int(st, 1);
+        row.label = sqlite3_column_int(st, 2);
+        row.human = sqlite3_column_int(st, 3);
+        row.sc.sample_id = sqlite3_column_int64(st, 4);
+        row.sc.score = sqlite3_column_double(st, 5);
+        row.sc.self_confidence = column_real(st, 6);
+        row.sc.margin = column_real(st, 7);
+        row.sc.cl_flag = sqlite3_column_int(st, 8);
+        row.sc.aum = column_real(st, 9);
+        row.sc.elr = column_real(st, 10);
+        row.sc.knn = column_real(st, 11);
+        row.sc.label = sqlite3_column_int(st, 12);
+        row.sc.suggested = sqlite3_column_type(st, 13) == SQLITE_NULL
+                               ? -1
+                               : sqlite3_column_int(st, 13);
+        row.sc.suggested_prob = column_real(st, 14);
+        row.sc.flagged = sqlite3_column_int(st, 15);
+        r = fn(ctx, &row, cause);
+        if (r != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        r = store_fail(s, rc, cause, "read scores");
+    store_done(st);
+    return r;
+}
