@@ -6,11 +6,13 @@
 
 #include "app/cmd.h"
 
-extern const struct cmd cmd_import, cmd_info;
+extern const struct cmd cmd_import, cmd_info, cmd_score, cmd_export;
 
 const struct cmd *const commands[] = {
     &cmd_import,
     &cmd_info,
+    &cmd_score,
+    &cmd_export,
     NULL,
 };
 

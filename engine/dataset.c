@@ -1,0 +1,176 @@
+/* engine/dataset.c: loads the project's samples for training.
+ *
+ * Two passes over the store: the first learns the sizes and channel count
+ * (to choose the input side without holding every image twice), the second
+ * fills the tensor, resizing where needed and turning interleaved HWC bytes
+ * into planar CHW. */
+#include "config.h"
+
+#include "engine/dataset.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/image.h"
+#include "data/store.h"
+
+struct scan {
+    int64_t n;
+    int any_color;
+    int first_w, first_h, same;
+    int max_side;
+};
+
+static int
+scan_one(void *ctx, const struct store_sample *smp, char **cause)
+{
+    (void)cause;
+    struct scan *sc = ctx;
+    if (sc->n == 0) {
+        sc->first_w = smp->stored_width;
+        sc->first_h = smp->stored_height;
+        sc->same = 1;
+    } else if (smp->stored_width != sc->first_w ||
+               smp->stored_height != sc->first_h) {
+        sc->same = 0;
+    }
+    if (smp->channels == 3)
+        sc->any_color = 1;
+    int side = smp->stored_width > smp->stored_height ? smp->stored_width
+                                                      : smp->stored_height;
+    if (side > sc->max_side)
+        sc->max_side = side;
+    sc->n++;
+    return 0;
+}
+
+int
+dataset_choose_side(int all_same_square, int common_side, int max_side)
+{
+    if (all_same_square && common_side <= DATASET_MAX_SIDE)
+        return common_side;
+    return max_side < DATASET_MAX_SIDE ? max_side : DATASET_MAX_SIDE;
+}
+
+struct fill {
+    struct dataset *d;
+    int64_t i;
+};
+
+static int
+fill_one(void *ctx, const struct store_sample *smp, char **cause)
+{
+    struct fill *f = ctx;
+    struct dataset *d = f->d;
+    if (f->i >= d->n)
+        return wn_fail(cause, "samples changed while loading");
+    int s = d->side;
+    struct image src = {
+        .width = smp->stored_width,
+        .height = smp->stored_height,
+        .channels = smp->channels,
+        .pixels = (uint8_t *)(uintptr_t)smp->pixels,
+    };
+    struct image sized = {0};
+    const struct image *im = &src;
+    if (src.width != s || src.height != s) {
+        if (image_resize(&src, s, s, &sized, cause) != 0)
+            return -1;
+        im = &sized;
+    }
+    uint8_t *dst = d->pixels + (size_t)f->i * (size_t)d->c * (size_t)s * s;
+    size_t plane = (size_t)s * s;
+    for (int ch = 0; ch < d->c; ch++) {
+        /* Gray samples in a colour set are repeated on every channel. */
+        int from = im->channels == 1 ? 0 : ch;
+        const uint8_t *p = im->pixels + from;
+        uint8_t *q = dst + (size_t)ch * plane;
+        for (size_t k = 0; k < plane; k++)
+            q[k] = p[k * (size_t)im->channels];
+    }
+    image_fini(&sized);
+    if (smp->label < 0 || smp->label >= d->k)
+        return wn_fail(cause, "sample %lld has label %d outside 0..%d",
+                       (long long)smp->id, smp->label, d->k - 1);
+    d->label[f->i] = smp->label;
+    d->given[f->i] = smp->given_label;
+    d->trusted[f->i] = (uint8_t)(smp->human != 0);
+    d->sample_id[f->i] = smp->id;
+    f->i++;
+    return 0;
+}
+
+int
+dataset_load(struct store *s, struct dataset *out, char **cause)
+{
+    memset(out, 0, sizeof *out);
+    struct scan sc = {0};
+    if (store_foreach_sample(s, scan_one, &sc, cause) != 0)
+        return -1;
+    if (sc.n == 0)
+        return wn_fail(cause, "the project has no samples (winnow import "
+                              "first)");
+    int k;
+    if (store_class_count(s, &k, cause) != 0)
+        return -1;
+    if (k < 2)
+        return wn_fail(cause, "the project has %d class; scoring needs at "
+                              "least 2",
+                       k);
+    out->n = sc.n;
+    out->k = k;
+    out->c = sc.any_color ? 3 : 1;
+    out->side = dataset_choose_side(sc.same && sc.first_w == sc.first_h,
+                                    sc.first_w, sc.max_side);
+    size_t per = (size_t)out->c * (size_t)out->side * (size_t)out->side;
+    size_t bytes;
+    if (wn_mul_size(per, (size_t)sc.n, &bytes) != 0 ||
+        (out->pixels = malloc(bytes)) == NULL)
+        return wn_fail(cause, "not enough memory for %lld images of %dx%dx%d",
+                       (long long)sc.n, out->c, out->side, out->side);
+    out->label = xcalloc((size_t)sc.n, sizeof *out->label);
+    out->given = xcalloc((size_t)sc.n, sizeof *out->given);
+    out->trusted = xcalloc((size_t)sc.n, sizeof *out->trusted);
+    out->sample_id = xcalloc((size_t)sc.n, sizeof *out->sample_id);
+    struct fill f = {.d = out};
+    if (store_foreach_sample(s, fill_one, &f, cause) != 0 || f.i != sc.n) {
+        if (f.i != sc.n && cause != NULL && *cause == NULL)
+            *cause = xstrdup("samples changed while loading");
+        dataset_fini(out);
+        return -1;
+    }
+    /* Channel statistics in double: 10^8 bytes summed in float would lose
+     * the low digits. */
+    size_t plane = (size_t)out->side * (size_t)out->side;
+    for (int ch = 0; ch < out->c; ch++) {
+        double sum = 0, sq = 0;
+        for (int64_t i = 0; i < out->n; i++) {
+            const uint8_t *p = out->pixels + (size_t)i * per + ch * plane;
+            uint64_t s1 = 0, s2 = 0;
+            for (size_t k2 = 0; k2 < plane; k2++) {
+                s1 += p[k2];
+                s2 += (uint64_t)p[k2] * p[k2];
+            }
+            sum += (double)s1;
+            sq += (double)s2;
+        }
+        double cnt = (double)out->n * (double)plane;
+        double mean = sum / cnt;
+        double var = sq / cnt - mean * mean;
+        out->mean[ch] = (float)mean;
+        out->std[ch] = (float)(var > 1e-6 ? sqrt(var) : 1.0);
+    }
+    return 0;
+}
+
+void
+dataset_fini(struct dataset *d)
+{
+    free(d->pixels);
+    free(d->label);
+    free(d->given);
+    free(d->trusted);
+    free(d->sample_id);
+    memset(d, 0, sizeof *d);
+}

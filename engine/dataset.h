@@ -1,0 +1,40 @@
+/* engine/dataset.h: every sample of a project in one contiguous tensor.
+ *
+ * Pixels stay 8-bit, (N, C, S, S): a 50,000-image set at 64x64 RGB is 600
+ * MB as bytes and four times that as floats, and the trainer converts (and
+ * augments) one batch at a time anyway. The per-channel mean and standard
+ * deviation for normalisation are computed once here. */
+#ifndef WINNOW_ENGINE_DATASET_H
+#define WINNOW_ENGINE_DATASET_H
+
+#include <stdint.h>
+
+#include "data/base.h"
+
+struct store;
+
+#define DATASET_MAX_SIDE 64
+
+struct dataset { /* plain data; dataset_fini frees the arrays */
+    int64_t n;
+    int c;          /* 1 or 3: 3 if any sample is colour */
+    int side;       /* S: every image resized to S x S */
+    int k;          /* classes in the project */
+    uint8_t *pixels;    /* (N, C, S, S) */
+    int32_t *label;     /* current label, the training target */
+    int32_t *given;     /* imported label */
+    uint8_t *trusted;   /* 1: a person confirmed or set this label */
+    int64_t *sample_id; /* store ids, import order */
+    float mean[3], std[3]; /* per channel, in pixel units (0..255) */
+};
+
+/* The input side for a set of stored sizes: their own size when all share
+ * one square size up to DATASET_MAX_SIDE, else the largest side, capped. */
+int dataset_choose_side(int all_same_square, int common_side, int max_side);
+
+/* Load every sample of the store (which the caller owns and keeps open). */
+WN_NODISCARD int dataset_load(struct store *s, struct dataset *out,
+                              char **cause);
+void dataset_fini(struct dataset *d);
+
+#endif

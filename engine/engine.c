@@ -1,0 +1,511 @@
+/* engine/engine.c: a scoring job in a background thread.
+ *
+ * The job thread owns its own store connection and everything it trains;
+ * the caller's thread shares only struct engine's progress snapshot and
+ * control flags, under one mutex that is never held across I/O, a batch or
+ * a store call. The job wakes the caller by writing one byte to a
+ * non-blocking pipe (a full pipe already means "look"), and reads the
+ * pause and stop flags between batches. All signals are blocked in the job
+ * thread, so SIGINT and SIGWINCH reach the caller's. */
+#include "config.h"
+
+#include "engine/engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "data/store.h"
+#include "engine/dataset.h"
+#include "engine/scores.h"
+#include "engine/train.h"
+
+/* How often a running job refreshes its heartbeat in the store, so that
+ * another process can tell a live run from one whose process died. */
+#define ENGINE_HEARTBEAT_SECONDS 5.0
+/* Wake-ups of the caller are throttled to this interval during training. */
+#define ENGINE_NOTIFY_SECONDS 0.05
+
+struct engine {
+    char *db_path;
+    struct engine_params params;
+    pthread_t thread;
+    int started;
+    int pipe_rd, pipe_wr;
+
+    pthread_mutex_t lock;
+    pthread_cond_t cond;  /* pause and stop changes */
+    struct engine_progress snap;
+    int stop, paused, finished;
+
+    /* Job thread only. */
+    double t0, last_notify, last_heartbeat;
+    struct store *store;
+    int64_t run_id;
+};
+
+void
+engine_params_default(struct engine_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->seed = 1;
+    p->elr = 1;
+    p->flip = 1;
+}
+
+const char *
+engine_phase_name(enum engine_phase ph)
+{
+    switch (ph) {
+    case ENGINE_STARTING:
+        return "starting";
+    case ENGINE_LOADING:
+        return "loading";
+    case ENGINE_TRAINING:
+        return "training";
+    case ENGINE_SCORING:
+        return "scoring";
+    case ENGINE_PUBLISHING:
+        return "publishing";
+    case ENGINE_DONE:
+        return "done";
+    case ENGINE_INTERRUPTED:
+        return "interrupted";
+    case ENGINE_FAILED:
+        return "failed";
+    }
+    return "?";
+}
+
+static void
+engine_notify(struct engine *e)
+{
+    char b = 1;
+    /* EAGAIN: a byte is already waiting, which says the same. */
+    ssize_t w = write(e->pipe_wr, &b, 1);
+    (void)w;
+}
+
+static void
+engine_set_phase(struct engine *e, enum engine_phase ph, const char *msg)
+{
+    pthread_mutex_lock(&e->lock);
+    e->snap.phase = ph;
+    e->snap.elapsed = wn_monotonic() - e->t0;
+    if (msg != NULL)
+        snprintf(e->snap.message, sizeof e->snap.message, "%s", msg);
+    if (ph == ENGINE_DONE || ph == ENGINE_INTERRUPTED || ph == ENGINE_FAILED)
+        e->finished = 1;
+    pthread_mutex_unlock(&e->lock);
+    e->last_notify = wn_monotonic();
+    engine_notify(e);
+}
+
+/* Called by the trainer after every batch, on the job thread. */
+static int
+engine_observe(void *ctx, const struct train_status *st)
+{
+    struct engine *e = ctx;
+    double now = wn_monotonic();
+    pthread_mutex_lock(&e->lock);
+    struct engine_progress *p = &e->snap;
+    p->phase = ENGINE_TRAINING;
+    p->fold = st->fold;
+    p->folds = st->folds;
+    p->epoch = st->epoch;
+    p->epochs = st->epochs;
+    p->batch = st->batch;
+    p->batches = st->batches;
+    p->images_done = st->images_done;
+    p->images_total = st->images_total;
+    p->loss = st->loss;
+    p->accuracy = st->accuracy;
+    p->images_per_sec = st->images_per_sec;
+    p->gflops = st->gflops;
+    p->elapsed = now - e->t0;
+    p->eta = st->images_per_sec > 0
+                 ? (double)(st->images_total - st->images_done) /
+                       st->images_per_sec
+                 : -1.0;
+    /* Pause here, between batches, until resumed or stopped. */
+    while (e->paused && !e->stop) {
+        p->paused = 1;
+        pthread_mutex_unlock(&e->lock);
+        engine_notify(e);
+        pthread_mutex_lock(&e->lock);
+        if (e->paused && !e->stop)
+            pthread_cond_wait(&e->cond, &e->lock);
+    }
+    p->paused = 0;
+    int stop = e->stop;
+    pthread_mutex_unlock(&e->lock);
+
+    if (now - e->last_notify >= ENGINE_NOTIFY_SECONDS ||
+        st->batch == st->batches) {
+        e->last_notify = now;
+        engine_notify(e);
+    }
+    if (now - e->last_heartbeat >= ENGINE_HEARTBEAT_SECONDS) {
+        e->last_heartbeat = now;
+        char *cause = NULL;
+        /* A missed heartbeat is not worth failing a run for: another
+         * process holding the write lock for a moment is normal. */
+        if (store_run_set_status(e->store, e->run_id, "running", NULL,
+                                 &cause) != 0)
+            free(cause);
+    }
+    return stop;
+}
+
+/* The parameters a run records, so `winnow info` and a resume know them. */
+static char *
+engine_params_text(const struct train_config *c, const struct dataset *d)
+{
+    return xasprintf("epochs=%d folds=%d batch=%d lr=%g momentum=%g "
+                     "weight_decay=%g warmup=%d elr=%d elr_lambda=%g "
+                     "elr_beta=%g flip=%d crop_pad=%d width=%d threads=%d "
+                     "input=%dx%dx%d",
+                     c->epochs, c->folds, c->batch_size, (double)c->lr,
+                     (double)c->momentum, (double)c->weight_decay,
+                     c->warmup_epochs, c->elr, (double)c->elr_lambda,
+                     (double)c->elr_beta, c->flip, c->crop_pad, c->width,
+                     c->threads, d->c, d->side, d->side);
+}
+
+static int
+engine_threads(int requested)
+{
+    if (requested > 0)
+        return requested;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
+static void
+engine_config(struct engine *e, const struct dataset *d,
+              struct train_config *cfg)
+{
+    const struct engine_params *p = &e->params;
+    train_config_default(cfg, d->n, d->side, d->c);
+    if (p->epochs > 0)
+        cfg->epochs = p->epochs;
+    if (p->folds > 0)
+        cfg->folds = p->folds;
+    cfg->elr = p->elr;
+    cfg->flip = p->flip && d->c == 3;
+    cfg->seed = p->seed;
+    cfg->threads = engine_threads(p->threads);
+}
+
+/* Turn the trainer's evidence into scores and publish them. */
+static int
+engine_publish(struct engine *e, const struct dataset *d,
+               const struct train_output *out, double seconds, char **cause)
+{
+    engine_set_phase(e, ENGINE_SCORING, NULL);
+    struct scores_input in = {
+        .n = d->n,
+        .k = d->k,
+        .label = d->label,
+        .trusted = d->trusted,
+        .probs = out->probs,
+        .elr_target = out->elr_target,
+        .aum = out->aum,
+        .aum_epochs = NULL,
+    };
+    struct scores_result res;
+    if (scores_compute(&in, NULL, &res, cause) != 0)
+        return -1;
+    struct store_score *rows = xcalloc((size_t)d->n, sizeof *rows);
+    for (int64_t i = 0; i < d->n; i++) {
+        const struct scores_sample *x = &res.sample[i];
+        struct store_score *r = &rows[i];
+        r->sample_id = d->sample_id[i];
+        r->score = x->score;
+        r->self_confidence = x->self_confidence;
+        r->margin = x->margin;
+        r->cl_flag = x->flagged;
+        r->aum = x->aum;
+        r->elr = x->elr;
+        r->knn = NAN;
+        r->label = d->label[i];
+        r->suggested = x->suggested;
+        r->suggested_prob = x->suggested_prob;
+        r->flagged = x->flagged;
+    }
+    engine_set_phase(e, ENGINE_PUBLISHING, NULL);
+    int rc = store_run_publish(e->store, e->run_id, rows, (size_t)d->n,
+                               res.noise_matrix, res.k, res.noise_rate,
+                               seconds, cause);
+    if (rc == 0) {
+        pthread_mutex_lock(&e->lock);
+        e->snap.noise_rate = res.noise_rate;
+        pthread_mutex_unlock(&e->lock);
+    }
+    free(rows);
+    scores_result_fini(&res);
+    return rc;
+}
+
+/* A run marked running is either alive (its process exists and its
+ * heartbeat is fresh) or orphaned by a crash or kill -9. A live one makes
+ * this job refuse to race it; an orphaned one is marked failed so the
+ * project's history says what happened. */
+static int
+engine_check_busy(struct store *s, char **cause)
+{
+    int64_t id;
+    if (store_run_latest(s, "running", &id, cause) != 0)
+        return -1;
+    if (id == 0)
+        return 0;
+    struct store_run r;
+    if (store_run_get(s, id, &r, cause) != 0)
+        return -1;
+    int alive = r.pid > 0 && r.pid != (int64_t)getpid() &&
+                (kill((pid_t)r.pid, 0) == 0 || errno == EPERM);
+    int fresh = wn_time_ms() - r.heartbeat <
+                (int64_t)(ENGINE_HEARTBEAT_SECONDS * 1000.0 * 6);
+    int64_t pid = r.pid;
+    store_run_fini(&r);
+    if (alive && fresh)
+        return wn_fail(cause, "project is busy: run %lld is being scored by "
+                              "process %lld",
+                       (long long)id, (long long)pid);
+    return store_run_set_status(s, id, "failed",
+                                "the process scoring it ended without "
+                                "finishing",
+                                cause);
+}
+
+static int
+engine_job(struct engine *e, char **cause)
+{
+    struct dataset d = {0};
+    struct train_output out = {0};
+    void *resume = NULL, *ckpt = NULL;
+    size_t resume_len = 0, ckpt_len = 0;
+    char *params = NULL;
+    int rc = -1;
+
+    if (store_open(e->db_path, 0, &e->store, cause) != 0)
+        return -1;
+    engine_set_phase(e, ENGINE_LOADING, NULL);
+    if (dataset_load(e->store, &d, cause) != 0)
+        goto done;
+    pthread_mutex_lock(&e->lock);
+    e->snap.n_samples = d.n;
+    e->snap.n_classes = d.k;
+    pthread_mutex_unlock(&e->lock);
+
+    if (engine_check_busy(e->store, cause) != 0)
+        goto done;
+    struct train_config cfg;
+    engine_config(e, &d, &cfg);
+    params = engine_params_text(&cfg, &d);
+    if (e->params.resume) {
+        int64_t id;
+        if (store_run_latest(e->store, "interrupted", &id, cause) != 0)
+            goto done;
+        if (id == 0) {
+            wn_fail(cause, "no interrupted run to resume");
+            goto done;
+        }
+        struct store_run r;
+        if (store_run_get(e->store, id, &r, cause) != 0)
+            goto done;
+        int same = r.params != NULL && strcmp(r.params, params) == 0 &&
+                   r.seed == cfg.seed;
+        store_run_fini(&r);
+        if (!same) {
+            wn_fail(cause, "run %lld was started with other settings or "
+                           "samples; start a new run instead",
+                    (long long)id);
+            goto done;
+        }
+        if (store_run_checkpoint(e->store, id, &resume, &resume_len,
+                                 cause) != 0 ||
+            store_run_set_status(e->store, id, "running", NULL, cause) != 0)
+            goto done;
+        e->run_id = id;
+    } else if (store_run_create(e->store, cfg.seed, params, PACKAGE_VERSION,
+                                &e->run_id, cause) != 0) {
+        goto done;
+    }
+    pthread_mutex_lock(&e->lock);
+    e->snap.run_id = e->run_id;
+    e->snap.epochs = cfg.epochs;
+    e->snap.folds = cfg.folds > 1 ? cfg.folds : 1;
+    pthread_mutex_unlock(&e->lock);
+
+    engine_set_phase(e, ENGINE_TRAINING, NULL);
+    e->last_heartbeat = wn_monotonic();
+    int tr = train_run(&d, &cfg, engine_observe, e, resume, resume_len, &out,
+                       &ckpt, &ckpt_len, cause);
+    if (tr < 0)
+        goto fail_run;
+    if (tr == 1) {
+        if (store_run_interrupt(e->store, e->run_id, ckpt, ckpt_len,
+                                cause) != 0)
+            goto done;
+        engine_set_phase(e, ENGINE_INTERRUPTED, NULL);
+        rc = 0;
+        goto done;
+    }
+    if (engine_publish(e, &d, &out, wn_monotonic() - e->t0, cause) != 0)
+        goto fail_run;
+    engine_set_phase(e, ENGINE_DONE, NULL);
+    rc = 0;
+    goto done;
+
+fail_run:
+    if (e->run_id != 0) {
+        char *c2 = NULL;
+        if (store_run_set_status(e->store, e->run_id, "failed",
+                                 cause && *cause ? *cause : NULL, &c2) != 0)
+            free(c2);
+    }
+done:
+    free(params);
+    free(resume);
+    free(ckpt);
+    train_output_fini(&out);
+    dataset_fini(&d);
+    store_close(e->store);
+    e->store = NULL;
+    return rc;
+}
+
+static void *
+engine_main(void *arg)
+{
+    struct engine *e = arg;
+    char *cause = NULL;
+    if (engine_job(e, &cause) != 0)
+        engine_set_phase(e, ENGINE_FAILED, cause ? cause : "failed");
+    free(cause);
+    return NULL;
+}
+
+int
+engine_start(const char *db_path, const struct engine_params *p,
+             struct engine **out, char **cause)
+{
+    struct engine *e = xcalloc(1, sizeof *e);
+    e->db_path = xstrdup(db_path);
+    e->params = *p;
+    e->pipe_rd = e->pipe_wr = -1;
+    e->snap.phase = ENGINE_STARTING;
+    e->snap.noise_rate = -1.0;
+    e->snap.eta = -1.0;
+    e->t0 = wn_monotonic();
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_cond_init(&e->cond, NULL);
+
+    int fds[2];
+    if (pipe(fds) != 0) {
+        wn_fail(cause, "cannot create a pipe: %s", strerror(errno));
+        engine_free(e);
+        return -1;
+    }
+    e->pipe_rd = fds[0];
+    e->pipe_wr = fds[1];
+    for (int i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    }
+
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&e->thread, NULL, engine_main, e);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        wn_fail(cause, "cannot start the engine thread: %s", strerror(rc));
+        engine_free(e);
+        return -1;
+    }
+    e->started = 1;
+    *out = e;
+    return 0;
+}
+
+void
+engine_progress(struct engine *e, struct engine_progress *snap)
+{
+    pthread_mutex_lock(&e->lock);
+    *snap = e->snap;
+    if (!e->finished)
+        snap->elapsed = wn_monotonic() - e->t0;
+    pthread_mutex_unlock(&e->lock);
+}
+
+int
+engine_fd(const struct engine *e)
+{
+    return e->pipe_rd;
+}
+
+void
+engine_ack(struct engine *e)
+{
+    char buf[64];
+    while (read(e->pipe_rd, buf, sizeof buf) > 0)
+        ;
+}
+
+void
+engine_pause(struct engine *e, int paused)
+{
+    pthread_mutex_lock(&e->lock);
+    e->paused = paused != 0;
+    if (!e->paused)
+        e->snap.paused = 0;
+    pthread_cond_broadcast(&e->cond);
+    pthread_mutex_unlock(&e->lock);
+    engine_notify(e);
+}
+
+void
+engine_request_stop(struct engine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    e->stop = 1;
+    pthread_cond_broadcast(&e->cond);
+    pthread_mutex_unlock(&e->lock);
+}
+
+int
+engine_finished(struct engine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    int f = e->finished;
+    pthread_mutex_unlock(&e->lock);
+    return f;
+}
+
+void
+engine_free(struct engine *e)
+{
+    if (e == NULL)
+        return;
+    if (e->started) {
+        /* A job still running is stopped (and checkpointed), not lost. */
+        engine_request_stop(e);
+        pthread_join(e->thread, NULL);
+    }
+    if (e->pipe_rd >= 0)
+        close(e->pipe_rd);
+    if (e->pipe_wr >= 0)
+        close(e->pipe_wr);
+    pthread_cond_destroy(&e->cond);
+    pthread_mutex_destroy(&e->lock);
+    free(e->db_path);
+    free(e);
+}

@@ -1,0 +1,622 @@
+/* engine/scores.c: the scores in three passes over the samples.
+ *
+ * The first pass reads each probability row once for the per-sample
+ * scores (self-confidence, normalised margin, suggestion, ELR, AUM) and the
+ * per-class thresholds, which only need P[i][y[i]]. The second walks the
+ * rows again against the thresholds to count the confident joint, then
+ * calibrates it into the joint Q and the noise matrix (K x K work). The
+ * third prunes by noise rate: for every off-diagonal cell (i, j) with an
+ * estimated count n_ij, the n_ij samples labelled i with the largest
+ * P[j] - P[i] are flagged. A quickselect finds them in time linear in the
+ * class size, so the whole pass costs at most O(N K) however many cells are
+ * non-zero; sorting each cell would cost O(N K log N) in the worst case.
+ *
+ * Determinism: arithmetic is per sample or accumulated in index order in
+ * double; every order that matters (selection, ranks) is a total order on
+ * (value, sample index), so no tie is left to the sort. */
+#include "config.h"
+
+#include "engine/scores.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* cleanlab compares against thresholds less a small slack, so that a
+ * sample whose probability equals the class mean up to rounding counts. */
+#define SCORES_THRESHOLD_SLACK 1e-6
+
+struct scores_key { /* a sample and the value it is ordered by */
+    double v;
+    int64_t i;
+};
+
+static const char *const scores_kind_names[SCORES_N_KINDS] = {
+    [SCORES_SELF_CONFIDENCE] = "self_confidence",
+    [SCORES_MARGIN] = "margin",
+    [SCORES_AUM] = "aum",
+    [SCORES_ELR] = "elr",
+    [SCORES_CL] = "cl",
+};
+
+const char *
+scores_kind_name(enum scores_kind kind)
+{
+    if ((int)kind < 0 || kind >= SCORES_N_KINDS)
+        return "unknown";
+    return scores_kind_names[kind];
+}
+
+void
+scores_config_default(struct scores_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->combine = SCORES_COMBINE_MEAN;
+    cfg->weight[SCORES_SELF_CONFIDENCE] = 1.0;
+    cfg->weight[SCORES_ELR] = 1.0;
+    cfg->cl_keep_argmax = 1;
+}
+
+static int
+scores_kind_lookup(const char *name, size_t len)
+{
+    for (int k = 0; k < SCORES_N_KINDS; k++) {
+        if (strlen(scores_kind_names[k]) == len &&
+            memcmp(scores_kind_names[k], name, len) == 0)
+            return k;
+    }
+    return -1;
+}
+
+int
+scores_config_parse(const char *spec, struct scores_config *cfg, char **cause)
+{
+    struct scores_config c = *cfg;
+    const char *p = spec;
+
+    if (strcmp(spec, "default") == 0) {
+        int keep = cfg->cl_keep_argmax;
+        scores_config_default(cfg);
+        cfg->cl_keep_argmax = keep;
+        return 0;
+    }
+    c.combine = SCORES_COMBINE_MEAN;
+    if (strncmp(p, "mean:", 5) == 0) {
+        p += 5;
+    } else if (strncmp(p, "rank:", 5) == 0) {
+        c.combine = SCORES_COMBINE_RANK;
+        p += 5;
+    }
+    for (int k = 0; k < SCORES_N_KINDS; k++)
+        c.weight[k] = 0.0;
+
+    int seen[SCORES_N_KINDS] = {0};
+    double total = 0.0;
+    for (;;) {
+        size_t len = strcspn(p, "=,");
+        int kind = scores_kind_lookup(p, len);
+        if (kind < 0)
+            return wn_fail(cause, "unknown score '%.*s' in '%s'", (int)len, p,
+                           spec);
+        if (seen[kind])
+            return wn_fail(cause, "score '%s' given twice in '%s'",
+                           scores_kind_names[kind], spec);
+        seen[kind] = 1;
+        p += len;
+        double w = 1.0;
+        if (*p == '=') {
+            char *end;
+            errno = 0;
+            w = strtod(p + 1, &end);
+            if (end == p + 1 || (*end != ',' && *end != '\0') || errno != 0 ||
+                !isfinite(w) || w < 0.0)
+                return wn_fail(cause, "bad weight for '%s' in '%s'",
+                               scores_kind_names[kind], spec);
+            p = end;
+        }
+        c.weight[kind] = w;
+        total += w;
+        if (*p == '\0')
+            break;
+        p++; /* the comma */
+    }
+    if (!(total > 0.0))
+        return wn_fail(cause, "no score has a positive weight in '%s'", spec);
+    *cfg = c;
+    return 0;
+}
+
+void
+scores_result_fini(struct scores_result *r)
+{
+    if (r == NULL)
+        return;
+    free(r->sample);
+    free(r->class_count);
+    free(r->threshold);
+    free(r->confident_joint);
+    free(r->joint);
+    free(r->noise_matrix);
+    free(r->class_noise);
+    memset(r, 0, sizeof *r);
+}
+
+/* A zeroed data-sized array, or NULL with a cause. */
+static void *
+scores_alloc(size_t n, size_t size, char **cause)
+{
+    size_t bytes;
+    if (wn_mul_size(n, size, &bytes) != 0) {
+        wn_fail(cause, "out of memory for %zu scores", n);
+        return NULL;
+    }
+    void *p = calloc(bytes ? bytes : 1, 1);
+    if (p == NULL)
+        wn_fail(cause, "out of memory for %zu scores", n);
+    return p;
+}
+
+static double
+scores_clamp01(double x)
+{
+    return x < 0.0 ? 0.0 : x > 1.0 ? 1.0 : x;
+}
+
+static int
+scores_check(const struct scores_input *in, const struct scores_config *cfg,
+             char **cause)
+{
+    if (in->k < 2)
+        return wn_fail(cause, "%d classes: need at least 2", in->k);
+    if (in->n < 0)
+        return wn_fail(cause, "negative sample count");
+    if (in->n > 0 && (in->label == NULL || in->probs == NULL))
+        return wn_fail(cause, "no labels or probabilities");
+    if (cfg->combine != SCORES_COMBINE_MEAN &&
+        cfg->combine != SCORES_COMBINE_RANK)
+        return wn_fail(cause, "unknown score combination %d",
+                       (int)cfg->combine);
+    for (int k = 0; k < SCORES_N_KINDS; k++) {
+        if (!isfinite(cfg->weight[k]) || cfg->weight[k] < 0.0)
+            return wn_fail(cause, "bad weight for score '%s'",
+                           scores_kind_names[k]);
+    }
+    size_t rowlen = (size_t)in->k;
+    for (int64_t i = 0; i < in->n; i++) {
+        if (in->label[i] < 0 || in->label[i] >= in->k)
+            return wn_fail(cause, "sample %" PRId64 ": label %d out of range",
+                           i, (int)in->label[i]);
+        const float *p = in->probs + (size_t)i * rowlen;
+        const float *t =
+            in->elr_target ? in->elr_target + (size_t)i * rowlen : NULL;
+        for (size_t j = 0; j < rowlen; j++) {
+            if (!isfinite(p[j]))
+                return wn_fail(cause,
+                               "sample %" PRId64 ": probability not finite", i);
+            if (t && !isfinite(t[j]))
+                return wn_fail(cause,
+                               "sample %" PRId64 ": ELR target not finite", i);
+        }
+    }
+    return 0;
+}
+
+static int
+scores_is_trusted(const struct scores_input *in, int64_t i)
+{
+    return in->trusted != NULL && in->trusted[i] != 0;
+}
+
+/* The scores of one sample that depend on its own row alone. */
+static void
+scores_row(const struct scores_input *in, int64_t i, struct scores_sample *s)
+{
+    size_t k = (size_t)in->k;
+    const float *p = in->probs + (size_t)i * k;
+    int y = in->label[i];
+
+    int best = -1;
+    for (int j = 0; j < in->k; j++) {
+        if (j != y && (best < 0 || p[j] > p[best]))
+            best = j;
+    }
+    double py = p[y], pb = p[best];
+    s->self_confidence = scores_clamp01(1.0 - py);
+    s->margin = scores_clamp01((pb - py + 1.0) / 2.0);
+    if (scores_is_trusted(in, i)) {
+        s->suggested = y;
+        s->suggested_prob = py;
+    } else {
+        s->suggested = best;
+        s->suggested_prob = pb;
+    }
+    s->elr = NAN;
+    if (in->elr_target != NULL)
+        s->elr = scores_clamp01(
+            1.0 - (double)in->elr_target[(size_t)i * k + (size_t)y]);
+    s->aum = NAN;
+    if (in->aum != NULL && isfinite(in->aum[i])) {
+        if (in->aum_epochs == NULL)
+            s->aum = -(double)in->aum[i];
+        else if (in->aum_epochs[i] > 0)
+            s->aum = -(double)in->aum[i] / in->aum_epochs[i];
+    }
+    s->flagged = 0;
+    s->score = 0.0;
+}
+
+/* Thresholds, confident joint, joint and noise matrix; fills calibrated
+ * (K x K) with the calibrated counts N * Q for the pruning that follows. */
+static void
+scores_estimate(const struct scores_input *in, struct scores_result *r,
+                double *calibrated)
+{
+    size_t k = (size_t)in->k;
+
+    for (size_t j = 0; j < k; j++)
+        r->threshold[j] = 0.0;
+    for (int64_t i = 0; i < in->n; i++) {
+        size_t y = (size_t)in->label[i];
+        r->class_count[y]++;
+        r->threshold[y] += (double)in->probs[(size_t)i * k + y];
+    }
+    for (size_t j = 0; j < k; j++) {
+        if (r->class_count[j] > 0)
+            r->threshold[j] /= (double)r->class_count[j];
+        else
+            r->threshold[j] = NAN;
+    }
+
+    /* A sample counts in the cell of its given label and of the most
+     * probable class among those it reaches the threshold of; one that
+     * reaches none is not counted. NAN thresholds never compare true. */
+    for (int64_t i = 0; i < in->n; i++) {
+        const float *p = in->probs + (size_t)i * k;
+        int best = -1;
+        for (size_t j = 0; j < k; j++) {
+            if ((double)p[j] >= r->threshold[j] - SCORES_THRESHOLD_SLACK &&
+                (best < 0 || p[j] > p[best]))
+                best = (int)j;
+        }
+        if (best >= 0)
+            r->confident_joint[(size_t)in->label[i] * k + (size_t)best]++;
+    }
+
+    /* Calibrate each row to the number of samples given that label. Like
+     * cleanlab, count at least one confident sample on the diagonal of a
+     * non-empty class, so a class no sample reaches the threshold of keeps
+     * its samples instead of dividing by zero. */
+    r->noise_rate = 0.0;
+    for (size_t i = 0; i < k; i++) {
+        double *row = calibrated + i * k;
+        const int64_t *c = r->confident_joint + i * k;
+        int64_t ni = r->class_count[i];
+        double sum = 0.0;
+        for (size_t j = 0; j < k; j++) {
+            row[j] = (double)c[j];
+            if (j == i && ni > 0 && row[j] < 1.0)
+                row[j] = 1.0;
+            sum += row[j];
+        }
+        for (size_t j = 0; j < k; j++) {
+            if (ni > 0) {
+                row[j] = row[j] / sum * (double)ni;
+                r->noise_matrix[i * k + j] = row[j] / (double)ni;
+            } else {
+                row[j] = 0.0;
+                r->noise_matrix[i * k + j] = j == i ? 1.0 : 0.0;
+            }
+            r->joint[i * k + j] = in->n > 0 ? row[j] / (double)in->n : 0.0;
+            if (j != i)
+                r->noise_rate += r->joint[i * k + j];
+        }
+        r->class_noise[i] = 1.0 - r->noise_matrix[i * k + i];
+    }
+}
+
+/* a comes before b: the larger value first, then the lower sample index. */
+static int
+scores_key_before(const struct scores_key *a, const struct scores_key *b)
+{
+    return a->v > b->v || (a->v == b->v && a->i < b->i);
+}
+
+static int
+scores_key_cmp_desc(const void *pa, const void *pb)
+{
+    const struct scores_key *a = pa, *b = pb;
+    return scores_key_before(a, b) ? -1 : scores_key_before(b, a) ? 1 : 0;
+}
+
+static void
+scores_key_swap(struct scores_key *a, struct scores_key *b)
+{
+    struct scores_key t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Reorder a[0..n) so that a[0..m) holds the first m keys in key order (in
+ * no particular order among themselves). Quickselect with a median-of-three
+ * pivot, falling back to a full sort when it keeps choosing badly, so the
+ * worst case stays O(n log n). Keys are distinct (indices are), so
+ * partitioning needs no equal band. */
+static void
+scores_select_top(struct scores_key *a, size_t n, size_t m)
+{
+    size_t lo = 0, hi = n;
+    int budget = 8;
+    for (size_t s = n; s > 1; s >>= 1)
+        budget += 2;
+
+    while (lo < m && m < hi) {
+        if (hi - lo <= 16 || budget-- == 0) {
+            qsort(a + lo, hi - lo, sizeof *a, scores_key_cmp_desc);
+            return;
+        }
+        size_t mid = lo + (hi - lo) / 2, last = hi - 1;
+        if (scores_key_before(&a[mid], &a[lo]))
+            scores_key_swap(&a[mid], &a[lo]);
+        if (scores_key_before(&a[last], &a[lo]))
+            scores_key_swap(&a[last], &a[lo]);
+        if (scores_key_before(&a[mid], &a[last]))
+            scores_key_swap(&a[mid], &a[last]);
+        /* The median now sits at last: partition around it. */
+        size_t store = lo;
+        for (size_t t = lo; t < last; t++) {
+            if (scores_key_before(&a[t], &a[last]))
+                scores_key_swap(&a[t], &a[store++]);
+        }
+        scores_key_swap(&a[store], &a[last]);
+        if (m <= store)
+            hi = store;
+        else
+            lo = store + 1;
+    }
+}
+
+/* Prune by noise rate: flag, for each given label i and each j != i, the
+ * round(N Q[i][j]) untrusted samples labelled i with the largest
+ * P[j] - P[i]. Trusted samples are reliable evidence for the estimate but
+ * are never candidates, so the count falls on the others. */
+static int
+scores_prune(const struct scores_input *in, const struct scores_config *cfg,
+             const double *calibrated, struct scores_result *r, char **cause)
+{
+    size_t k = (size_t)in->k, n = (size_t)in->n;
+    int64_t *order = NULL, *start = NULL;
+    struct scores_key *keys = NULL;
+    int rc = -1;
+
+    /* Untrusted samples grouped by label, in index order (counting sort). */
+    order = scores_alloc(n, sizeof *order, cause);
+    start = scores_alloc(k + 1, sizeof *start, cause);
+    if (order == NULL || start == NULL)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        if (!scores_is_trusted(in, (int64_t)i))
+            start[in->label[i] + 1]++;
+    }
+    int64_t largest = 0;
+    for (size_t j = 0; j < k; j++) {
+        if (start[j + 1] > largest)
+            largest = start[j + 1];
+        start[j + 1] += start[j];
+    }
+    {
+        int64_t *fill = scores_alloc(k, sizeof *fill, cause);
+        if (fill == NULL)
+            goto fail;
+        memcpy(fill, start, k * sizeof *fill);
+        for (size_t i = 0; i < n; i++) {
+            if (!scores_is_trusted(in, (int64_t)i))
+                order[fill[in->label[i]]++] = (int64_t)i;
+        }
+        free(fill);
+    }
+    keys = scores_alloc((size_t)largest, sizeof *keys, cause);
+    if (keys == NULL)
+        goto fail;
+
+    for (size_t i = 0; i < k; i++) {
+        const int64_t *members = order + start[i];
+        size_t count = (size_t)(start[i + 1] - start[i]);
+        if (count == 0)
+            continue;
+        for (size_t j = 0; j < k; j++) {
+            if (j == i)
+                continue;
+            double want = round(calibrated[i * k + j]);
+            if (!(want >= 1.0))
+                continue;
+            size_t m = want >= (double)count ? count : (size_t)want;
+            for (size_t t = 0; t < count; t++) {
+                const float *p = in->probs + (size_t)members[t] * k;
+                keys[t].v = (double)p[j] - (double)p[i];
+                keys[t].i = members[t];
+            }
+            scores_select_top(keys, count, m);
+            for (size_t t = 0; t < m; t++)
+                r->sample[keys[t].i].flagged = 1;
+        }
+    }
+
+    r->n_flagged = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct scores_sample *s = &r->sample[i];
+        if (s->flagged && cfg->cl_keep_argmax) {
+            /* A tie with the given label is no evidence against it. */
+            const float *p = in->probs + i * k;
+            float py = p[in->label[i]];
+            int above = 0;
+            for (size_t j = 0; j < k && !above; j++)
+                above = p[j] > py;
+            s->flagged = (uint8_t)above;
+        }
+        r->n_flagged += s->flagged;
+    }
+    rc = 0;
+fail:
+    free(keys);
+    free(start);
+    free(order);
+    return rc;
+}
+
+/* The value of one score of a sample, NAN when it has none. */
+static double
+scores_value(const struct scores_sample *s, int kind)
+{
+    switch (kind) {
+    case SCORES_SELF_CONFIDENCE:
+        return s->self_confidence;
+    case SCORES_MARGIN:
+        return s->margin;
+    case SCORES_AUM:
+        return s->aum;
+    case SCORES_ELR:
+        return s->elr;
+    default:
+        return s->flagged ? 1.0 : 0.0;
+    }
+}
+
+static int
+scores_key_cmp_asc(const void *pa, const void *pb)
+{
+    const struct scores_key *a = pa, *b = pb;
+    if (a->v != b->v)
+        return a->v < b->v ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i ? 1 : 0;
+}
+
+/* Percentile ranks of one score over the samples that have it, into rank
+ * (NAN for the others). */
+static void
+scores_ranks(const struct scores_result *r, int kind, struct scores_key *keys,
+             double *rank)
+{
+    size_t n = (size_t)r->n, m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = scores_value(&r->sample[i], kind);
+        rank[i] = NAN;
+        if (!isnan(v)) {
+            keys[m].v = v;
+            keys[m].i = (int64_t)i;
+            m++;
+        }
+    }
+    qsort(keys, m, sizeof *keys, scores_key_cmp_asc);
+    for (size_t a = 0; a < m;) {
+        size_t b = a;
+        while (b < m && keys[b].v == keys[a].v)
+            b++;
+        double pct = ((double)a + 0.5 * (double)(b - a)) / (double)m;
+        for (size_t t = a; t < b; t++)
+            rank[keys[t].i] = pct;
+        a = b;
+    }
+}
+
+static int
+scores_combine(const struct scores_input *in, const struct scores_config *cfg,
+               struct scores_result *r, char **cause)
+{
+    size_t n = (size_t)r->n;
+    double *wsum = NULL, *rank = NULL;
+    struct scores_key *keys = NULL;
+    int rc = -1;
+
+    wsum = scores_alloc(n, sizeof *wsum, cause);
+    if (wsum == NULL)
+        goto fail;
+    if (cfg->combine == SCORES_COMBINE_RANK) {
+        rank = scores_alloc(n, sizeof *rank, cause);
+        keys = scores_alloc(n, sizeof *keys, cause);
+        if (rank == NULL || keys == NULL)
+            goto fail;
+    }
+
+    for (size_t i = 0; i < n; i++)
+        r->sample[i].score = 0.0;
+    for (int kind = 0; kind < SCORES_N_KINDS; kind++) {
+        double w = cfg->weight[kind];
+        if (!(w > 0.0))
+            continue;
+        if (rank != NULL)
+            scores_ranks(r, kind, keys, rank);
+        for (size_t i = 0; i < n; i++) {
+            double v = rank ? rank[i] : scores_value(&r->sample[i], kind);
+            if (isnan(v))
+                continue;
+            if (kind == SCORES_AUM && rank == NULL)
+                v = 1.0 / (1.0 + exp(-v));
+            r->sample[i].score += w * v;
+            wsum[i] += w;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct scores_sample *s = &r->sample[i];
+        if (scores_is_trusted(in, (int64_t)i))
+            s->score = 0.0;
+        else if (wsum[i] > 0.0)
+            s->score = scores_clamp01(s->score / wsum[i]);
+        else
+            s->score = s->self_confidence;
+    }
+    rc = 0;
+fail:
+    free(keys);
+    free(rank);
+    free(wsum);
+    return rc;
+}
+
+int
+scores_compute(const struct scores_input *in, const struct scores_config *cfg,
+               struct scores_result *out, char **cause)
+{
+    struct scores_config dflt;
+    double *calibrated = NULL;
+    size_t kk;
+
+    memset(out, 0, sizeof *out);
+    if (cfg == NULL) {
+        scores_config_default(&dflt);
+        cfg = &dflt;
+    }
+    if (scores_check(in, cfg, cause) != 0)
+        return -1;
+    size_t n = (size_t)in->n, k = (size_t)in->k;
+    if (wn_mul_size(k, k, &kk) != 0)
+        return wn_fail(cause, "%d classes: too many", in->k);
+
+    out->n = in->n;
+    out->k = in->k;
+    if ((out->sample = scores_alloc(n, sizeof *out->sample, cause)) == NULL ||
+        (out->class_count = scores_alloc(k, sizeof(int64_t), cause)) == NULL ||
+        (out->threshold = scores_alloc(k, sizeof(double), cause)) == NULL ||
+        (out->class_noise = scores_alloc(k, sizeof(double), cause)) == NULL ||
+        (out->confident_joint = scores_alloc(kk, sizeof(int64_t), cause)) ==
+            NULL ||
+        (out->joint = scores_alloc(kk, sizeof(double), cause)) == NULL ||
+        (out->noise_matrix = scores_alloc(kk, sizeof(double), cause)) == NULL ||
+        (calibrated = scores_alloc(kk, sizeof(double), cause)) == NULL)
+        goto fail;
+
+    for (size_t i = 0; i < n; i++)
+        scores_row(in, (int64_t)i, &out->sample[i]);
+    scores_estimate(in, out, calibrated);
+    if (scores_prune(in, cfg, calibrated, out, cause) != 0)
+        goto fail;
+    if (scores_combine(in, cfg, out, cause) != 0)
+        goto fail;
+    free(calibrated);
+    return 0;
+fail:
+    free(calibrated);
+    scores_result_fini(out);
+    return -1;
+}

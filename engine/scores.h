@@ -1,0 +1,129 @@
+/* engine/scores.h: label-noise scores from what a trained model learned.
+ *
+ * Pure arithmetic over plain arrays: no BLAS, no store, no threads. The
+ * trainer hands over its evidence on each sample (predicted probabilities,
+ * ELR running targets, margins summed over epochs); scores_compute turns it
+ * into one row of scores per sample and the class-level estimates of
+ * confident learning (Northcutt et al. 2021). Every score is "higher = more
+ * suspicious". The same input and config give bit-identical output; the
+ * cost is O(N K + N log N) time and O(N + K^2) memory. */
+#ifndef WINNOW_ENGINE_SCORES_H
+#define WINNOW_ENGINE_SCORES_H
+
+#include <stdint.h>
+
+#include "data/base.h"
+
+/* The individual scores, in the order of their weights in
+ * scores_config.weight. */
+enum scores_kind {
+    SCORES_SELF_CONFIDENCE, /* 1 - P[y] */
+    SCORES_MARGIN,          /* (max_{k != y} P[k] - P[y] + 1) / 2 */
+    SCORES_AUM,             /* minus the area under the margin */
+    SCORES_ELR,             /* 1 - T[y], the ELR target's disagreement */
+    SCORES_CL,              /* 1 if confident learning flags the sample */
+    SCORES_N_KINDS
+};
+
+/* "self_confidence", "margin", "aum", "elr", "cl": also the column names. */
+const char *scores_kind_name(enum scores_kind kind);
+
+enum scores_combine {
+    /* Weighted mean of the scores, each in [0, 1]; AUM enters through the
+     * logistic function, 1 / (1 + exp(-aum)). */
+    SCORES_COMBINE_MEAN,
+    /* Weighted mean of their percentile ranks over all samples: (number
+     * below + half the number equal, itself included) / N, in (0, 1). */
+    SCORES_COMBINE_RANK,
+};
+
+struct scores_config { /* plain data; scores_config_default fills it */
+    enum scores_combine combine;
+    /* Weights, finite and >= 0. A score the input lacks (ELR or AUM) drops
+     * out and the others share its weight; a sample none of whose weighted
+     * scores exists gets its self-confidence. */
+    double weight[SCORES_N_KINDS];
+    /* cleanlab's rule: never flag a sample whose most probable class is
+     * its given label, whatever confident learning counted. */
+    int cl_keep_argmax;
+};
+
+/* The default: the mean of self-confidence and ELR disagreement (only
+ * self-confidence without ELR), cl_keep_argmax on. */
+void scores_config_default(struct scores_config *cfg);
+
+/* Set cfg from a spec such as "mean:self_confidence=1,elr=0.5" or
+ * "rank:margin,aum,cl": a combination ("mean:" if absent) then names with
+ * optional weights (1 if absent), which replace all the weights; "default"
+ * gives scores_config_default. cl_keep_argmax is left as it was. On a bad
+ * spec return -1 with a cause and leave cfg untouched. */
+WN_NODISCARD int scores_config_parse(const char *spec,
+                                     struct scores_config *cfg, char **cause);
+
+/* What the trainer knows. Every pointer is borrowed and only read during
+ * scores_compute. Matrices are row-major. */
+struct scores_input {          /* plain data */
+    int64_t n;                 /* samples, >= 0 */
+    int k;                     /* classes, >= 2 */
+    const int32_t *label;      /* (N) given label, in [0, K) */
+    const uint8_t *trusted;    /* (N) non-zero: a person confirmed the
+                                * label; or NULL for none */
+    const float *probs;        /* (N, K) predicted probabilities (out of
+                                * sample or ELR-regularised), finite, rows
+                                * summing to 1 (not checked) */
+    const float *elr_target;   /* (N, K) ELR running targets, or NULL */
+    const float *aum;          /* (N) margins logit[y] - max_{k != y}
+                                * logit[k] summed over epochs, or NULL */
+    const int32_t *aum_epochs; /* (N) epochs in each sum, or NULL when aum
+                                * already holds the means */
+};
+
+struct scores_sample {      /* plain data: one row of scores */
+    double self_confidence; /* 1 - P[y], in [0, 1] */
+    double margin;          /* (max_{k != y} P[k] - P[y] + 1) / 2, [0, 1] */
+    double aum;             /* minus the mean margin over epochs (logit
+                             * units, unbounded); NAN without AUM or when
+                             * the sample saw no epoch */
+    double elr;             /* 1 - T[y], [0, 1]; NAN without ELR */
+    double score;           /* the combination, [0, 1]; 0 when trusted */
+    double suggested_prob;  /* P[suggested] */
+    int32_t suggested;      /* argmax_{k != y} P[k] (lowest index on a tie):
+                             * the model's choice, or its runner-up when
+                             * that is y; y itself when trusted */
+    uint8_t flagged;        /* confident learning; never when trusted */
+};
+
+struct scores_result { /* scores_result_fini frees the arrays */
+    int64_t n;
+    int k;
+    struct scores_sample *sample; /* (N) in input order */
+    int64_t *class_count;         /* (K) samples given each label */
+    /* (K) t_j, the mean of P[j] over the samples labelled j; NAN for a
+     * class with no sample, which is then never anyone's confident class. */
+    double *threshold;
+    /* (K, K) C[i][j]: samples given label i whose confident class is j
+     * (raw counts, before calibration). */
+    int64_t *confident_joint;
+    /* (K, K) Q[i][j]: estimated joint of given label i and true label j,
+     * sums to 1 (all zeros when N is 0). */
+    double *joint;
+    /* (K, K) M[i][j]: estimated fraction of the samples GIVEN label i
+     * whose TRUE label is j; rows sum to 1; a class with no sample gets
+     * the identity row. */
+    double *noise_matrix;
+    double *class_noise; /* (K) 1 - M[i][i] */
+    double noise_rate;   /* off-diagonal mass of Q */
+    int64_t n_flagged;   /* samples with flagged set */
+};
+
+/* Compute every score. cfg NULL means the default. On bad input (a label
+ * out of range, a probability that is not finite, K < 2, a bad weight) or
+ * when memory runs out, return -1 with a cause and leave out zeroed;
+ * otherwise fill out, which the caller then owns. */
+WN_NODISCARD int scores_compute(const struct scores_input *in,
+                                const struct scores_config *cfg,
+                                struct scores_result *out, char **cause);
+/* Free the arrays of a result and zero it. NULL is fine. */
+void scores_result_fini(struct scores_result *r);
+
+#endif

@@ -1,0 +1,82 @@
+/* engine/train.h: training a noise-robust classifier on a dataset and
+ * collecting the evidence the scores are made from. Used by engine.c only
+ * (and the tests); knows nothing of the store or of threads beyond its own
+ * compute budget.
+ *
+ * One call trains either a single model on every sample (the evidence is
+ * its training dynamics: ELR targets, margins over epochs, and its final
+ * predictions) or K models by cross-validation (each sample judged by a
+ * model that never saw it). Either way the output has the same shape. */
+#ifndef WINNOW_ENGINE_TRAIN_H
+#define WINNOW_ENGINE_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data/base.h"
+
+struct dataset;
+
+struct train_config { /* plain data; train_config_default fills it */
+    int epochs;
+    int folds;          /* 0 or 1: one model, training dynamics; K >= 2 */
+    int batch_size;
+    float lr;           /* peak learning rate */
+    float momentum;     /* Nesterov */
+    float weight_decay; /* not applied to BN parameters and biases */
+    int warmup_epochs;
+    int elr;            /* early-learning regularization on/off */
+    float elr_lambda;
+    float elr_beta;
+    int flip;           /* horizontal flips (colour images only) */
+    int crop_pad;       /* random crop after zero padding, pixels */
+    int width;          /* channels of the first stage */
+    uint64_t seed;
+    int threads;        /* the whole compute budget (>= 1) */
+};
+
+/* Defaults for a dataset of n samples of side s. */
+void train_config_default(struct train_config *cfg, int64_t n, int side,
+                          int channels);
+
+struct train_status { /* plain data, passed to the observer */
+    int fold, folds;     /* 1-based; folds 1 for a single model */
+    int epoch, epochs;   /* 1-based */
+    int64_t batch, batches;             /* within the epoch, 1-based */
+    int64_t images_done, images_total;  /* over the whole job */
+    double loss;         /* running mean over the epoch */
+    double accuracy;     /* running training accuracy against labels */
+    double images_per_sec;
+    double gflops;       /* achieved, training arithmetic only */
+};
+
+/* Called after every batch, from the thread that called train_run. Return
+ * 0 to go on, non-zero to stop at once (a checkpoint is then returned). */
+typedef int (*train_observer_fn)(void *ctx, const struct train_status *st);
+
+struct train_output { /* train_output_fini frees */
+    int64_t n;
+    int k;
+    float *probs;      /* (N, K): out-of-sample (folds) or final eval probs */
+    float *elr_target; /* (N, K) ELR running targets, or NULL without ELR */
+    float *aum;        /* (N) mean over epochs of logit[y] - max other logit,
+                        * or NULL with folds */
+    double train_seconds;
+    double gflop;      /* arithmetic done, for GFLOP/s */
+    double final_loss;
+};
+
+/* Train. Returns 0 when finished (out filled), 1 when the observer asked
+ * to stop (a checkpoint in *ckpt_out / *ckpt_len, malloc'd, caller frees;
+ * out untouched), -1 on error. resume/resume_len: a checkpoint from an
+ * earlier stopped call with the same dataset and config, or NULL. The same
+ * dataset, config, seed and thread count give bit-identical output. */
+WN_NODISCARD int train_run(const struct dataset *d,
+                           const struct train_config *cfg,
+                           train_observer_fn observer, void *ctx,
+                           const void *resume, size_t resume_len,
+                           struct train_output *out, void **ckpt_out,
+                           size_t *ckpt_len, char **cause);
+void train_output_fini(struct train_output *out);
+
+#endif

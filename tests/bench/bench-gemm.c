@@ -1,0 +1,225 @@
+/* bench-gemm: how fast this machine multiplies, and how close the CNN's
+ * training step comes to it.
+ *
+ * For each thread count asked for (default: 1 and 2) it prints
+ *   1. the sgemm peak: the best GFLOP/s of large square products;
+ *   2. each of the default CNN's convolution products at the shapes the
+ *      layers really call (forward, weight gradient, input gradient), and
+ *      the time all of one batch's products take;
+ *   3. a full training step of the default CNN (forward, softmax
+ *      cross-entropy, backward, SGD) on a batch of 128 3x32x32 images:
+ *      images/s, the effective GFLOP/s of its products, that as a share of
+ *      the peak, and the share of the step spent outside sgemm;
+ *   4. inference (eval-mode forward) images/s.
+ *
+ * Not built by make check. Build by hand in a configured build directory
+ * (SRC is the source tree), after `make libwnengine.a libwndata.a`:
+ *
+ *   cc -std=c11 -O2 -I. -I$SRC $(pkg-config --cflags openblas) \
+ *      $SRC/tests/bench/bench-gemm.c libwnengine.a libwndata.a \
+ *      $(pkg-config --libs openblas) -lm -o bench-gemm
+ *   ./bench-gemm [THREADS...]
+ *
+ * Run it on an idle machine; every figure is the best of several runs. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/gemm.h"
+#include "engine/layers.h"
+#include "engine/model.h"
+#include "engine/optim.h"
+#include "engine/rng.h"
+
+#define BATCH 128
+
+static double
+now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static float *
+randoms(size_t n, struct rng *r)
+{
+    float *p = malloc(sizeof(float) * (n ? n : 1));
+    if (p == NULL) {
+        fprintf(stderr, "bench-gemm: out of memory\n");
+        exit(1);
+    }
+    for (size_t i = 0; i < n; i++)
+        p[i] = rng_uniform(r) - 0.5f;
+    return p;
+}
+
+/* Best seconds per call of one product over a few runs of ~0.2 s. */
+static double
+time_gemm(enum gemm_op ta, enum gemm_op tb, int m, int n, int k,
+          struct rng *r)
+{
+    float *a = randoms((size_t)m * k, r), *b = randoms((size_t)k * n, r);
+    float *c = randoms((size_t)m * n, r);
+    double flops = 2.0 * m * n * k, best = 1e30;
+    int reps = (int)(2e10 / 100.0 / flops) + 1;
+
+    gemm_mul(ta, tb, m, n, k, 1.0f, a, ta == GEMM_N ? k : m, b,
+             tb == GEMM_N ? n : k, 0.0f, c, n);
+    for (int run = 0; run < 5; run++) {
+        double t0 = now();
+        for (int i = 0; i < reps; i++)
+            gemm_mul(ta, tb, m, n, k, 1.0f, a, ta == GEMM_N ? k : m, b,
+                     tb == GEMM_N ? n : k, 0.0f, c, n);
+        double t = (now() - t0) / reps;
+        if (t < best)
+            best = t;
+    }
+    free(a);
+    free(b);
+    free(c);
+    return best;
+}
+
+static double
+peak(struct rng *r)
+{
+    static const int sizes[] = {1024, 2048, 3072};
+    double best = 0.0;
+
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        int s = sizes[i];
+        double g = 2.0 * s * s * s / time_gemm(GEMM_N, GEMM_N, s, s, s, r);
+        printf("  square %4d: %6.1f GFLOP/s\n", s, g * 1e-9);
+        if (g > best)
+            best = g;
+    }
+    return best;
+}
+
+/* The products of one training batch, shape by shape; returns the seconds
+ * they take together. */
+static double
+conv_products(const struct model_config *cfg, struct rng *r)
+{
+    int c = cfg->channels, h = cfg->height, w = cfg->width, first = 1;
+    double total = 0.0;
+
+    printf("  %-22s %5s %6s %5s %-8s %-8s %-8s\n", "conv", "group", "cols",
+           "K", "fwd", "dW", "dX");
+    for (int s = 0; s < cfg->stages; s++) {
+        for (int k = 0; k < cfg->convs_per_stage; k++) {
+            struct conv_geom g;
+            if (conv_geom_init(&g, c, h, w, cfg->widths[s], 3, 1, 1) == -1)
+                exit(1);
+            int grp = conv_group(&g, BATCH);
+            int cols = grp * g.h_out * g.w_out, kk = c * 9;
+            double calls = (double)BATCH / grp, f = 2.0 * g.c_out * cols * kk;
+            double tf = time_gemm(GEMM_N, GEMM_N, g.c_out, cols, kk, r);
+            double tw = time_gemm(GEMM_N, GEMM_T, g.c_out, kk, cols, r);
+            double tx = first ? 0.0
+                              : time_gemm(GEMM_T, GEMM_N, kk, cols, g.c_out, r);
+            char name[64];
+            snprintf(name, sizeof(name), "%dx%dx%d -> %d", c, h, w, g.c_out);
+            printf("  %-22s %5d %6d %5d %5.0f GF %5.0f GF %5.0f GF\n", name,
+                   grp, cols, kk, f / tf * 1e-9, f / tw * 1e-9,
+                   first ? 0.0 : f / tx * 1e-9);
+            total += calls * (tf + tw + tx);
+            c = cfg->widths[s];
+            first = 0;
+        }
+        h /= 2;
+        w /= 2;
+    }
+    return total;
+}
+
+static void
+train_step(struct model *m, const float *x, const int *labels, float *probs,
+           float *dlogits, int classes)
+{
+    static const struct optim_sgd opt = {0.9f, 5e-4f, 1};
+    const float *logits = model_forward(m, x, BATCH, 1);
+    softmax_xent_forward(BATCH, classes, probs, NULL, logits, labels, NULL,
+                         NULL);
+    softmax_xent_backward(BATCH, classes, dlogits, probs, labels, NULL, NULL);
+    model_backward(m, dlogits);
+    model_sgd_step(m, &opt, 0.01f);
+}
+
+static void
+bench_threads(int threads)
+{
+    struct model_config cfg;
+    struct model *m;
+    struct rng r;
+    char *cause = NULL;
+    int classes = 10, labels[BATCH];
+    double pk, tg, best = 1e30, best_eval = 1e30;
+
+    gemm_set_threads(threads);
+    printf("threads %d (BLAS reports %d)\n", threads, gemm_threads());
+    rng_seed(&r, 1);
+    pk = peak(&r);
+    printf("  sgemm peak: %.1f GFLOP/s\n", pk * 1e-9);
+
+    model_config_default(&cfg, 3, 32, 32, classes, BATCH);
+    tg = conv_products(&cfg, &r);
+
+    if (model_new(&cfg, &m, &cause) == -1) {
+        fprintf(stderr, "bench-gemm: %s\n", cause);
+        exit(1);
+    }
+    model_init(m, &r);
+    float *x = randoms((size_t)BATCH * 3 * 32 * 32, &r);
+    float *probs = randoms((size_t)BATCH * classes, &r);
+    float *dlogits = randoms((size_t)BATCH * classes, &r);
+    for (int i = 0; i < BATCH; i++)
+        labels[i] = (int)rng_below(&r, (uint32_t)classes);
+
+    for (int i = 0; i < 3; i++)
+        train_step(m, x, labels, probs, dlogits, classes);
+    for (int run = 0; run < 5; run++) {
+        int steps = 8;
+        double t0 = now();
+        for (int i = 0; i < steps; i++)
+            train_step(m, x, labels, probs, dlogits, classes);
+        double t = (now() - t0) / steps;
+        if (t < best)
+            best = t;
+        t0 = now();
+        for (int i = 0; i < steps; i++)
+            model_forward(m, x, BATCH, 0);
+        t = (now() - t0) / steps;
+        if (t < best_eval)
+            best_eval = t;
+    }
+    double flops = model_flops(m) * BATCH;
+    printf("  train step, batch %d: %.1f ms, %.0f images/s, "
+           "%.1f GFLOP/s = %.0f%% of peak\n",
+           BATCH, best * 1e3, BATCH / best, flops / best * 1e-9,
+           100.0 * flops / best / pk);
+    printf("  of which sgemm %.1f ms (%.0f%%), the rest %.1f ms\n", tg * 1e3,
+           100.0 * tg / best, (best - tg) * 1e3);
+    printf("  inference: %.0f images/s\n\n", BATCH / best_eval);
+    free(x);
+    free(probs);
+    free(dlogits);
+    model_free(m);
+}
+
+int
+main(int argc, char **argv)
+{
+    printf("%s\n", gemm_describe());
+    if (argc < 2) {
+        bench_threads(1);
+        bench_threads(2);
+    }
+    for (int i = 1; i < argc; i++)
+        bench_threads(atoi(argv[i]));
+    return 0;
+}

@@ -1,0 +1,85 @@
+#!/bin/sh
+# winnow score end to end on a tiny generated dataset with 10% of its labels
+# flipped: the flipped samples rank on top, the suggestions name the true
+# class, the same seed repeats bit for bit, and an interrupted run resumes
+# to the very same scores.
+. "${TESTS_SRCDIR:-$(dirname "$0")/..}/lib.sh"
+
+"$TESTS_BUILDDIR/tools/shapes" ds 300 16 10 7
+"$WINNOW" import p.db --csv ds/manifest.csv -q >/dev/null
+score_args="--epochs 10 --seed 3 --threads 1"
+
+run "$WINNOW" score p.db $score_args
+exits "score exits 0" 0
+has "score reports the run" "$T/out" "run 1 done"
+run "$WINNOW" export p.db --scores s1.csv
+exits "export --scores exits 0" 0
+is "the header is the documented one" "$(head -1 s1.csv)" \
+  "path,given_label,suggested_label,score,flagged,self_confidence,margin,cl_flag,aum,elr,suggested_prob"
+is "one row per sample" "$(($(wc -l < s1.csv) - 1))" 300
+
+# AUROC of score against the flips, from the rank order of the export
+# (rows are sorted by score, highest first), and how often the suggestion
+# for a flipped sample is its true class.
+metrics() {
+  awk -F, 'NR == FNR { if (FNR > 1) { flip[$1] = $4; truth[$1] = $2 }; next }
+    FNR > 1 { n++; if (flip[$1] == 1) { p++; above += n - p; if ($3 == truth[$1]) right++ } }
+    END { printf "%.3f %.3f\n", 1 - above / (p * (n - p)), right / p }' ds/truth.csv "$1"
+}
+set -- $(metrics s1.csv)
+diag "AUROC $1, suggestion right for $2 of the flipped samples"
+awk -v a="$1" 'BEGIN { exit !(a > 0.9) }'
+ok "flipped samples rank on top (AUROC $1 > 0.9)" $?
+awk -v a="$2" 'BEGIN { exit !(a >= 0.8) }'
+ok "suggestions name the true class ($2 >= 0.8)" $?
+flagged=$(awk -F, 'NR > 1 && $5 == 1' s1.csv | wc -l)
+awk -v f="$flagged" 'BEGIN { exit !(f >= 20 && f <= 45) }'
+ok "about the flipped number are flagged ($flagged of 30)" $?
+sorted=$(awk -F, 'NR > 1 { print $4 }' s1.csv | sort -g -r -c 2>&1 && echo sorted)
+is "rows are sorted by score, highest first" "$sorted" "sorted"
+
+run "$WINNOW" score p.db $score_args --quiet
+exits "a second run exits 0" 0
+is "--quiet prints nothing" "$(cat "$T/out" "$T/err")" ""
+"$WINNOW" export p.db --scores s2.csv
+cmp -s s1.csv s2.csv
+ok "the same seed gives the same scores bit for bit" $?
+
+# Interrupt a run mid-training (SIGINT), then resume it.
+"$WINNOW" score p.db $score_args >"$T/int.out" 2>"$T/int.err" &
+pid=$!
+deadline=$(($(date +%s) + 60))
+while ! grep -q "epoch 3/" "$T/int.err" && [ "$(date +%s)" -lt "$deadline" ]; do
+  sleep 0.05
+done
+kill -INT $pid
+rc=0
+wait $pid || rc=$?
+exits "an interrupted run exits 1" 1
+has "it says how to resume" "$T/int.err" "winnow score p.db --resume"
+run "$WINNOW" info p.db
+has "info lists the interrupted run" "$T/out" "interrupted"
+run "$WINNOW" score p.db $score_args --resume
+exits "--resume finishes the run" 0
+has "the resumed run is run 3" "$T/out" "run 3 done"
+"$WINNOW" export p.db --scores s3.csv
+cmp -s s1.csv s3.csv
+ok "a resumed run gives the scores of an uninterrupted one" $?
+
+run "$WINNOW" score p.db $score_args --resume
+exits "--resume with nothing to resume fails" 1
+has "and says why" "$T/err" "no interrupted run to resume"
+
+"$WINNOW" import e.db --csv ds/manifest.csv -q >/dev/null
+run "$WINNOW" export e.db --scores x.csv
+exits "export before any run fails" 1
+has "export says to score first" "$T/err" "no finished run"
+test ! -e x.csv
+ok "a failed export leaves no file" $?
+
+run "$WINNOW" score missing.db
+exits "score on a missing project fails" 1
+run "$WINNOW" score p.db --epochs 0
+exits "a bad option value is a usage error" 2
+
+done_testing
