@@ -1,168 +1,153 @@
-/* app/cmd-export.c: `winnow export DB --scores FILE.csv`.
+/* app/cmd-export.c: `winnow export DB` with any set of --labels, --jsonl,
+ * --folder, --scores and --idx, in one pass (data/export.c does the work).
  *
- * Every file is written under a temporary name in the same folder and
- * renamed into place once complete and closed, so an interrupted export
- * never leaves half a file under the real name. "-" writes to standard
- * output. */
+ * Signals do not kill an export: SIGINT, SIGTERM and SIGHUP set a flag the
+ * writer checks at every sample, and since the handler is installed without
+ * SA_RESTART a write blocked on a pipe returns at once. The writer then
+ * removes its temporary files and folders, so only SIGKILL can leave one
+ * behind (named NAME.tmp-PID, never NAME). SIGXFSZ, and SIGPIPE when there
+ * are files to clean up, are ignored so that a file size limit or a closed
+ * pipe is an error like a full disk, cleaned up the same way. */
 #include "config.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "app/cmd.h"
-#include "data/csv.h"
+#include "data/export.h"
 #include "data/store.h"
 
 extern const struct cmd cmd_export;
 
-struct out_file {
-    const char *path; /* as given; "-" for stdout */
-    char *tmp;
-    FILE *f;
-};
-
-/* The temporary file currently being written, removed if a signal ends
- * the export. */
-static char *volatile export_tmp_path;
+static volatile sig_atomic_t export_stop;
 
 static void
 export_on_signal(int sig)
 {
-    char *p = export_tmp_path;
-    if (p != NULL)
-        unlink(p);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static int
-out_open(struct out_file *o, const char *path, char **cause)
-{
-    memset(o, 0, sizeof *o);
-    o->path = path;
-    if (strcmp(path, "-") == 0) {
-        o->f = stdout;
-        return 0;
-    }
-    o->tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());
-    o->f = fopen(o->tmp, "w");
-    if (o->f == NULL) {
-        int e = errno;
-        free(o->tmp);
-        o->tmp = NULL;
-        return wn_fail(cause, "%s: %s", path, strerror(e));
-    }
-    export_tmp_path = o->tmp;
-    return 0;
-}
-
-/* Close and rename into place; on any error remove the temporary file. */
-static int
-out_close(struct out_file *o, int ok, char **cause)
-{
-    if (o->f == stdout) {
-        if (fflush(stdout) != 0 || ferror(stdout))
-            return wn_fail(cause, "standard output: %s", strerror(errno));
-        return ok ? 0 : -1;
-    }
-    int err = ferror(o->f);
-    int e = errno;
-    if (fclose(o->f) != 0) {
-        err = 1;
-        e = errno;
-    }
-    int rc = 0;
-    if (!ok) {
-        rc = -1;
-    } else if (err) {
-        rc = wn_fail(cause, "%s: %s", o->path, strerror(e ? e : EIO));
-    } else if (rename(o->tmp, o->path) != 0) {
-        rc = wn_fail(cause, "%s: %s", o->path, strerror(errno));
-    }
-    if (rc != 0)
-        unlink(o->tmp);
-    export_tmp_path = NULL;
-    free(o->tmp);
-    o->tmp = NULL;
-    return rc;
+    (void)sig;
+    export_stop = 1;
 }
 
 static void
-put_real(FILE *f, double v)
+export_signals(int files)
 {
-    if (!isnan(v))
-        fprintf(f, "%.6g", v);
-}
-
-struct scores_ctx {
-    FILE *f;
-    char **names;
-    int n_names;
-};
-
-static const char *
-class_name(const struct scores_ctx *x, int id)
-{
-    return id >= 0 && id < x->n_names ? x->names[id] : "";
-}
-
-static int
-write_score_row(void *ctx, const struct store_scored *row, char **cause)
-{
-    (void)cause;
-    struct scores_ctx *x = ctx;
-    const struct store_score *sc = &row->sc;
-    FILE *f = x->f;
-    csv_write_field(f, row->path);
-    fputc(',', f);
-    csv_write_field(f, class_name(x, sc->label));
-    fputc(',', f);
-    csv_write_field(f, class_name(x, sc->suggested));
-    fprintf(f, ",%.6g,%d,", sc->score, sc->flagged);
-    put_real(f, sc->self_confidence);
-    fputc(',', f);
-    put_real(f, sc->margin);
-    fprintf(f, ",%d,", sc->cl_flag);
-    put_real(f, sc->aum);
-    fputc(',', f);
-    put_real(f, sc->elr);
-    fputc(',', f);
-    put_real(f, sc->suggested_prob);
-    fputc('\n', f);
-    return ferror(f) ? wn_fail(cause, "write error") : 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = export_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: interrupt blocked writes */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    /* With nothing but standard output there is nothing to clean up: a
+     * closed pipe ends us quietly, as it does any filter. */
+    if (files)
+        signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 static int
-export_scores(struct store *s, const char *path, char **cause)
+parse_policy(const struct cmd *c, const char *arg, int argc, char **argv,
+             struct export_options *o)
 {
-    int64_t run;
-    if (store_run_latest(s, "done", &run, cause) != 0)
-        return -1;
-    if (run == 0)
-        return wn_fail(cause, "no finished run to export (winnow score "
-                              "first)");
-    struct scores_ctx x = {0};
-    if (store_class_names(s, &x.names, &x.n_names, cause) != 0)
-        return -1;
-    struct out_file o;
-    if (out_open(&o, path, cause) != 0) {
-        store_names_free(x.names);
+    const char *p = NULL;
+    if (strcmp(arg, "keep") == 0) {
+        o->policy = EXPORT_KEEP;
+        return 0;
+    }
+    if (strcmp(arg, "drop-flagged") == 0) {
+        o->policy = EXPORT_DROP_FLAGGED;
+        return 0;
+    }
+    if (strncmp(arg, "accept-above=", 13) == 0) {
+        p = arg + 13;
+    } else if (strcmp(arg, "accept-above") == 0) {
+        /* The probability is the next word: take it from argv here so
+         * getopt does not see it as an operand. */
+        if (optind >= argc) {
+            cmd_usage_error(c, "--unreviewed accept-above needs a "
+                               "probability P");
+            return -1;
+        }
+        p = argv[optind++];
+    } else {
+        cmd_usage_error(c,
+                        "--unreviewed takes keep, drop-flagged or "
+                        "accept-above P, not '%s'",
+                        arg);
         return -1;
     }
-    x.f = o.f;
-    fputs("path,given_label,suggested_label,score,flagged,self_confidence,"
-          "margin,cl_flag,aum,elr,suggested_prob\n",
-          o.f);
-    int rc = store_foreach_score(s, run, write_score_row, &x, cause);
-    rc = out_close(&o, rc == 0, rc == 0 ? cause : NULL);
-    store_names_free(x.names);
-    return rc;
+    char *end;
+    double v = strtod(p, &end);
+    if (*p == '\0' || *end != '\0' || !(v >= 0.0 && v <= 1.0)) {
+        cmd_usage_error(c,
+                        "accept-above takes a probability from 0 to 1, "
+                        "not '%s'",
+                        p);
+        return -1;
+    }
+    o->policy = EXPORT_ACCEPT_ABOVE;
+    o->accept_p = v;
+    return 0;
+}
+
+/* Two outputs may not share a name (they would share a temporary) and
+ * only one may be standard output. */
+static int
+check_names(const struct cmd *c, const struct export_options *o)
+{
+    const char *names[6] = {o->labels, o->jsonl,      o->folder,
+                            o->scores, o->idx_images, o->idx_labels};
+    int n_stdout = 0;
+    for (int i = 0; i < 6; i++) {
+        if (names[i] == NULL)
+            continue;
+        if (strcmp(names[i], "-") == 0) {
+            if (i == 2 || i >= 4)
+                return cmd_usage_error(c, "%s cannot be standard output",
+                                       i == 2 ? "--folder" : "--idx");
+            n_stdout++;
+            continue;
+        }
+        for (int k = 0; k < i; k++)
+            if (names[k] != NULL && strcmp(names[k], names[i]) == 0)
+                return cmd_usage_error(c, "'%s' is named for two outputs",
+                                       names[i]);
+    }
+    if (n_stdout > 1)
+        return cmd_usage_error(c, "only one output can be standard output "
+                                  "('-')");
+    return 0;
+}
+
+static void
+print_summary(FILE *f, const struct export_options *o,
+              const struct export_result *r)
+{
+    int labels = o->labels || o->jsonl || o->folder || o->idx_images;
+    if (labels) {
+        fprintf(f,
+                "exported %zu samples: %zu relabeled, %zu kept, %zu "
+                "auto-accepted, %zu unreviewed",
+                r->samples, r->review[STORE_RELABELED], r->review[STORE_KEPT],
+                r->review[STORE_AUTO], r->review[STORE_UNREVIEWED]);
+        if (o->policy == EXPORT_DROP_FLAGGED)
+            fprintf(f, "; %zu flagged samples left out", r->dropped);
+        fputc('\n', f);
+    }
+    if (r->accepted > 0)
+        fprintf(f,
+                "accepted %zu suggestions of run %lld (recorded as auto; "
+                "winnow log shows them)\n",
+                r->accepted, (long long)r->run_id);
+    if (o->folder != NULL)
+        fprintf(f,
+                "%s: %zu links, %zu copies, %zu PNGs from the stored "
+                "pixels\n",
+                o->folder, r->linked, r->copied, r->rendered);
 }
 
 static int
@@ -170,18 +155,63 @@ run_export(int argc, char **argv)
 {
     const struct cmd *c = &cmd_export;
     static const struct option longopts[] = {
+        {"labels", required_argument, NULL, 'l'},
+        {"original", no_argument, NULL, 'O'},
+        {"status", no_argument, NULL, 'S'},
+        {"jsonl", required_argument, NULL, 'j'},
+        {"folder", required_argument, NULL, 'f'},
+        {"link", required_argument, NULL, 'L'},
         {"scores", required_argument, NULL, 's'},
+        {"idx", required_argument, NULL, 'i'},
+        {"unreviewed", required_argument, NULL, 'u'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *scores = NULL;
-    int o;
+    struct export_options opt;
+    memset(&opt, 0, sizeof opt);
+    const char *link = NULL;
+    int quiet = 0, o;
     opterr = 0;
     optind = 1;
-    while ((o = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
         switch (o) {
+        case 'l':
+            opt.labels = optarg;
+            break;
+        case 'O':
+            opt.original = 1;
+            break;
+        case 'S':
+            opt.status = 1;
+            break;
+        case 'j':
+            opt.jsonl = optarg;
+            break;
+        case 'f':
+            opt.folder = optarg;
+            break;
+        case 'L':
+            link = optarg;
+            break;
         case 's':
-            scores = optarg;
+            opt.scores = optarg;
+            break;
+        case 'i':
+            /* Two files: the second is taken here, before getopt would
+             * move it among the operands. */
+            opt.idx_images = optarg;
+            if (optind >= argc || argv[optind][0] == '-')
+                return cmd_usage_error(c, "--idx needs two files: IMAGES "
+                                          "LABELS");
+            opt.idx_labels = argv[optind++];
+            break;
+        case 'u':
+            if (parse_policy(c, optarg, argc, argv, &opt) != 0)
+                return EXIT_USAGE;
+            break;
+        case 'q':
+            quiet = 1;
             break;
         case 'h':
             cmd_print_help(c, stdout);
@@ -190,44 +220,110 @@ run_export(int argc, char **argv)
             return cmd_usage_error(c, "option '%s' needs an argument",
                                    argv[optind - 1]);
         default:
-            return cmd_usage_error(c, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cmd_usage_error(c, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (argc - optind != 1)
-        return cmd_usage_error(c, argc - optind < 1
-                                      ? "missing project file DB"
-                                      : "too many arguments");
-    if (scores == NULL)
-        return cmd_usage_error(c, "nothing to export: give --scores FILE");
+    if (argc - optind < 1)
+        return cmd_usage_error(c, "missing project file DB");
+    if (argc - optind > 1)
+        return cmd_usage_error(c, "unexpected argument '%s'", argv[optind + 1]);
+    if (!opt.labels && !opt.jsonl && !opt.folder && !opt.scores &&
+        !opt.idx_images)
+        return cmd_usage_error(c, "nothing to export: give --labels, "
+                                  "--jsonl, --folder, --scores or --idx");
+    if ((opt.original || opt.status) && opt.labels == NULL)
+        return cmd_usage_error(c, "%s goes with --labels",
+                               opt.original ? "--original" : "--status");
+    if (link != NULL) {
+        if (opt.folder == NULL)
+            return cmd_usage_error(c, "--link goes with --folder");
+        if (strcmp(link, "symbolic") == 0)
+            opt.link = EXPORT_LINK_SYMBOLIC;
+        else if (strcmp(link, "hard") == 0)
+            opt.link = EXPORT_LINK_HARD;
+        else if (strcmp(link, "copy") == 0)
+            opt.link = EXPORT_LINK_COPY;
+        else
+            return cmd_usage_error(c,
+                                   "--link takes symbolic, hard or copy, "
+                                   "not '%s'",
+                                   link);
+    }
+    if (opt.policy != EXPORT_KEEP && !opt.labels && !opt.jsonl && !opt.folder &&
+        !opt.idx_images)
+        return cmd_usage_error(c, "--unreviewed applies to --labels, "
+                                  "--jsonl, --folder and --idx");
+    if (check_names(c, &opt) != 0)
+        return EXIT_USAGE;
+
     const char *db = argv[optind];
     struct store *s;
     char *cause = NULL;
-    if (store_open(db, STORE_READONLY, &s, &cause) != 0) {
+    /* Only accepting suggestions writes to the project. */
+    int flags = opt.policy == EXPORT_ACCEPT_ABOVE ? 0 : STORE_READONLY;
+    /* Before the project opens: SQLite writes its shared-memory file too,
+     * and a file size limit must not kill us there either. */
+    int to_stdout = (opt.labels && strcmp(opt.labels, "-") == 0) ||
+                    (opt.jsonl && strcmp(opt.jsonl, "-") == 0) ||
+                    (opt.scores && strcmp(opt.scores, "-") == 0);
+    int n_outputs = !!opt.labels + !!opt.jsonl + !!opt.scores + !!opt.folder +
+                    !!opt.idx_images;
+    export_signals(n_outputs > to_stdout);
+    if (store_open(db, flags, &s, &cause) != 0) {
         cmd_error("%s: %s", db, cause);
         free(cause);
         return EXIT_FAIL;
     }
-    signal(SIGINT, export_on_signal);
-    signal(SIGTERM, export_on_signal);
-    signal(SIGHUP, export_on_signal);
-    int rc = export_scores(s, scores, &cause);
+    opt.stop = &export_stop;
+    struct export_result res;
+    int rc = export_run(s, &opt, &res, &cause);
     store_close(s);
     if (rc != 0) {
         cmd_error("export: %s", cause ? cause : "failed");
         free(cause);
         return EXIT_FAIL;
     }
+    if (!quiet)
+        print_summary(to_stdout ? stderr : stdout, &opt, &res);
     return EXIT_OK;
 }
 
 const struct cmd cmd_export = {
     .name = "export",
-    .usage = "DB --scores FILE.csv",
-    .summary = "write the scores of the latest run ('-' for standard output)",
-    .help = "  --scores FILE  one row per sample, highest score first:\n"
-            "                 path,given_label,suggested_label,score,flagged,\n"
-            "                 self_confidence,margin,cl_flag,aum,elr,"
-            "suggested_prob\n",
+    .usage = "DB [--labels FILE.csv [--original] [--status]] [--jsonl FILE]\n"
+             "       [--folder DIR [--link symbolic|hard|copy]] "
+             "[--scores FILE.csv]\n"
+             "       [--idx IMAGES LABELS] "
+             "[--unreviewed keep|drop-flagged|accept-above P]",
+    .summary = "write the current labels (CSV, JSON lines, class folders, "
+               "IDX) or the scores",
+    .help =
+        "outputs (any number at once; '-' is standard output):\n"
+        "  --labels FILE     path,label in import order, decisions applied\n"
+        "    --original      add given_label, the imported label\n"
+        "    --status        add status (unreviewed, kept, relabeled, auto)\n"
+        "                    and score (the latest run's)\n"
+        "  --jsonl FILE      one JSON object per sample: labels, status,\n"
+        "                    scores, suggestion and label history\n"
+        "  --folder DIR      DIR/<label>/<file> for every sample; DIR must\n"
+        "                    not exist or be empty\n"
+        "    --link MODE     symbolic (default), hard or copy; IDX samples\n"
+        "                    and moved files are written as PNG from the\n"
+        "                    copy kept in the project (possibly shrunk)\n"
+        "  --scores FILE     the latest run, highest score first:\n"
+        "                    path,given_label,suggested_label,score,flagged,\n"
+        "                    self_confidence,margin,cl_flag,aum,elr,"
+        "suggested_prob\n"
+        "  --idx IMAGES LABELS  IDX files (gzip when named .gz) for a project\n"
+        "                    imported from IDX; label value = class number\n"
+        "samples no person decided on:\n"
+        "  --unreviewed keep          keep their label (default)\n"
+        "  --unreviewed drop-flagged  leave out those the latest run flagged\n"
+        "  --unreviewed accept-above P  take the suggestion where its\n"
+        "                    probability is at least P, recorded in the\n"
+        "                    history as source auto once the export is done\n"
+        "  -q, --quiet       no summary\n"
+        "Files are written under a temporary name and renamed when every\n"
+        "output is complete: a failed or interrupted export writes nothing.\n",
     .run = run_export,
 };

@@ -6,13 +6,20 @@
 
 #include "app/cmd.h"
 
-extern const struct cmd cmd_import, cmd_info, cmd_score, cmd_export;
+extern const struct cmd cmd_import, cmd_info, cmd_score, cmd_export,
+    cmd_stats, cmd_log, cmd_set, cmd_undo, cmd_review, cmd_demo;
 
 const struct cmd *const commands[] = {
     &cmd_import,
     &cmd_info,
     &cmd_score,
     &cmd_export,
+    &cmd_stats,
+    &cmd_log,
+    &cmd_set,
+    &cmd_undo,
+    &cmd_review,
+    &cmd_demo,
     NULL,
 };
 

@@ -271,4 +271,144 @@ WN_NODISCARD int store_summary_get(struct store *s, struct store_summary *out,
                                    char **cause);
 void store_summary_fini(struct store_summary *sum);
 
+/* ---- decisions, history and review state (store_labels.c) ----
+ *
+ * A decision is a label event: "human" from a person (winnow set, the
+ * review UI), "auto" when an export accepted the engine's suggestion. An
+ * undo is one more human event that sets the label back and names the
+ * event it reverts (undoes); the reverted event counts as undone from then
+ * on. Nothing is ever removed. */
+
+/* Where a sample stands with respect to review. */
+enum store_review {
+    STORE_UNREVIEWED, /* no decision in force */
+    STORE_KEPT,       /* a person decided; the label is the imported one */
+    STORE_RELABELED,  /* a person decided; the label differs from it */
+    STORE_AUTO,       /* the latest decision in force was accepted from a
+                       * suggestion by an export */
+};
+const char *store_review_name(enum store_review r); /* "unreviewed", ... */
+
+/* Read a consistent snapshot: every read between begin and end sees the
+ * same state of the file, however other processes write meanwhile. No
+ * writes on this connection until store_snapshot_end. */
+WN_NODISCARD int store_snapshot_begin(struct store *s, char **cause);
+void store_snapshot_end(struct store *s);
+
+/* Find a sample by the path it was imported under, or by "SOURCE:PATH"
+ * (SOURCE a source's number) when several sources have that path; an exact
+ * path wins over the SOURCE: reading. Causes name the path: "no sample
+ * 'x.png' in the project", "'x.png' is in 2 sources: say which, as
+ * 1:x.png (folder /data/a) or 2:x.png (csv /data/m.csv)". */
+WN_NODISCARD int store_sample_lookup(struct store *s, const char *spec,
+                                     int64_t *id_out, char **cause);
+/* The file a sample was imported from: an absolute path (malloc'd) built
+ * from its source (folder: ROOT/path; CSV: the manifest's folder/path), or
+ * NULL for an IDX sample, which has no file of its own. The file may since
+ * have moved. */
+WN_NODISCARD int store_sample_source_file(struct store *s, int64_t sample_id,
+                                          char **path_out, char **cause);
+
+/* Every sample's labels and review state, in import order. */
+struct store_label_state { /* plain data but path: store_states_free */
+    int64_t sample_id;
+    int64_t source_id;
+    enum store_source_kind source_kind;
+    char *path;          /* as imported */
+    int given;           /* imported label */
+    int label;           /* current label: the latest event */
+    int64_t last_event;  /* id of the latest event */
+    enum store_review review;
+};
+WN_NODISCARD int store_label_states(struct store *s,
+                                    struct store_label_state **states_out,
+                                    size_t *n_out, char **cause);
+void store_states_free(struct store_label_state *states, size_t n);
+
+/* Label events, oldest first: of one sample (sample_id > 0) or all; import
+ * events only with with_import. */
+struct store_event { /* strings owned: store_events_free */
+    int64_t id;
+    int64_t sample_id;
+    char *path;         /* the sample's */
+    int old_label;      /* -1 for an import event */
+    int new_label;
+    enum store_label_source source;
+    int64_t time;       /* ms since the epoch */
+    int64_t run_id;     /* latest finished run then, 0 if none */
+    double score;       /* the sample's score in that run, NAN if none */
+    char *note;         /* NULL if none */
+    int64_t undoes;     /* the event this one reverts, 0 if none */
+    int undone;         /* a later event reverts this one */
+};
+WN_NODISCARD int store_events_get(struct store *s, int64_t sample_id,
+                                  int with_import, struct store_event **out,
+                                  size_t *n_out, char **cause);
+void store_events_free(struct store_event *ev, size_t n);
+
+/* A person's decision: append a human event setting the sample's label
+ * (the current label again records a verification). The event carries the
+ * latest finished run and the sample's score in it. *old_out (the label
+ * before) and *event_out may be NULL. */
+WN_NODISCARD int store_label_decide(struct store *s, int64_t sample_id,
+                                    int label, const char *note, int *old_out,
+                                    int64_t *event_out, char **cause);
+
+/* Undo the last n decisions of a person, newest first, in one transaction:
+ * each gets an event setting its sample back to the label it had before
+ * that decision. Decisions already undone and undo events themselves are
+ * passed over, so each call reaches further back. Fewer than n when fewer
+ * are left (*n_out 0: nothing to undo). */
+struct store_undo { /* path owned: store_undos_free */
+    int64_t event_id;   /* the new event */
+    int64_t undone_id;  /* the decision it reverts */
+    int64_t sample_id;
+    char *path;
+    int from, to;       /* labels */
+};
+WN_NODISCARD int store_label_undo(struct store *s, int n,
+                                  struct store_undo **out, size_t *n_out,
+                                  char **cause);
+void store_undos_free(struct store_undo *u, size_t n);
+
+/* Suggestions accepted by an export, recorded as "auto" events in one
+ * transaction, all or none. Each names the latest event the export saw for
+ * its sample: if another event came since (a person decided meanwhile),
+ * nothing is written and the call fails. */
+struct store_auto_label { /* plain data */
+    int64_t sample_id;
+    int64_t seen_event;
+    int label;
+    int64_t run_id;
+    double score;
+};
+WN_NODISCARD int store_label_auto(struct store *s,
+                                  const struct store_auto_label *a, size_t n,
+                                  char **cause);
+
+/* ---- review: what the review UI needs besides the above
+ * (store_review.c) ---- */
+
+/* One sample's stored copy and the size of the image it came from. */
+struct store_pixels { /* store_pixels_fini frees pixels */
+    int width, height;               /* of the source image */
+    int stored_width, stored_height; /* of pixels */
+    int channels;                    /* 1 or 3 */
+    uint8_t *pixels;                 /* stored_height rows, tightly packed */
+};
+WN_NODISCARD int store_sample_pixels(struct store *s, int64_t sample_id,
+                                     struct store_pixels *out, char **cause);
+void store_pixels_fini(struct store_pixels *p);
+
+/* Undo one named decision: append a human event that sets its sample back
+ * to the label it had before event_id, naming it in undoes (the event
+ * store_label_undo writes). Writes nothing and fails when event_id is not
+ * a person's decision, is undone already, or when a later decision on its
+ * sample is still in force (the label changed since, perhaps in another
+ * process; later decisions that were undone do not count). *label_out
+ * (the label restored) and *event_out may be NULL. */
+WN_NODISCARD int store_label_revert(struct store *s, int64_t event_id,
+                                    int *label_out, int64_t *event_out,
+                                    char **cause);
+
 #endif

@@ -1,5 +1,6 @@
 /* data/store_internal.h: what store.c shares with the other files of the
- * store module (store_runs.c). Not for use outside data/store*.c. */
+ * store module (store_runs.c, store_labels.c, store_review.c). Not for
+ * use outside data/store*.c. */
 #ifndef WINNOW_DATA_STORE_INTERNAL_H
 #define WINNOW_DATA_STORE_INTERNAL_H
 
@@ -11,8 +12,15 @@
 
 #include "data/store.h"
 
-/* Statements of store_runs.c, prepared on first use into store.ext. */
-#define STORE_EXT_STMTS 24
+/* Statements of the other files of the module, prepared on first use into
+ * store.ext and finalized by store_close: store_runs.c owns the slots
+ * [0, STORE_RUNS_STMTS), store_labels.c the next STORE_LABELS_STMTS,
+ * store_review.c the next STORE_REVIEW_STMTS. */
+#define STORE_RUNS_STMTS   24
+#define STORE_LABELS_STMTS 24
+#define STORE_REVIEW_STMTS 8
+#define STORE_EXT_STMTS                                                        \
+    (STORE_RUNS_STMTS + STORE_LABELS_STMTS + STORE_REVIEW_STMTS)
 /* Room for store.c's own statements (enum store_stmt_id). */
 #define STORE_CORE_STMTS 40
 
@@ -29,7 +37,7 @@ struct store {
     enum store_txn txn;
     int walking; /* store_foreach_sample is running */
     sqlite3_stmt *stmts[STORE_CORE_STMTS]; /* store.c's statements */
-    sqlite3_stmt *ext[STORE_EXT_STMTS]; /* store_runs.c's statements */
+    sqlite3_stmt *ext[STORE_EXT_STMTS]; /* the other files' statements */
     z_stream def, inf; /* kept and reset: a fresh deflate state per
                         * sample costs more than compressing it */
     int def_ready, inf_ready;

@@ -32,14 +32,15 @@ enum run_stmt {
     RS_SCORE_WALK,
     RS_COUNT
 };
-_Static_assert(RS_COUNT <= STORE_EXT_STMTS, "room for every statement");
+_Static_assert(RS_COUNT <= STORE_RUNS_STMTS, "room for every statement");
 
 static const char *const run_sql[RS_COUNT] = {
     [RS_CREATE] = "INSERT INTO runs (status, started, seed, params, version, "
                   "pid, heartbeat) VALUES ('running', ?1, ?2, ?3, ?4, ?5, ?1)",
     [RS_STATUS] = "UPDATE runs SET status = ?2, message = coalesce(?3, "
                   "message), heartbeat = ?4, finished = CASE WHEN ?2 = "
-                  "'running' THEN NULL ELSE ?4 END WHERE id = ?1",
+                  "'running' THEN NULL ELSE ?4 END, pid = CASE WHEN ?2 = "
+                  "'running' THEN ?5 ELSE pid END WHERE id = ?1",
     [RS_INTERRUPT] = "UPDATE runs SET status = 'interrupted', checkpoint = ?2, "
                      "finished = ?3, heartbeat = ?3 WHERE id = ?1",
     [RS_CHECKPOINT] = "SELECT checkpoint FROM runs WHERE id = ?1",
@@ -152,6 +153,7 @@ store_run_set_status(struct store *s, int64_t run_id, const char *status,
             rc = store_bind_text(s, st, 3, message, cause);
         if (rc == 0) {
             sqlite3_bind_int64(st, 4, wn_time_ms());
+            sqlite3_bind_int64(st, 5, (sqlite3_int64)getpid());
             rc = store_run(s, st, cause, "update run");
         }
     }

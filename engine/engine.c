@@ -260,28 +260,79 @@ engine_publish(struct engine *e, const struct dataset *d,
 static int
 engine_check_busy(struct store *s, char **cause)
 {
-    int64_t id;
-    if (store_run_latest(s, "running", &id, cause) != 0)
+    for (;;) {
+        int64_t id;
+        if (store_run_latest(s, "running", &id, cause) != 0)
+            return -1;
+        if (id == 0)
+            return 0;
+        struct store_run r;
+        if (store_run_get(s, id, &r, cause) != 0)
+            return -1;
+        int alive = r.pid > 0 && r.pid != (int64_t)getpid() &&
+                    (kill((pid_t)r.pid, 0) == 0 || errno == EPERM);
+        int fresh = wn_time_ms() - r.heartbeat <
+                    (int64_t)(ENGINE_HEARTBEAT_SECONDS * 1000.0 * 6);
+        int64_t pid = r.pid;
+        store_run_fini(&r);
+        if (alive && fresh)
+            return wn_fail(cause,
+                           "project is busy: run %lld is being scored by "
+                           "process %lld",
+                           (long long)id, (long long)pid);
+        if (store_run_set_status(s, id, "failed",
+                                 "the process scoring it ended without "
+                                 "finishing",
+                                 cause) != 0)
+            return -1;
+    }
+}
+
+/* Take a run for this job: resume the latest interrupted one or create a
+ * new one. The check for a live run and the claim are one write
+ * transaction, so two jobs starting at once cannot both go ahead. */
+static int
+engine_claim_run(struct engine *e, const char *params, uint64_t seed,
+                 void **resume, size_t *resume_len, char **cause)
+{
+    if (store_begin(e->store, cause) != 0)
         return -1;
-    if (id == 0)
-        return 0;
-    struct store_run r;
-    if (store_run_get(s, id, &r, cause) != 0)
-        return -1;
-    int alive = r.pid > 0 && r.pid != (int64_t)getpid() &&
-                (kill((pid_t)r.pid, 0) == 0 || errno == EPERM);
-    int fresh = wn_time_ms() - r.heartbeat <
-                (int64_t)(ENGINE_HEARTBEAT_SECONDS * 1000.0 * 6);
-    int64_t pid = r.pid;
-    store_run_fini(&r);
-    if (alive && fresh)
-        return wn_fail(cause, "project is busy: run %lld is being scored by "
-                              "process %lld",
-                       (long long)id, (long long)pid);
-    return store_run_set_status(s, id, "failed",
-                                "the process scoring it ended without "
-                                "finishing",
-                                cause);
+    if (engine_check_busy(e->store, cause) != 0)
+        goto fail;
+    if (e->params.resume) {
+        int64_t id;
+        if (store_run_latest(e->store, "interrupted", &id, cause) != 0)
+            goto fail;
+        if (id == 0) {
+            wn_fail(cause, "no interrupted run to resume");
+            goto fail;
+        }
+        struct store_run r;
+        if (store_run_get(e->store, id, &r, cause) != 0)
+            goto fail;
+        int same = r.params != NULL && strcmp(r.params, params) == 0 &&
+                   r.seed == seed;
+        store_run_fini(&r);
+        if (!same) {
+            wn_fail(cause, "run %lld was started with other settings or "
+                           "samples; start a new run instead",
+                    (long long)id);
+            goto fail;
+        }
+        if (store_run_checkpoint(e->store, id, resume, resume_len, cause) !=
+                0 ||
+            store_run_set_status(e->store, id, "running", NULL, cause) != 0)
+            goto fail;
+        e->run_id = id;
+    } else if (store_run_create(e->store, seed, params, PACKAGE_VERSION,
+                                &e->run_id, cause) != 0) {
+        goto fail;
+    }
+    return store_commit(e->store, cause);
+fail:
+    store_rollback(e->store);
+    e->run_id = 0;
+    return -1;
 }
 
 static int
@@ -304,40 +355,12 @@ engine_job(struct engine *e, char **cause)
     e->snap.n_classes = d.k;
     pthread_mutex_unlock(&e->lock);
 
-    if (engine_check_busy(e->store, cause) != 0)
-        goto done;
     struct train_config cfg;
     engine_config(e, &d, &cfg);
     params = engine_params_text(&cfg, &d);
-    if (e->params.resume) {
-        int64_t id;
-        if (store_run_latest(e->store, "interrupted", &id, cause) != 0)
-            goto done;
-        if (id == 0) {
-            wn_fail(cause, "no interrupted run to resume");
-            goto done;
-        }
-        struct store_run r;
-        if (store_run_get(e->store, id, &r, cause) != 0)
-            goto done;
-        int same = r.params != NULL && strcmp(r.params, params) == 0 &&
-                   r.seed == cfg.seed;
-        store_run_fini(&r);
-        if (!same) {
-            wn_fail(cause, "run %lld was started with other settings or "
-                           "samples; start a new run instead",
-                    (long long)id);
-            goto done;
-        }
-        if (store_run_checkpoint(e->store, id, &resume, &resume_len,
-                                 cause) != 0 ||
-            store_run_set_status(e->store, id, "running", NULL, cause) != 0)
-            goto done;
-        e->run_id = id;
-    } else if (store_run_create(e->store, cfg.seed, params, PACKAGE_VERSION,
-                                &e->run_id, cause) != 0) {
+    if (engine_claim_run(e, params, cfg.seed, &resume, &resume_len, cause) !=
+        0)
         goto done;
-    }
     pthread_mutex_lock(&e->lock);
     e->snap.run_id = e->run_id;
     e->snap.epochs = cfg.epochs;

@@ -29,11 +29,19 @@ void gemm_nt(int m, int n, int k, float alpha, const float *a, const float *b,
 void gemm_tn(int m, int n, int k, float alpha, const float *a, const float *b,
              float beta, float *c);
 
-/* Set the number of BLAS threads (n >= 1). Process-wide: only app/ calls
- * it, once, before training starts; lower layers never do. */
+/* The engine's thread budget, n >= 1: the one knob, set by app/ once,
+ * before it creates a model (a model keeps the budget it was created with);
+ * lower layers never choose. A model runs a team of n threads that split
+ * each batch by images, and every product inside runs on one BLAS thread,
+ * so this also sets BLAS to a single thread: n BLAS threads under each of
+ * n members would oversubscribe the cores. Until it is called the budget
+ * is 1 and BLAS keeps its own default. */
 void gemm_set_threads(int n);
-/* The number of BLAS threads in force. */
+/* The budget in force. */
 int gemm_threads(void);
+/* BLAS's own thread count for one product, for benchmarks and tests that
+ * time BLAS alone; gemm_set_threads resets it to 1. */
+void gemm_set_blas_threads(int n);
 /* A static description of the BLAS in use (library, kernel, build), for
  * logs and benchmark reports. */
 const char *gemm_describe(void);

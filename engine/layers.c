@@ -2,22 +2,27 @@
  *
  * Convolution is im2col + one sgemm per group of images: the group's
  * columns are laid side by side, col (K, G*P) with K = C_in*k*k and
- * P = H_out*W_out, so the product W (C_out, K) x col is one call wide enough
- * to keep both BLAS threads busy (a single 8x8 image gives a 64-column
- * product that cannot). The product lands in a (C_out, G*P) scratch that is
- * copied out to NCHW while it is still in cache; with G = 1 it lands in
- * place. The backward recomputes the group's im2col rather than keeping the
- * forward's: a whole batch of columns is larger than the last-level cache,
- * so storing it costs as much memory traffic as rebuilding it, and the
- * rebuilt block then feeds both products (dW += dY col^T, then
- * dcol = W^T dY written over col and folded back by col2im).
+ * P = H_out*W_out, so that the product W (C_out, K) x col is wide enough
+ * for BLAS to run near its peak even where one image is small (an 8x8
+ * plane alone gives a 64-column product). The product lands in a
+ * (C_out, G*P) scratch that is copied out to NCHW while it is still in
+ * cache; with G = 1 it lands in place. The backward recomputes the group's
+ * im2col rather than keeping the forward's: a whole batch of columns is
+ * larger than the last-level cache, so storing it costs as much memory
+ * traffic as rebuilding it, and the rebuilt block then feeds both products
+ * (dW += dY col^T, then dcol = W^T dY written over col and folded back by
+ * col2im). Same-size convolutions (the CNN's) take a faster im2col and
+ * col2im made of whole shifted planes.
  *
  * The other kernels are memory-bound, so they touch each array as few times
- * as possible: batch norm takes its statistics in one pass (sums shifted by
- * one sample of the channel, which keeps the variance from cancelling) and
- * applies scale, shift and the fused ReLU in a second; its backward
- * recomputes the normalised input and the ReLU mask from the saved input
- * instead of storing them.
+ * as possible: batch norm takes its statistics in one pass (per-plane sums
+ * shifted by one sample of the plane, which keeps the variance from
+ * cancelling, folded over the images in double) and applies scale, shift
+ * and the fused ReLU in a second; its backward recomputes the normalised
+ * input and the ReLU mask from the saved input instead of storing them.
+ * Batch norm also comes in phases (per-plane sums, a reduction, an
+ * elementwise pass) so that a caller can split the images over threads and
+ * still get the one-call result bit for bit.
  *
  * Loops are written to be vectorised by GCC at -O2, whose cost model only
  * vectorises loops it can finish without a scalar epilogue: hot loops run
@@ -39,10 +44,9 @@
 
 #define LANES 16
 
-/* Columns of one convolution product: ~4096 keeps two BLAS threads near
- * their peak on the CNN's shapes (see tests/bench/bench-gemm.c) while the
- * im2col block stays within the last-level cache. */
-#define CONV_TARGET_COLS 4096
+/* Columns of one convolution product (see conv_group); chosen with
+ * tests/bench/bench-gemm.c. */
+#define CONV_TARGET_COLS 1024
 
 void
 layers_init_he(struct rng *r, float *w, size_t n, int fan_in)
@@ -77,20 +81,30 @@ static void
 layers_affine(size_t n, float *y, const float *x, float scale, float offset,
               int relu)
 {
-    float lo = relu ? 0.0f : -INFINITY;
     size_t i = 0;
 
+    if (!relu) {
+        for (; i + LANES <= n; i += LANES) {
+            float t[LANES];
+            for (int l = 0; l < LANES; l++)
+                t[l] = x[i + l] * scale + offset;
+            memcpy(y + i, t, sizeof(t));
+        }
+        for (; i < n; i++)
+            y[i] = x[i] * scale + offset;
+        return;
+    }
     for (; i + LANES <= n; i += LANES) {
         float t[LANES];
         for (int l = 0; l < LANES; l++) {
             float v = x[i + l] * scale + offset;
-            t[l] = v > lo ? v : lo;
+            t[l] = v > 0.0f ? v : 0.0f;
         }
         memcpy(y + i, t, sizeof(t));
     }
     for (; i < n; i++) {
         float v = x[i] * scale + offset;
-        y[i] = v > lo ? v : lo;
+        y[i] = v > 0.0f ? v : 0.0f;
     }
 }
 
@@ -147,8 +161,7 @@ conv_work_floats(const struct conv_geom *g, int max_n)
 double
 conv_flops(const struct conv_geom *g)
 {
-    return 2.0 * g->c_out * g->c_in * g->ksize * g->ksize * g->h_out *
-           g->w_out;
+    return 2.0 * g->c_out * g->c_in * g->ksize * g->ksize * g->h_out * g->w_out;
 }
 
 /* Output columns [lo, hi) of a kernel column kx read inside the input row;
@@ -156,8 +169,8 @@ conv_flops(const struct conv_geom *g)
 static void
 conv_span(const struct conv_geom *g, int kx, int *lo, int *hi)
 {
-    int a = g->pad - kx;                 /* need ox*stride >= a */
-    int b = g->w - 1 + g->pad - kx;      /* need ox*stride <= b */
+    int a = g->pad - kx;            /* need ox*stride >= a */
+    int b = g->w - 1 + g->pad - kx; /* need ox*stride <= b */
     int l = a <= 0 ? 0 : (a + g->stride - 1) / g->stride;
     int u = b < 0 ? 0 : b / g->stride + 1;
 
@@ -204,8 +217,8 @@ conv_same_span(const struct conv_geom *g, int dy, int dx, int *r0, int *r1,
 
 /* Zero the entries of rows [r0, r1) that a shift by dx wrapped around. */
 static void
-conv_same_clear_edges(const struct conv_geom *g, float *plane, int r0,
-                      int r1, int dx)
+conv_same_clear_edges(const struct conv_geom *g, float *plane, int r0, int r1,
+                      int dx)
 {
     int c0 = dx < 0 ? 0 : g->w - dx, c1 = dx < 0 ? -dx : g->w;
 
@@ -215,14 +228,21 @@ conv_same_clear_edges(const struct conv_geom *g, float *plane, int r0,
         c1 = g->w;
     if (dx == 0 || c0 >= c1)
         return;
+    /* One store per row for the usual one-column shift: a loop here would
+     * become a call to memset per row. */
+    if (c1 - c0 == 1) {
+        for (int r = r0; r < r1; r++)
+            plane[(size_t)r * g->w + c0] = 0.0f;
+        return;
+    }
     for (int r = r0; r < r1; r++)
-        for (int c = c0; c < c1; c++)
-            plane[(size_t)r * g->w + c] = 0.0f;
+        memset(plane + (size_t)r * g->w + c0, 0,
+               sizeof(float) * (size_t)(c1 - c0));
 }
 
 static void
 conv_im2col_same(const struct conv_geom *g, int count, size_t ld,
-                 float *restrict col,     /* (K, ld) */
+                 float *restrict col, /* (K, ld) */
                  const float *restrict in /* (count, C_in, H, W) */)
 {
     int ks = g->ksize;
@@ -270,7 +290,7 @@ layers_add(size_t n, float *restrict d, const float *restrict s)
 static void
 conv_col2im_same(const struct conv_geom *g, int count, size_t ld,
                  float *restrict din, /* (count, C_in, H, W) */
-                 float *restrict col  /* (K, ld), clobbered */)
+                 float *restrict col /* (K, ld), clobbered */)
 {
     int ks = g->ksize;
     size_t p = (size_t)g->h * g->w;
@@ -301,7 +321,7 @@ conv_col2im_same(const struct conv_geom *g, int count, size_t ld,
 
 static void
 conv_im2col(const struct conv_geom *g, int count, size_t ld,
-            float *restrict col,     /* (K, ld), image i at column i*P */
+            float *restrict col, /* (K, ld), image i at column i*P */
             const float *restrict in /* (count, C_in, H, W) */)
 {
     int ks = g->ksize, s = g->stride, wo = g->w_out;
@@ -343,7 +363,7 @@ conv_im2col(const struct conv_geom *g, int count, size_t ld,
 /* din = the sum of col's entries over the input positions they came from. */
 static void
 conv_col2im(const struct conv_geom *g, int count, size_t ld,
-            float *restrict din,      /* (count, C_in, H, W) */
+            float *restrict din, /* (count, C_in, H, W) */
             const float *restrict col /* (K, ld) */)
 {
     int ks = g->ksize, s = g->stride, wo = g->w_out;
@@ -398,8 +418,8 @@ conv_forward(const struct conv_geom *g, int n, float *out, const float *in,
         int cnt = n - i0 < grp ? n - i0 : grp;
         size_t cols = (size_t)cnt * p;
         float *col = work;
-        float *y = cnt == 1 ? out + (size_t)i0 * out_img
-                            : work + (size_t)k * cols;
+        float *y =
+            cnt == 1 ? out + (size_t)i0 * out_img : work + (size_t)k * cols;
 
         assert(cols <= INT32_MAX);
         if (conv_is_same(g))
@@ -475,57 +495,265 @@ conv_backward(const struct conv_geom *g, int n, float *din, float *dweight,
     }
 }
 
-/* --- batch normalisation ---------------------------------------------------- */
+/* --- batch normalisation ------------------------------------------------- */
 
+/* One plane's shifted sums: k = x[0], s1 = sum(x - k), s2 = sum((x - k)^2).
+ * Shifting by a sample keeps s2 - s1^2/n from cancelling when the mean is
+ * large against the spread. */
+static void
+bn_plane_stats(size_t hw, const float *restrict x, double *out3)
+{
+    float k = x[0], a[LANES] = {0}, b[LANES] = {0};
+    double s1 = 0.0, s2 = 0.0;
+    size_t j = 0;
+
+    for (; j + LANES <= hw; j += LANES)
+        for (int l = 0; l < LANES; l++) {
+            float d = x[j + l] - k;
+            a[l] += d;
+            b[l] += d * d;
+        }
+    for (; j < hw; j++) {
+        double d = (double)(x[j] - k);
+        s1 += d;
+        s2 += d * d;
+    }
+    for (int l = 0; l < LANES; l++) {
+        s1 += (double)a[l];
+        s2 += (double)b[l];
+    }
+    out3[0] = (double)k;
+    out3[1] = s1;
+    out3[2] = s2;
+}
+
+/* Running count, mean and sum of squared deviations of one channel,
+ * folded plane by plane in image order (Chan et al.'s pairwise update, in
+ * double). */
+struct bn_acc {
+    double n, mean, m2;
+};
+
+static void
+bn_fold(struct bn_acc *acc, size_t hw, const double *q)
+{
+    double nb = (double)hw, mb = q[0] + q[1] / nb;
+    double m2b = q[2] - q[1] * q[1] / nb, n, d;
+
+    if (acc->n == 0.0) {
+        acc->n = nb;
+        acc->mean = mb;
+        acc->m2 = m2b;
+        return;
+    }
+    n = acc->n + nb;
+    d = mb - acc->mean;
+    acc->mean += d * nb / n;
+    acc->m2 += m2b + d * d * acc->n * nb / n;
+    acc->n = n;
+}
+
+static void
+bn_finish(const struct bn_acc *acc, float *mean, float *var)
+{
+    double v = acc->n > 0.0 ? acc->m2 / acc->n : 0.0;
+
+    *mean = (float)acc->mean;
+    *var = (float)(v > 0.0 ? v : 0.0);
+}
+
+/* One plane's gradient sums: g = dy where the ReLU passed it (all of dy
+ * without ReLU), then sum(g) and sum(g * (x - mu)). The gate is the
+ * forward's own expression, so it gives the forward's bits. */
+static void
+bn_plane_grads(size_t hw, const float *restrict x, const float *restrict dy,
+               float mu, float scale, float offset, int relu, double *out2)
+{
+    float gs = relu ? scale : 0.0f, go = relu ? offset : 1.0f;
+    float a[LANES] = {0}, b[LANES] = {0};
+    double sg = 0.0, sgx = 0.0;
+    size_t j = 0;
+
+    for (; j + LANES <= hw; j += LANES)
+        for (int l = 0; l < LANES; l++) {
+            float xv = x[j + l], d = dy[j + l];
+            float g = xv * gs + go > 0.0f ? d : 0.0f;
+            a[l] += g;
+            b[l] += g * (xv - mu);
+        }
+    for (; j < hw; j++) {
+        float xv = x[j], d = dy[j];
+        float g = xv * gs + go > 0.0f ? d : 0.0f;
+        sg += (double)g;
+        sgx += (double)(g * (xv - mu));
+    }
+    for (int l = 0; l < LANES; l++) {
+        sg += (double)a[l];
+        sgx += (double)b[l];
+    }
+    out2[0] = sg;
+    out2[1] = sgx;
+}
+
+/* din = ka * g + kb * x + kc over one plane. din may be dout. */
+static void
+bn_plane_apply_grads(size_t hw, float *dx, const float *dy, const float *x,
+                     float scale, float offset, int relu, const float *k3)
+{
+    float gs = relu ? scale : 0.0f, go = relu ? offset : 1.0f;
+    float ka = k3[0], kb = k3[1], kc = k3[2];
+    size_t j = 0;
+
+    for (; j + LANES <= hw; j += LANES) {
+        float t[LANES];
+        for (int l = 0; l < LANES; l++) {
+            float xv = x[j + l], d = dy[j + l];
+            float g = xv * gs + go > 0.0f ? d : 0.0f;
+            t[l] = ka * g + kb * xv + kc;
+        }
+        memcpy(dx + j, t, sizeof(t));
+    }
+    for (; j < hw; j++) {
+        float xv = x[j], d = dy[j];
+        float g = xv * gs + go > 0.0f ? d : 0.0f;
+        dx[j] = ka * g + kb * xv + kc;
+    }
+}
+
+/* From one channel's totals sum(g), sum(g (x - mu)): the parameter
+ * gradients and the coefficients of din = scale * (g - mean(g) - xhat *
+ * mean(g xhat)) expanded as ka g + kb x + kc. */
+static void
+bn_combine_grads(int n, size_t hw, const double *sums, size_t stride, float mu,
+                 float var, float scale, float eps, float *dgamma, float *dbeta,
+                 float *k3)
+{
+    double sg = 0.0, sgx = 0.0, count = (double)n * (double)hw;
+    float inv = 1.0f / sqrtf(var + eps);
+
+    for (int i = 0; i < n; i++) {
+        sg += sums[(size_t)i * stride];
+        sgx += sums[(size_t)i * stride + 1];
+    }
+    *dbeta += (float)sg;
+    *dgamma += (float)(sgx * (double)inv);
+    {
+        double mg = sg / count;
+        double mgx = sgx / count * (double)inv; /* mean(g * xhat) */
+        double k2 = -(double)scale * mgx * (double)inv;
+        k3[0] = scale;
+        k3[1] = (float)k2;
+        k3[2] = (float)(-(double)scale * mg - k2 * (double)mu);
+    }
+}
+
+void
+batchnorm_plane_stats(int n, int c, int hw, double *sums, const float *in)
+{
+    size_t planes = (size_t)n * c;
+
+    for (size_t q = 0; q < planes; q++)
+        bn_plane_stats((size_t)hw, in + q * hw, sums + 3 * q);
+}
+
+void
+batchnorm_reduce_stats(int n, int c, int hw, float *mean, float *var,
+                       const double *sums)
+{
+    for (int ch = 0; ch < c; ch++) {
+        struct bn_acc acc = {0.0, 0.0, 0.0};
+        for (int i = 0; i < n; i++)
+            bn_fold(&acc, (size_t)hw, sums + 3 * ((size_t)i * c + ch));
+        bn_finish(&acc, &mean[ch], &var[ch]);
+    }
+}
+
+void
+batchnorm_coef(int c, float *coef, const float *mean, const float *var,
+               const float *gamma, const float *beta, float eps)
+{
+    for (int ch = 0; ch < c; ch++) {
+        float scale = gamma[ch] * (1.0f / sqrtf(var[ch] + eps));
+        coef[2 * ch] = scale;
+        coef[2 * ch + 1] = beta[ch] - mean[ch] * scale;
+    }
+}
+
+void
+batchnorm_apply(int n, int c, int hw, float *out, const float *in,
+                const float *coef, int relu)
+{
+    for (int i = 0; i < n; i++)
+        for (int ch = 0; ch < c; ch++) {
+            size_t at = ((size_t)i * c + ch) * hw;
+            layers_affine((size_t)hw, out + at, in + at, coef[2 * ch],
+                          coef[2 * ch + 1], relu);
+        }
+}
+
+void
+batchnorm_plane_grads(int n, int c, int hw, double *sums, const float *dout,
+                      const float *in, const float *mean, const float *coef,
+                      int relu)
+{
+    for (int i = 0; i < n; i++)
+        for (int ch = 0; ch < c; ch++) {
+            size_t q = (size_t)i * c + ch;
+            bn_plane_grads((size_t)hw, in + q * hw, dout + q * hw, mean[ch],
+                           coef[2 * ch], coef[2 * ch + 1], relu, sums + 2 * q);
+        }
+}
+
+void
+batchnorm_reduce_grads(int n, int c, int hw, float *gcoef, float *dgamma,
+                       float *dbeta, const double *sums, const float *mean,
+                       const float *var, const float *coef, float eps)
+{
+    for (int ch = 0; ch < c; ch++)
+        bn_combine_grads(n, (size_t)hw, sums + 2 * (size_t)ch, 2 * (size_t)c,
+                         mean[ch], var[ch], coef[2 * ch], eps, &dgamma[ch],
+                         &dbeta[ch], gcoef + 3 * ch);
+}
+
+void
+batchnorm_apply_grads(int n, int c, int hw, float *din, const float *dout,
+                      const float *in, const float *coef, const float *gcoef,
+                      int relu)
+{
+    for (int i = 0; i < n; i++)
+        for (int ch = 0; ch < c; ch++) {
+            size_t at = ((size_t)i * c + ch) * hw;
+            bn_plane_apply_grads((size_t)hw, din + at, dout + at, in + at,
+                                 coef[2 * ch], coef[2 * ch + 1], relu,
+                                 gcoef + 3 * ch);
+        }
+}
+
+/* The one-call forms run the same plane helpers and folds channel by
+ * channel, so they give the phases' bits without scratch memory. */
 void
 batchnorm_forward(int n, int c, int hw, float *out, float *mean, float *var,
                   const float *in, const float *gamma, const float *beta,
                   float eps, int relu)
 {
-    size_t plane = (size_t)hw, img = (size_t)c * hw;
-    double count = (double)n * hw;
+    size_t img = (size_t)c * hw;
 
     for (int ch = 0; ch < c; ch++) {
-        /* Shift by one sample so that the variance is a difference of
-         * small sums even when the mean is large. */
-        float shift = in[(size_t)ch * plane];
-        double s1 = 0.0, s2 = 0.0, m, v;
-        float inv, scale, offset;
+        struct bn_acc acc = {0.0, 0.0, 0.0};
+        float coef[2];
 
         for (int i = 0; i < n; i++) {
-            const float *restrict x = in + (size_t)i * img + ch * plane;
-            float a[LANES] = {0}, b[LANES] = {0};
-            size_t j = 0;
-
-            for (; j + LANES <= plane; j += LANES)
-                for (int l = 0; l < LANES; l++) {
-                    float d = x[j + l] - shift;
-                    a[l] += d;
-                    b[l] += d * d;
-                }
-            for (; j < plane; j++) {
-                double d = (double)(x[j] - shift);
-                s1 += d;
-                s2 += d * d;
-            }
-            for (int l = 0; l < LANES; l++) {
-                s1 += (double)a[l];
-                s2 += (double)b[l];
-            }
+            double q[3];
+            bn_plane_stats((size_t)hw, in + (size_t)i * img + ch * hw, q);
+            bn_fold(&acc, (size_t)hw, q);
         }
-        m = s1 / count;
-        v = s2 / count - m * m;
-        if (v < 0.0)
-            v = 0.0;
-        mean[ch] = (float)((double)shift + m);
-        var[ch] = (float)v;
-
-        inv = 1.0f / sqrtf(var[ch] + eps);
-        scale = gamma[ch] * inv;
-        offset = beta[ch] - mean[ch] * scale;
+        bn_finish(&acc, &mean[ch], &var[ch]);
+        batchnorm_coef(1, coef, &mean[ch], &var[ch], &gamma[ch], &beta[ch],
+                       eps);
         for (int i = 0; i < n; i++) {
-            size_t at = (size_t)i * img + ch * plane;
-            layers_affine(plane, out + at, in + at, scale, offset, relu);
+            size_t at = (size_t)i * img + ch * hw;
+            layers_affine((size_t)hw, out + at, in + at, coef[0], coef[1],
+                          relu);
         }
     }
 }
@@ -536,79 +764,28 @@ batchnorm_backward(int n, int c, int hw, float *din, float *dgamma,
                    const float *mean, const float *var, const float *gamma,
                    const float *beta, float eps, int relu)
 {
-    size_t plane = (size_t)hw, img = (size_t)c * hw;
-    double count = (double)n * hw;
+    size_t img = (size_t)c * hw;
 
     for (int ch = 0; ch < c; ch++) {
-        float inv = 1.0f / sqrtf(var[ch] + eps);
-        float scale = gamma[ch] * inv;
-        float offset = beta[ch] - mean[ch] * scale;
-        /* The ReLU gate: the forward's own expression, so the same bits. */
-        float gate_scale = relu ? scale : 0.0f;
-        float gate_offset = relu ? offset : 1.0f;
-        float mu = mean[ch];
-        double sg = 0.0, sgx = 0.0;
-        float ka, kb, kc;
+        float coef[2], k3[3];
+        double tot[2] = {0.0, 0.0};
 
+        batchnorm_coef(1, coef, &mean[ch], &var[ch], &gamma[ch], &beta[ch],
+                       eps);
         for (int i = 0; i < n; i++) {
-            const float *restrict x = in + (size_t)i * img + ch * plane;
-            const float *restrict dy = dout + (size_t)i * img + ch * plane;
-            float a[LANES] = {0}, b[LANES] = {0};
-            size_t j = 0;
-
-            for (; j + LANES <= plane; j += LANES)
-                for (int l = 0; l < LANES; l++) {
-                    float xv = x[j + l], d = dy[j + l];
-                    float gd = xv * gate_scale + gate_offset > 0.0f ? d : 0.0f;
-                    a[l] += gd;
-                    b[l] += gd * (xv - mu);
-                }
-            for (; j < plane; j++) {
-                float xv = x[j], d = dy[j];
-                float gd = xv * gate_scale + gate_offset > 0.0f ? d : 0.0f;
-                sg += (double)gd;
-                sgx += (double)(gd * (xv - mu));
-            }
-            for (int l = 0; l < LANES; l++) {
-                sg += (double)a[l];
-                sgx += (double)b[l];
-            }
+            size_t at = (size_t)i * img + ch * hw;
+            double q[2];
+            bn_plane_grads((size_t)hw, in + at, dout + at, mean[ch], coef[0],
+                           coef[1], relu, q);
+            tot[0] += q[0];
+            tot[1] += q[1];
         }
-        dbeta[ch] += (float)sg;
-        dgamma[ch] += (float)(sgx * (double)inv);
-
-        /* din = scale * (g - mean(g) - xhat * mean(g * xhat)), expanded
-         * into ka * g + kb * x + kc. */
-        {
-            double mg = sg / count;
-            double mgx = sgx / count * (double)inv; /* mean(g * xhat) */
-            double k2 = -(double)scale * mgx * (double)inv;
-            ka = scale;
-            kb = (float)k2;
-            kc = (float)(-(double)scale * mg - k2 * (double)mu);
-        }
+        bn_combine_grads(1, (size_t)hw * (size_t)n, tot, 2, mean[ch], var[ch],
+                         coef[0], eps, &dgamma[ch], &dbeta[ch], k3);
         for (int i = 0; i < n; i++) {
-            const float *x = in + (size_t)i * img + ch * plane;
-            const float *dy = dout + (size_t)i * img + ch * plane;
-            float *dx = din + (size_t)i * img + ch * plane;
-            size_t j = 0;
-
-            /* No restrict here: din may be dout, and each element is read
-             * before it is written. */
-            for (; j + LANES <= plane; j += LANES) {
-                float t[LANES];
-                for (int l = 0; l < LANES; l++) {
-                    float xv = x[j + l], d = dy[j + l];
-                    float gd = xv * gate_scale + gate_offset > 0.0f ? d : 0.0f;
-                    t[l] = ka * gd + kb * xv + kc;
-                }
-                memcpy(dx + j, t, sizeof(t));
-            }
-            for (; j < plane; j++) {
-                float xv = x[j], d = dy[j];
-                float gd = xv * gate_scale + gate_offset > 0.0f ? d : 0.0f;
-                dx[j] = ka * gd + kb * xv + kc;
-            }
+            size_t at = (size_t)i * img + ch * hw;
+            bn_plane_apply_grads((size_t)hw, din + at, dout + at, in + at,
+                                 coef[0], coef[1], relu, k3);
         }
     }
 }
@@ -632,16 +809,22 @@ batchnorm_forward_eval(int n, int c, int hw, float *out, const float *in,
                        const float *run_mean, const float *run_var, float eps,
                        int relu)
 {
-    for (int i = 0; i < n; i++)
-        for (int ch = 0; ch < c; ch++) {
-            size_t at = ((size_t)i * c + ch) * hw;
-            float scale = gamma[ch] / sqrtf(run_var[ch] + eps);
-            float offset = beta[ch] - run_mean[ch] * scale;
-            layers_affine((size_t)hw, out + at, in + at, scale, offset, relu);
+    size_t img = (size_t)c * hw;
+
+    for (int ch = 0; ch < c; ch++) {
+        float coef[2];
+        batchnorm_coef(1, coef, &run_mean[ch], &run_var[ch], &gamma[ch],
+                       &beta[ch], eps);
+        for (int i = 0; i < n; i++) {
+            size_t at = (size_t)i * img + ch * hw;
+            layers_affine((size_t)hw, out + at, in + at, coef[0], coef[1],
+                          relu);
         }
+    }
 }
 
-/* --- ReLU ---------------------------------------------------------------------- */
+/* --- ReLU
+ * ---------------------------------------------------------------------- */
 
 void
 relu_forward(size_t n, float *out, const float *in)
@@ -675,7 +858,8 @@ relu_backward(size_t n, float *din, const float *dout, const float *out)
         din[i] = out[i] > 0.0f ? dout[i] : 0.0f;
 }
 
-/* --- max pooling ------------------------------------------------------------- */
+/* --- max pooling -------------------------------------------------------------
+ */
 
 /* One output row: y[ox] = max of the 2x2 window at (r0, r1)[2 ox]. */
 static void
@@ -702,9 +886,9 @@ maxpool2_row_forward(int wo, float *restrict y, const float *restrict r0,
 /* One window's routing: the first element equal to the max m (the
  * forward's max is one of them bit for bit) takes the gradient g; rest
  * carries g until it is taken. Selects only, so blocks vectorise. */
-#define MAXPOOL2_ROUTE(a, b, d, e, m, g, ga, gb, gd, ge)                      \
+#define MAXPOOL2_ROUTE(a, b, d, e, m, g, ga, gb, gd, ge)                       \
     do {                                                                       \
-        float rest_ = (a) == (m) ? 0.0f : (g);                                \
+        float rest_ = (a) == (m) ? 0.0f : (g);                                 \
         (ga) = (a) == (m) ? (g) : 0.0f;                                        \
         (gb) = (b) == (m) ? rest_ : 0.0f;                                      \
         rest_ = (b) == (m) ? 0.0f : rest_;                                     \
@@ -724,8 +908,8 @@ maxpool2_row_backward(int wo, float *restrict d0, float *restrict d1,
         for (int l = 0; l < LANES; l++) {
             int x = 2 * (ox + l);
             float a = r0[x], b = r0[x + 1], d = r1[x], e = r1[x + 1];
-            MAXPOOL2_ROUTE(a, b, d, e, y[ox + l], dy[ox + l], d0[x],
-                           d0[x + 1], d1[x], d1[x + 1]);
+            MAXPOOL2_ROUTE(a, b, d, e, y[ox + l], dy[ox + l], d0[x], d0[x + 1],
+                           d1[x], d1[x + 1]);
         }
     for (; ox < wo; ox++) {
         int x = 2 * ox;
@@ -797,7 +981,8 @@ avgpool_backward(int n, int c, int hw, float *din, const float *dout)
     }
 }
 
-/* --- linear ------------------------------------------------------------------- */
+/* --- linear
+ * ------------------------------------------------------------------- */
 
 void
 linear_forward(int n, int in_dim, int out_dim, float *out, const float *in,

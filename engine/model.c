@@ -25,17 +25,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/gemm.h"
 #include "engine/layers.h"
 #include "engine/optim.h"
+#include "engine/par.h"
 #include "engine/rng.h"
 
 #define MODEL_ALIGN 16 /* floats */
 
 struct model_conv {
     struct conv_geom geom;
+    int stage, first, last; /* its stage; first or last conv of it */
     float *w, *gamma, *beta, *run_mean, *run_var; /* params */
     float *dw, *dgamma, *dbeta;                   /* grads */
-    float *z, *a, *mean, *var;                    /* activations */
+    float *z, *a;        /* (N, C, H, W): conv output, BN+ReLU output */
+    float *mean, *var;   /* (C) batch statistics */
+    float *coef, *gcoef; /* (C, 2), (C, 3): BN forward, backward */
 };
 
 struct model_pool {
@@ -51,13 +56,20 @@ struct model {
     int feat, feat_hw; /* classifier input: channels, pooled plane size */
     float *fc_w, *fc_b, *dfc_w, *dfc_b;
     float *gap, *logits, *dgap; /* (N, feat), (N, K), (N, feat) */
-    float *g0, *g1;             /* (max activation) each */
-    float *work;
+    float *gbuf[2];             /* (N, largest activation) each */
+    float *dpool;               /* (N, largest pooled activation) */
+    double *sums;               /* (N, largest C, 3) per-plane BN sums */
+
+    struct par *team;
+    int threads;
+    float *work; /* threads x work_each: conv scratch */
+    size_t work_each;
+    float *tgrads; /* (threads - 1) x n_train: other members' dW */
 
     float *params, *grads, *velocity, *acts;
-    size_t n_params, n_train, n_decay, n_acts;
+    size_t n_params, n_train, n_decay, n_acts, n_convw;
 
-    const float *x; /* last training input */
+    const float *x; /* input of the running or last training forward */
     int n;          /* its batch size, 0 if none */
 };
 
@@ -95,16 +107,19 @@ model_layout(struct model *m, struct model_cursor *p, struct model_cursor *g,
              struct model_cursor *t)
 {
     const struct model_config *cfg = &m->cfg;
-    size_t nb = (size_t)cfg->max_batch, biggest = 0, work = 0;
-    int li;
+    size_t nb = (size_t)cfg->max_batch, biggest = 0, pooled = 0, work = 0;
+    size_t max_c = (size_t)m->feat;
+    int li, slice = (cfg->max_batch + m->threads - 1) / m->threads;
 
-    /* Weights that decay. */
+    /* Weights that decay: convolutions first (the members' private
+     * gradients cover exactly this range), then the classifier. */
     for (li = 0; li < m->n_convs; li++) {
         struct model_conv *L = &m->convs[li];
         size_t k = (size_t)L->geom.c_in * 9;
         L->w = model_take(p, (size_t)L->geom.c_out, k);
         L->dw = model_take(g, (size_t)L->geom.c_out, k);
     }
+    m->n_convw = p->used;
     m->fc_w = model_take(p, (size_t)cfg->classes, (size_t)m->feat);
     m->dfc_w = model_take(g, (size_t)cfg->classes, (size_t)m->feat);
     m->n_decay = p->used;
@@ -126,31 +141,41 @@ model_layout(struct model *m, struct model_cursor *p, struct model_cursor *g,
         L->run_var = model_take(p, 1, (size_t)L->geom.c_out);
     }
 
-    /* Activations. */
+    /* Activations and scratch. */
     for (li = 0; li < m->n_convs; li++) {
         struct model_conv *L = &m->convs[li];
-        size_t img = (size_t)L->geom.c_out * L->geom.h_out * L->geom.w_out;
-        size_t in_img = (size_t)L->geom.c_in * L->geom.h * L->geom.w;
-        size_t cw = conv_work_floats(&L->geom, cfg->max_batch);
+        size_t c = (size_t)L->geom.c_out;
+        size_t img = c * L->geom.h_out * L->geom.w_out;
+        size_t cw = conv_work_floats(&L->geom, slice);
         L->z = model_take(t, nb, img);
         L->a = model_take(t, nb, img);
-        L->mean = model_take(t, 1, (size_t)L->geom.c_out);
-        L->var = model_take(t, 1, (size_t)L->geom.c_out);
-        biggest = model_max(biggest, model_max(img, in_img));
+        L->mean = model_take(t, 1, c);
+        L->var = model_take(t, 1, c);
+        L->coef = model_take(t, 2, c);
+        L->gcoef = model_take(t, 3, c);
+        biggest = model_max(biggest, img);
+        max_c = model_max(max_c, c);
         if (cw == 0)
             t->overflow = 1;
         work = model_max(work, cw);
     }
     for (int s = 0; s < cfg->stages; s++) {
         struct model_pool *P = &m->pools[s];
-        P->out = model_take(t, nb, (size_t)P->c * (P->h / 2) * (P->w / 2));
+        size_t img = (size_t)P->c * (P->h / 2) * (P->w / 2);
+        P->out = model_take(t, nb, img);
+        pooled = model_max(pooled, img);
     }
     m->gap = model_take(t, nb, (size_t)m->feat);
     m->dgap = model_take(t, nb, (size_t)m->feat);
     m->logits = model_take(t, nb, (size_t)cfg->classes);
-    m->g0 = model_take(t, nb, biggest);
-    m->g1 = model_take(t, nb, biggest);
-    m->work = model_take(t, 1, work);
+    m->gbuf[0] = model_take(t, nb, biggest);
+    m->gbuf[1] = model_take(t, nb, biggest);
+    m->dpool = model_take(t, nb, pooled);
+    /* Doubles: two floats each, and the cursor keeps 64-byte alignment. */
+    m->sums = (double *)(void *)model_take(t, 6 * nb, max_c);
+    m->work_each = (work + MODEL_ALIGN - 1) / MODEL_ALIGN * MODEL_ALIGN;
+    m->work = model_take(t, (size_t)m->threads, m->work_each);
+    m->tgrads = model_take(t, (size_t)m->threads - 1, g->used);
 }
 
 void
@@ -202,8 +227,7 @@ model_new(const struct model_config *cfg, struct model **out, char **cause)
         return wn_fail(cause, "bad input size %dx%dx%d", cfg->channels,
                        cfg->height, cfg->width);
     if (cfg->classes < 2)
-        return wn_fail(cause, "need at least 2 classes, got %d",
-                       cfg->classes);
+        return wn_fail(cause, "need at least 2 classes, got %d", cfg->classes);
     if (cfg->stages < 1 || cfg->stages > MODEL_MAX_STAGES ||
         cfg->convs_per_stage < 1 || cfg->convs_per_stage > MODEL_MAX_CONVS)
         return wn_fail(cause, "bad network depth %d x %d", cfg->stages,
@@ -216,6 +240,9 @@ model_new(const struct model_config *cfg, struct model **out, char **cause)
 
     m = xcalloc(1, sizeof(*m));
     m->cfg = *cfg;
+    m->threads = gemm_threads();
+    if (m->threads > cfg->max_batch)
+        m->threads = cfg->max_batch;
     c = cfg->channels;
     h = cfg->height;
     w = cfg->width;
@@ -232,6 +259,9 @@ model_new(const struct model_config *cfg, struct model **out, char **cause)
                 wn_fail(cause, "bad convolution size");
                 goto fail;
             }
+            L->stage = s;
+            L->first = k == 0;
+            L->last = k == cfg->convs_per_stage - 1;
             c = cfg->widths[s];
         }
         m->pools[s].c = c;
@@ -264,6 +294,12 @@ model_new(const struct model_config *cfg, struct model **out, char **cause)
     p.used = g.used = t.used = 0;
     model_layout(m, &p, &g, &t);
     assert(p.used == m->n_params && t.used == m->n_acts);
+    if (par_new(m->threads, &m->team, cause) == -1) {
+        free(m->params);
+        free(m->grads);
+        free(m->acts);
+        goto fail;
+    }
     /* Padding between tensors is never written by a kernel; clear it once
      * so a checkpoint's bytes depend on the weights alone. */
     memset(m->params, 0, sizeof(float) * m->n_params);
@@ -283,6 +319,7 @@ model_free(struct model *m)
 {
     if (m == NULL)
         return;
+    par_free(m->team);
     free(m->params);
     free(m->grads);
     free(m->velocity);
@@ -294,6 +331,12 @@ const struct model_config *
 model_config(const struct model *m)
 {
     return &m->cfg;
+}
+
+int
+model_threads(const struct model *m)
+{
+    return m->threads;
 }
 
 void
@@ -319,81 +362,267 @@ model_init(struct model *m, struct rng *r)
     m->n = 0;
 }
 
+/* --- the phases ------------------------------------------------------------
+ *
+ * Each phase runs on every member of the team over its own contiguous run of
+ * images, and ends where the next step needs the whole batch: the batch-norm
+ * reductions, done by the caller between phases. A member's run is fixed by
+ * n and the team size, and everything a member computes depends on its
+ * images alone, except the convolution weight gradients, which each member
+ * sums over its images (member 0 into the model's gradient block, the
+ * others into private blocks added in member order at the end). */
+
+enum model_phase {
+    MODEL_FORWARD,      /* finish conv layer-1, run conv layer */
+    MODEL_FORWARD_END,  /* finish the last conv, pool, average */
+    MODEL_BACKWARD_TOP, /* average and pool backward, sums of the last */
+    MODEL_BACKWARD,     /* conv layer backward, sums of layer-1 */
+    MODEL_BACKWARD_END  /* conv 0 backward */
+};
+
+struct model_job {
+    struct model *m;
+    enum model_phase phase;
+    int layer, n, train;
+};
+
+/* Plane sizes, for offsets into a run of images. */
+static size_t
+model_conv_img(const struct model_conv *L)
+{
+    return (size_t)L->geom.c_out * L->geom.h_out * L->geom.w_out;
+}
+
+static size_t
+model_in_img(const struct model_conv *L)
+{
+    return (size_t)L->geom.c_in * L->geom.h * L->geom.w;
+}
+
+static size_t
+model_pool_img(const struct model_pool *P)
+{
+    return (size_t)P->c * (P->h / 2) * (P->w / 2);
+}
+
+/* The input of conv layer li: the image batch, a pooled output, or the
+ * previous layer's activation. */
+static const float *
+model_conv_input(const struct model *m, int li)
+{
+    const struct model_conv *L = &m->convs[li];
+
+    if (li == 0)
+        return m->x;
+    if (L->first)
+        return m->pools[L->stage - 1].out;
+    return m->convs[li - 1].a;
+}
+
+/* Batch norm and ReLU of layer li, then its stage's pooling if it ends
+ * one, for images [lo, lo + cnt). */
+static void
+model_finish(struct model *m, int li, int lo, int cnt)
+{
+    struct model_conv *L = &m->convs[li];
+    size_t img = model_conv_img(L), off = (size_t)lo * img;
+    int hw = L->geom.h_out * L->geom.w_out;
+
+    batchnorm_apply(cnt, L->geom.c_out, hw, L->a + off, L->z + off, L->coef, 1);
+    if (L->last) {
+        struct model_pool *P = &m->pools[L->stage];
+        maxpool2_forward(cnt, P->c, P->h, P->w,
+                         P->out + (size_t)lo * model_pool_img(P), L->a + off);
+    }
+}
+
+/* The batch-norm gradient sums of layer li for images [lo, lo + cnt),
+ * given d(activation) in gbuf[li & 1]. */
+static void
+model_bn_sums(struct model *m, int li, int lo, int cnt)
+{
+    struct model_conv *L = &m->convs[li];
+    size_t img = model_conv_img(L), off = (size_t)lo * img;
+    int c = L->geom.c_out, hw = L->geom.h_out * L->geom.w_out;
+
+    batchnorm_plane_grads(cnt, c, hw, m->sums + (size_t)lo * c * 2,
+                          m->gbuf[li & 1] + off, L->z + off, L->mean, L->coef,
+                          1);
+}
+
+/* One member's work in a phase for images [lo, lo + cnt). */
+static void
+model_job_range(const struct model_job *job, int t, int lo, int cnt)
+{
+    struct model *m = job->m;
+    int li = job->layer;
+    float *work = m->work + (size_t)t * m->work_each;
+
+    switch (job->phase) {
+    case MODEL_FORWARD: {
+        struct model_conv *L = &m->convs[li];
+        size_t img = model_conv_img(L);
+        if (li > 0)
+            model_finish(m, li - 1, lo, cnt);
+        conv_forward(&L->geom, cnt, L->z + (size_t)lo * img,
+                     model_conv_input(m, li) + (size_t)lo * model_in_img(L),
+                     L->w, NULL, work);
+        if (job->train)
+            batchnorm_plane_stats(cnt, L->geom.c_out,
+                                  L->geom.h_out * L->geom.w_out,
+                                  m->sums + (size_t)lo * L->geom.c_out * 3,
+                                  L->z + (size_t)lo * img);
+        break;
+    }
+    case MODEL_FORWARD_END: {
+        struct model_pool *P = &m->pools[m->cfg.stages - 1];
+        model_finish(m, m->n_convs - 1, lo, cnt);
+        avgpool_forward(cnt, m->feat, m->feat_hw, m->gap + (size_t)lo * m->feat,
+                        P->out + (size_t)lo * model_pool_img(P));
+        break;
+    }
+    case MODEL_BACKWARD_TOP: {
+        struct model_pool *P = &m->pools[m->cfg.stages - 1];
+        struct model_conv *L = &m->convs[li];
+        size_t img = model_conv_img(L), pimg = model_pool_img(P);
+        avgpool_backward(cnt, m->feat, m->feat_hw, m->dpool + (size_t)lo * pimg,
+                         m->dgap + (size_t)lo * m->feat);
+        maxpool2_backward(cnt, P->c, P->h, P->w,
+                          m->gbuf[li & 1] + (size_t)lo * img,
+                          m->dpool + (size_t)lo * pimg, L->a + (size_t)lo * img,
+                          P->out + (size_t)lo * pimg);
+        model_bn_sums(m, li, lo, cnt);
+        break;
+    }
+    case MODEL_BACKWARD:
+    case MODEL_BACKWARD_END: {
+        struct model_conv *L = &m->convs[li];
+        size_t img = model_conv_img(L), in_img = model_in_img(L);
+        int hw = L->geom.h_out * L->geom.w_out;
+        float *dz = m->gbuf[li & 1] + (size_t)lo * img;
+        float *din = NULL;
+        float *dw = t == 0 ? L->dw
+                           : m->tgrads + (size_t)(t - 1) * m->n_train +
+                                 (size_t)(L->dw - m->grads);
+
+        batchnorm_apply_grads(cnt, L->geom.c_out, hw, dz, dz,
+                              L->z + (size_t)lo * img, L->coef, L->gcoef, 1);
+        if (li > 0)
+            din = (L->first ? m->dpool : m->gbuf[(li - 1) & 1]) +
+                  (size_t)lo * in_img;
+        conv_backward(&L->geom, cnt, din, dw, NULL, dz,
+                      model_conv_input(m, li) + (size_t)lo * in_img, L->w,
+                      work);
+        if (li == 0)
+            break;
+        if (L->first) {
+            /* din was d(pooled output): route it back through the pool. */
+            struct model_pool *P = &m->pools[L->stage - 1];
+            struct model_conv *B = &m->convs[li - 1];
+            size_t bimg = model_conv_img(B);
+            maxpool2_backward(cnt, P->c, P->h, P->w,
+                              m->gbuf[(li - 1) & 1] + (size_t)lo * bimg, din,
+                              B->a + (size_t)lo * bimg,
+                              P->out + (size_t)lo * in_img);
+        }
+        model_bn_sums(m, li - 1, lo, cnt);
+        break;
+    }
+    }
+}
+
+/* A member walks its share in steps of one convolution product's group,
+ * so that each step's activations are still in cache when the next kernel
+ * of the phase reads them. The steps fall on the boundaries that one
+ * conv call over the whole share would use, so the products, and the
+ * results, are the same. */
+static void
+model_job_run(void *arg, int t, int threads)
+{
+    struct model_job *job = arg;
+    const struct model *m = job->m;
+    int lo, hi, step;
+
+    par_split(job->n, t, threads, &lo, &hi);
+    if (hi == lo)
+        return;
+    step = conv_group(&m->convs[job->layer].geom, hi - lo);
+    for (int i = lo; i < hi; i += step)
+        model_job_range(job, t, i, hi - i < step ? hi - i : step);
+}
+
+static void
+model_run(struct model *m, enum model_phase phase, int layer, int n, int train)
+{
+    struct model_job job = {m, phase, layer, n, train};
+    par_run(m->team, model_job_run, &job);
+}
+
 const float *
 model_forward(struct model *m, const float *x, int n, int train)
 {
     const struct model_config *cfg = &m->cfg;
-    const float *h = x;
-    int li = 0;
 
     assert(n >= 1 && n <= cfg->max_batch);
-    for (int s = 0; s < cfg->stages; s++) {
-        struct model_pool *P = &m->pools[s];
-        for (int k = 0; k < cfg->convs_per_stage; k++, li++) {
-            struct model_conv *L = &m->convs[li];
-            int c = L->geom.c_out, hw = L->geom.h_out * L->geom.w_out;
+    m->x = x;
+    for (int li = 0; li < m->n_convs; li++) {
+        struct model_conv *L = &m->convs[li];
+        int c = L->geom.c_out, hw = L->geom.h_out * L->geom.w_out;
 
-            conv_forward(&L->geom, n, L->z, h, L->w, NULL, m->work);
-            if (train) {
-                batchnorm_forward(n, c, hw, L->a, L->mean, L->var, L->z,
-                                  L->gamma, L->beta, cfg->bn_eps, 1);
-                batchnorm_update_running(c, L->run_mean, L->run_var, L->mean,
-                                         L->var, (size_t)n * hw,
-                                         cfg->bn_momentum);
-            } else {
-                batchnorm_forward_eval(n, c, hw, L->a, L->z, L->gamma,
-                                       L->beta, L->run_mean, L->run_var,
-                                       cfg->bn_eps, 1);
-            }
-            h = L->a;
+        model_run(m, MODEL_FORWARD, li, n, train);
+        if (train) {
+            batchnorm_reduce_stats(n, c, hw, L->mean, L->var, m->sums);
+            batchnorm_update_running(c, L->run_mean, L->run_var, L->mean,
+                                     L->var, (size_t)n * hw, cfg->bn_momentum);
+            batchnorm_coef(c, L->coef, L->mean, L->var, L->gamma, L->beta,
+                           cfg->bn_eps);
+        } else {
+            batchnorm_coef(c, L->coef, L->run_mean, L->run_var, L->gamma,
+                           L->beta, cfg->bn_eps);
         }
-        maxpool2_forward(n, P->c, P->h, P->w, P->out, h);
-        h = P->out;
     }
-    avgpool_forward(n, m->feat, m->feat_hw, m->gap, h);
+    model_run(m, MODEL_FORWARD_END, 0, n, train);
     linear_forward(n, m->feat, cfg->classes, m->logits, m->gap, m->fc_w,
                    m->fc_b);
-    m->x = train ? x : NULL;
+    if (!train)
+        m->x = NULL;
     m->n = train ? n : 0;
     return m->logits;
+}
+
+/* batch-norm reduction of layer li's gradient sums */
+static void
+model_bn_reduce(struct model *m, int li, int n)
+{
+    struct model_conv *L = &m->convs[li];
+
+    batchnorm_reduce_grads(n, L->geom.c_out, L->geom.h_out * L->geom.w_out,
+                           L->gcoef, L->dgamma, L->dbeta, m->sums, L->mean,
+                           L->var, L->coef, m->cfg.bn_eps);
 }
 
 void
 model_backward(struct model *m, const float *dlogits)
 {
     const struct model_config *cfg = &m->cfg;
-    int n = m->n, li = m->n_convs - 1;
-    float *dy = m->g0, *dx = m->g1, *tmp;
+    int n = m->n, top = m->n_convs - 1;
 
     assert(n > 0 && "model_backward needs a training forward");
     memset(m->grads, 0, sizeof(float) * m->n_train);
+    memset(m->tgrads, 0, sizeof(float) * (size_t)(m->threads - 1) * m->n_train);
     linear_backward(n, m->feat, cfg->classes, m->dgap, m->dfc_w, m->dfc_b,
                     dlogits, m->gap, m->fc_w);
-    /* dy: the gradient of the current stage's pooled output. */
-    avgpool_backward(n, m->feat, m->feat_hw, dy, m->dgap);
-    for (int s = cfg->stages - 1; s >= 0; s--) {
-        struct model_pool *P = &m->pools[s];
-        maxpool2_backward(n, P->c, P->h, P->w, dx, dy, m->convs[li].a,
-                          P->out);
-        tmp = dy, dy = dx, dx = tmp;
-        for (int k = cfg->convs_per_stage - 1; k >= 0; k--, li--) {
-            struct model_conv *L = &m->convs[li];
-            int c = L->geom.c_out, hw = L->geom.h_out * L->geom.w_out;
-            const float *in;
-
-            batchnorm_backward(n, c, hw, dy, L->dgamma, L->dbeta, dy, L->z,
-                               L->mean, L->var, L->gamma, L->beta,
-                               cfg->bn_eps, 1);
-            if (k > 0)
-                in = m->convs[li - 1].a;
-            else if (s > 0)
-                in = m->pools[s - 1].out;
-            else
-                in = m->x;
-            conv_backward(&L->geom, n, li > 0 ? dx : NULL, L->dw, NULL, dy,
-                          in, L->w, m->work);
-            tmp = dy, dy = dx, dx = tmp;
-        }
+    model_run(m, MODEL_BACKWARD_TOP, top, n, 1);
+    model_bn_reduce(m, top, n);
+    for (int li = top; li > 0; li--) {
+        model_run(m, MODEL_BACKWARD, li, n, 1);
+        model_bn_reduce(m, li - 1, n);
+    }
+    model_run(m, MODEL_BACKWARD_END, 0, n, 1);
+    for (int t = 1; t < m->threads; t++) {
+        const float *tg = m->tgrads + (size_t)(t - 1) * m->n_train;
+        for (size_t i = 0; i < m->n_convw; i++)
+            m->grads[i] += tg[i];
     }
 }
 

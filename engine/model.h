@@ -7,8 +7,10 @@
  * statistics), gradients and optimizer velocity (both the size of the
  * trainable part), and the activations and scratch for batches of up to
  * max_batch images. A checkpoint is therefore one fwrite of the parameter
- * block and one of the velocity block. A model belongs to one thread; it
- * allocates nothing after model_new. */
+ * block and one of the velocity block. A model belongs to one thread, which
+ * its team of worker threads (engine/par.h) helps inside each call; it
+ * allocates nothing after model_new. Results repeat bit for bit for a given
+ * seed and thread budget. */
 #ifndef WINNOW_ENGINE_MODEL_H
 #define WINNOW_ENGINE_MODEL_H
 
@@ -23,7 +25,7 @@ struct model; /* opaque */
 #define MODEL_MAX_STAGES 4
 #define MODEL_MAX_CONVS  4 /* per stage */
 
-struct model_config { /* plain data */
+struct model_config {             /* plain data */
     int channels, height, width;  /* input images */
     int classes;                  /* >= 2 */
     int stages;                   /* 1 .. MODEL_MAX_STAGES */
@@ -45,6 +47,9 @@ WN_NODISCARD int model_new(const struct model_config *cfg, struct model **out,
                            char **cause);
 void model_free(struct model *m);
 const struct model_config *model_config(const struct model *m);
+/* The size of the model's thread team: the budget of gemm_set_threads
+ * when the model was created (at most max_batch). */
+int model_threads(const struct model *m);
 
 /* Fresh weights drawn from r (He for convolutions), batch-norm scale 1 and
  * shift 0, running mean 0 and variance 1, zero gradients and velocity. */
@@ -55,9 +60,8 @@ void model_init(struct model *m, struct rng *r);
  * with batch statistics, updates the running statistics and keeps what
  * model_backward needs; x is then borrowed until model_backward returns.
  * train == 0 uses the running statistics. */
-const float *model_forward(struct model *m,
-                           const float *x /* (N, C, H, W) */, int n,
-                           int train);
+const float *model_forward(struct model *m, const float *x /* (N, C, H, W) */,
+                           int n, int train);
 /* Back-propagate d loss / d logits of the last training forward; overwrites
  * the gradient block. */
 void model_backward(struct model *m, const float *dlogits /* (N, K) */);

@@ -21,8 +21,7 @@ optim_sgd_step(size_t n, float *param, const float *grad, float *velocity,
 }
 
 float
-optim_lr_cosine(long step, long total, long warmup, float base_lr,
-                float min_lr)
+optim_lr_cosine(long step, long total, long warmup, float base_lr, float min_lr)
 {
     double t;
 

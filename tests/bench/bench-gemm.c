@@ -2,10 +2,12 @@
  * training step comes to it.
  *
  * For each thread count asked for (default: 1 and 2) it prints
- *   1. the sgemm peak: the best GFLOP/s of large square products;
+ *   1. the sgemm peak: the best GFLOP/s of large square products, with
+ *      OpenBLAS itself using that many threads;
  *   2. each of the default CNN's convolution products at the shapes the
- *      layers really call (forward, weight gradient, input gradient), and
- *      the time all of one batch's products take;
+ *      layers really call (forward, weight gradient, input gradient) on one
+ *      BLAS thread, as each member of the model's thread team runs them on
+ *      its share of the batch, and the time one member's products take;
  *   3. a full training step of the default CNN (forward, softmax
  *      cross-entropy, backward, SGD) on a batch of 128 3x32x32 images:
  *      images/s, the effective GFLOP/s of its products, that as a share of
@@ -59,8 +61,7 @@ randoms(size_t n, struct rng *r)
 
 /* Best seconds per call of one product over a few runs of ~0.2 s. */
 static double
-time_gemm(enum gemm_op ta, enum gemm_op tb, int m, int n, int k,
-          struct rng *r)
+time_gemm(enum gemm_op ta, enum gemm_op tb, int m, int n, int k, struct rng *r)
 {
     float *a = randoms((size_t)m * k, r), *b = randoms((size_t)k * n, r);
     float *c = randoms((size_t)m * n, r);
@@ -100,28 +101,28 @@ peak(struct rng *r)
     return best;
 }
 
-/* The products of one training batch, shape by shape; returns the seconds
- * they take together. */
+/* The products of one team member's share (slice images) of a training
+ * batch, shape by shape; returns the seconds they take together. */
 static double
-conv_products(const struct model_config *cfg, struct rng *r)
+conv_products(const struct model_config *cfg, int slice, struct rng *r)
 {
     int c = cfg->channels, h = cfg->height, w = cfg->width, first = 1;
     double total = 0.0;
 
-    printf("  %-22s %5s %6s %5s %-8s %-8s %-8s\n", "conv", "group", "cols",
-           "K", "fwd", "dW", "dX");
+    printf("  %-22s %5s %6s %5s %-8s %-8s %-8s\n", "conv", "group", "cols", "K",
+           "fwd", "dW", "dX");
     for (int s = 0; s < cfg->stages; s++) {
         for (int k = 0; k < cfg->convs_per_stage; k++) {
             struct conv_geom g;
             if (conv_geom_init(&g, c, h, w, cfg->widths[s], 3, 1, 1) == -1)
                 exit(1);
-            int grp = conv_group(&g, BATCH);
+            int grp = conv_group(&g, slice);
             int cols = grp * g.h_out * g.w_out, kk = c * 9;
-            double calls = (double)BATCH / grp, f = 2.0 * g.c_out * cols * kk;
+            double calls = (double)slice / grp, f = 2.0 * g.c_out * cols * kk;
             double tf = time_gemm(GEMM_N, GEMM_N, g.c_out, cols, kk, r);
             double tw = time_gemm(GEMM_N, GEMM_T, g.c_out, kk, cols, r);
-            double tx = first ? 0.0
-                              : time_gemm(GEMM_T, GEMM_N, kk, cols, g.c_out, r);
+            double tx =
+                first ? 0.0 : time_gemm(GEMM_T, GEMM_N, kk, cols, g.c_out, r);
             char name[64];
             snprintf(name, sizeof(name), "%dx%dx%d -> %d", c, h, w, g.c_out);
             printf("  %-22s %5d %6d %5d %5.0f GF %5.0f GF %5.0f GF\n", name,
@@ -160,14 +161,20 @@ bench_threads(int threads)
     int classes = 10, labels[BATCH];
     double pk, tg, best = 1e30, best_eval = 1e30;
 
-    gemm_set_threads(threads);
-    printf("threads %d (BLAS reports %d)\n", threads, gemm_threads());
+    printf("threads %d\n", threads);
+    gemm_set_blas_threads(threads);
     rng_seed(&r, 1);
     pk = peak(&r);
-    printf("  sgemm peak: %.1f GFLOP/s\n", pk * 1e-9);
+    printf("  sgemm peak (OpenBLAS, %d threads): %.1f GFLOP/s\n", threads,
+           pk * 1e-9);
 
+    /* From here on the engine's way: a team of `threads`, one BLAS thread
+     * each. */
+    gemm_set_threads(threads);
     model_config_default(&cfg, 3, 32, 32, classes, BATCH);
-    tg = conv_products(&cfg, &r);
+    printf("  products of one member (%d images), 1 BLAS thread:\n",
+           (BATCH + threads - 1) / threads);
+    tg = conv_products(&cfg, (BATCH + threads - 1) / threads, &r);
 
     if (model_new(&cfg, &m, &cause) == -1) {
         fprintf(stderr, "bench-gemm: %s\n", cause);
@@ -202,8 +209,9 @@ bench_threads(int threads)
            "%.1f GFLOP/s = %.0f%% of peak\n",
            BATCH, best * 1e3, BATCH / best, flops / best * 1e-9,
            100.0 * flops / best / pk);
-    printf("  of which sgemm %.1f ms (%.0f%%), the rest %.1f ms\n", tg * 1e3,
-           100.0 * tg / best, (best - tg) * 1e3);
+    printf("  of which one member's sgemm %.1f ms (%.0f%%), the rest %.1f "
+           "ms\n",
+           tg * 1e3, 100.0 * tg / best, (best - tg) * 1e3);
     printf("  inference: %.0f images/s\n\n", BATCH / best_eval);
     free(x);
     free(probs);

@@ -40,10 +40,10 @@ check_one(enum gemm_op ta, enum gemm_op tb, int m, int n, int k, int pad,
         for (int j = 0; j < n; j++) {
             double s = 0.0, mag = 1e-30;
             for (int p = 0; p < k; p++) {
-                double av = (double)(ta == GEMM_N ? a[i * lda + p]
-                                                  : a[p * lda + i]);
-                double bv = (double)(tb == GEMM_N ? b[p * ldb + j]
-                                                  : b[j * ldb + p]);
+                double av =
+                    (double)(ta == GEMM_N ? a[i * lda + p] : a[p * lda + i]);
+                double bv =
+                    (double)(tb == GEMM_N ? b[p * ldb + j] : b[j * ldb + p]);
                 s += av * bv;
                 mag += fabs(av * bv);
             }
@@ -100,8 +100,8 @@ int
 main(void)
 {
     static const int shapes[][3] = {
-        {1, 1, 1}, {3, 5, 7}, {17, 33, 9}, {64, 48, 130}, {32, 288, 200},
-        {128, 70, 64}, {7, 1, 300},
+        {1, 1, 1},      {3, 5, 7},     {17, 33, 9}, {64, 48, 130},
+        {32, 288, 200}, {128, 70, 64}, {7, 1, 300},
     };
     static const enum gemm_op ops[2] = {GEMM_N, GEMM_T};
     struct rng r;
@@ -114,21 +114,19 @@ main(void)
                 int pad = (int)(s % 3);
                 float alpha = s % 2 ? -1.5f : 1.0f;
                 float beta = s % 3 == 0 ? 0.0f : 0.5f;
-                double e = check_one(ops[ta], ops[tb], m, n, k, pad, alpha,
-                                     beta, &r);
+                double e =
+                    check_one(ops[ta], ops[tb], m, n, k, pad, alpha, beta, &r);
                 ok(e < 1e-5,
                    "%c%c m=%d n=%d k=%d pad=%d alpha=%g beta=%g: rel err %g",
-                   ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, pad,
-                   (double)alpha, (double)beta, e);
+                   ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, pad, (double)alpha,
+                   (double)beta, e);
             }
     check_shorthands(&r);
 
     {
         float c = 5.0f;
-        gemm_mul(GEMM_N, GEMM_N, 0, 1, 3, 1.0f, NULL, 3, NULL, 1, 0.0f, &c,
-                 1);
-        gemm_mul(GEMM_N, GEMM_N, 1, 0, 3, 1.0f, NULL, 3, NULL, 1, 0.0f, &c,
-                 1);
+        gemm_mul(GEMM_N, GEMM_N, 0, 1, 3, 1.0f, NULL, 3, NULL, 1, 0.0f, &c, 1);
+        gemm_mul(GEMM_N, GEMM_N, 1, 0, 3, 1.0f, NULL, 3, NULL, 1, 0.0f, &c, 1);
         is_float(c, 5.0, 0.0);
     }
 

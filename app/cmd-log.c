@@ -1,0 +1,142 @@
+/* app/cmd-log.c: `winnow log DB [PATH]`, the label history, newest first.
+ *
+ * One line per event, in a fixed order so scripts can split it:
+ *   TIME  PATH  OLD -> NEW  SOURCE  run R  score S  #ID [marks]
+ * TIME is local, "-" stands for "none" (the old label of an import, an
+ * event before any run), and the marks say "undoes #N", "undone" and
+ * note "TEXT". Read-only: safe beside a running review. */
+#include "config.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "app/cmd.h"
+#include "data/store.h"
+
+extern const struct cmd cmd_log;
+
+static const char *
+label_name(char **names, int n, int id)
+{
+    return id >= 0 && id < n ? names[id] : "-";
+}
+
+static void
+print_event(const struct store_event *e, char **names, int n)
+{
+    time_t t = (time_t)(e->time / 1000);
+    struct tm tm;
+    char when[32];
+    localtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+    printf("%s  %s  %s -> %s  %s  run ", when, e->path,
+           label_name(names, n, e->old_label),
+           label_name(names, n, e->new_label),
+           store_label_source_name(e->source));
+    if (e->run_id > 0)
+        printf("%lld", (long long)e->run_id);
+    else
+        putchar('-');
+    if (isnan(e->score))
+        printf("  score -");
+    else
+        printf("  score %.3f", e->score);
+    printf("  #%lld", (long long)e->id);
+    if (e->undoes > 0)
+        printf("  undoes #%lld", (long long)e->undoes);
+    if (e->undone)
+        printf("  undone");
+    if (e->note != NULL)
+        printf("  note \"%s\"", e->note);
+    putchar('\n');
+}
+
+static int
+show_log(struct store *s, const char *path, int all)
+{
+    char *cause = NULL;
+    char **names = NULL;
+    int n = 0;
+    int64_t id = 0;
+    struct store_event *ev = NULL;
+    size_t n_ev = 0;
+    if ((path != NULL && store_sample_lookup(s, path, &id, &cause) != 0) ||
+        store_class_names(s, &names, &n, &cause) != 0 ||
+        store_events_get(s, id, all, &ev, &n_ev, &cause) != 0) {
+        cmd_error("log: %s", cause);
+        free(cause);
+        store_names_free(names);
+        return EXIT_FAIL;
+    }
+    for (size_t i = n_ev; i > 0; i--)
+        print_event(&ev[i - 1], names, n);
+    store_events_free(ev, n_ev);
+    store_names_free(names);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cmd_error("log: write error on standard output");
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+static int
+run_log(int argc, char **argv)
+{
+    const struct cmd *c = &cmd_log;
+    static const struct option longopts[] = {
+        {"all", no_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int all = 0, o;
+    opterr = 0;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, ":ah", longopts, NULL)) != -1) {
+        switch (o) {
+        case 'a':
+            all = 1;
+            break;
+        case 'h':
+            cmd_print_help(c, stdout);
+            return EXIT_OK;
+        default:
+            return cmd_usage_error(c, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    int n = argc - optind;
+    if (n < 1)
+        return cmd_usage_error(c, "missing project file DB");
+    if (n > 2)
+        return cmd_usage_error(c, "unexpected argument '%s'", argv[optind + 2]);
+    const char *db = argv[optind];
+    struct store *s;
+    char *cause = NULL;
+    if (store_open(db, STORE_READONLY, &s, &cause) != 0) {
+        cmd_error("%s: %s", db, cause);
+        free(cause);
+        return EXIT_FAIL;
+    }
+    int rc = show_log(s, n == 2 ? argv[optind + 1] : NULL, all);
+    store_close(s);
+    return rc;
+}
+
+const struct cmd cmd_log = {
+    .name = "log",
+    .usage = "DB [PATH] [--all]",
+    .summary = "show the label history: decisions, undos, accepted "
+               "suggestions",
+    .help = "  PATH       only this sample (SOURCE:PATH when several imports\n"
+            "             have that path)\n"
+            "  -a, --all  include the import events\n"
+            "One line per event, newest first:\n"
+            "  TIME  PATH  OLD -> NEW  SOURCE  run R  score S  #ID [marks]\n"
+            "SOURCE is import, human or auto; R and S are the latest run "
+            "then\n"
+            "and the sample's score in it ('-' if none); marks: undoes #N,\n"
+            "undone, note \"TEXT\".\n",
+    .run = run_log,
+};

@@ -1,0 +1,128 @@
+/* app/cmd-set.c: `winnow set DB PATH LABEL`, a decision from a script.
+ *
+ * The same append-only event the review UI records: source human, with the
+ * latest run and the sample's score in it. Setting the label a sample
+ * already has is a decision too (the person checked it), so it is
+ * recorded, and the sample counts as kept. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/cmd.h"
+#include "data/store.h"
+
+extern const struct cmd cmd_set;
+
+/* "no class 'x' (classes: a, b, c)", listing at most a screenful. */
+static void
+unknown_class(const char *label, char **names, int n)
+{
+    fprintf(stderr, "winnow: set: no class '%s' (classes:", label);
+    for (int i = 0; i < n && i < 50; i++)
+        fprintf(stderr, "%s %s", i == 0 ? "" : ",", names[i]);
+    if (n > 50)
+        fprintf(stderr, ", ... %d in all", n);
+    fprintf(stderr, ")\n");
+}
+
+static int
+set_label(struct store *s, const char *spec, const char *label,
+          const char *note)
+{
+    char *cause = NULL;
+    char **names = NULL;
+    int n = 0, cls, old, rc = EXIT_FAIL;
+    int64_t id, event;
+    if (store_sample_lookup(s, spec, &id, &cause) != 0 ||
+        store_class_find(s, label, &cls, &cause) != 0)
+        goto fail;
+    if (cls < 0) {
+        if (store_class_names(s, &names, &n, &cause) != 0)
+            goto fail;
+        unknown_class(label, names, n);
+        store_names_free(names);
+        return EXIT_FAIL;
+    }
+    if (store_label_decide(s, id, cls, note, &old, &event, &cause) != 0 ||
+        store_class_names(s, &names, &n, &cause) != 0)
+        goto fail;
+    const char *from = old >= 0 && old < n ? names[old] : "?";
+    if (old == cls)
+        printf("%s: %s (kept)\n", spec, from);
+    else
+        printf("%s: %s -> %s\n", spec, from, names[cls]);
+    store_names_free(names);
+    return EXIT_OK;
+fail:
+    cmd_error("set: %s", cause);
+    free(cause);
+    return rc;
+}
+
+static int
+run_set(int argc, char **argv)
+{
+    const struct cmd *c = &cmd_set;
+    static const struct option longopts[] = {
+        {"note", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *note = NULL;
+    int o;
+    opterr = 0;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (o) {
+        case 'n':
+            note = optarg;
+            break;
+        case 'h':
+            cmd_print_help(c, stdout);
+            return EXIT_OK;
+        case ':':
+            return cmd_usage_error(c, "option '%s' needs an argument",
+                                   argv[optind - 1]);
+        default:
+            return cmd_usage_error(c, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    int n = argc - optind;
+    if (n < 1)
+        return cmd_usage_error(c, "missing project file DB");
+    if (n < 3)
+        return cmd_usage_error(c, n < 2 ? "missing sample PATH and LABEL"
+                                        : "missing LABEL");
+    if (n > 3)
+        return cmd_usage_error(c, "unexpected argument '%s'", argv[optind + 3]);
+    const char *db = argv[optind];
+    struct store *s;
+    char *cause = NULL;
+    if (store_open(db, 0, &s, &cause) != 0) {
+        cmd_error("%s: %s", db, cause);
+        free(cause);
+        return EXIT_FAIL;
+    }
+    int rc = set_label(s, argv[optind + 1], argv[optind + 2], note);
+    store_close(s);
+    return rc;
+}
+
+const struct cmd cmd_set = {
+    .name = "set",
+    .usage = "DB PATH LABEL [--note TEXT]",
+    .summary = "record a person's decision on one sample's label",
+    .help = "  PATH         the sample's path as imported (winnow export\n"
+            "               --labels lists them); SOURCE:PATH picks one when\n"
+            "               several imports have that path\n"
+            "  LABEL        a class name; the label the sample has already\n"
+            "               records that a person checked it (kept)\n"
+            "  --note TEXT  kept with the decision (winnow log shows it)\n"
+            "Every decision is a new event: winnow log lists them, winnow "
+            "undo\n"
+            "reverts them.\n",
+    .run = run_set,
+};

@@ -1,0 +1,102 @@
+/* app/cmd-undo.c: `winnow undo DB [N]`, the last N decisions of a person
+ * reverted.
+ *
+ * An undo appends; it never deletes. Each reverted decision gets a new
+ * human event setting its sample back to the label it had before, marked as
+ * undoing it, so the history keeps both and a later undo reaches the
+ * decision before. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "app/cmd.h"
+#include "data/store.h"
+
+extern const struct cmd cmd_undo;
+
+static int
+undo(struct store *s, int n)
+{
+    char *cause = NULL;
+    char **names = NULL;
+    int k = 0;
+    struct store_undo *u = NULL;
+    size_t done = 0;
+    if (store_label_undo(s, n, &u, &done, &cause) != 0 ||
+        store_class_names(s, &names, &k, &cause) != 0) {
+        cmd_error("undo: %s", cause);
+        free(cause);
+        store_undos_free(u, done);
+        return EXIT_FAIL;
+    }
+    for (size_t i = 0; i < done; i++)
+        printf("undid #%lld: %s: %s -> %s\n", (long long)u[i].undone_id,
+               u[i].path,
+               u[i].from >= 0 && u[i].from < k ? names[u[i].from] : "?",
+               u[i].to >= 0 && u[i].to < k ? names[u[i].to] : "?");
+    store_undos_free(u, done);
+    store_names_free(names);
+    if (done == 0) {
+        cmd_error("undo: nothing to undo (no decisions by a person)");
+        return EXIT_FAIL;
+    }
+    if ((int)done < n)
+        fprintf(stderr, "winnow: undo: only %zu decision%s to undo\n", done,
+                done == 1 ? "" : "s");
+    return EXIT_OK;
+}
+
+static int
+run_undo(int argc, char **argv)
+{
+    const struct cmd *c = &cmd_undo;
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int o;
+    opterr = 0;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (o == 'h') {
+            cmd_print_help(c, stdout);
+            return EXIT_OK;
+        }
+        return cmd_usage_error(c, "unknown option '%s'", argv[optind - 1]);
+    }
+    int n_args = argc - optind;
+    if (n_args < 1)
+        return cmd_usage_error(c, "missing project file DB");
+    if (n_args > 2)
+        return cmd_usage_error(c, "unexpected argument '%s'", argv[optind + 2]);
+    long n = 1;
+    if (n_args == 2 &&
+        cmd_parse_int(c, "N", argv[optind + 1], 1, 1000000, &n) != 0)
+        return EXIT_USAGE;
+    const char *db = argv[optind];
+    struct store *s;
+    char *cause = NULL;
+    if (store_open(db, 0, &s, &cause) != 0) {
+        cmd_error("%s: %s", db, cause);
+        free(cause);
+        return EXIT_FAIL;
+    }
+    int rc = undo(s, (int)n);
+    store_close(s);
+    return rc;
+}
+
+const struct cmd cmd_undo = {
+    .name = "undo",
+    .usage = "DB [N]",
+    .summary = "revert the last N decisions of a person (default 1)",
+    .help = "  N  how many decisions, newest first (default 1)\n"
+            "Each undo is recorded as a new event that sets the label back;\n"
+            "decisions already undone are passed over, so undo again goes\n"
+            "further back. Labels accepted by an export (auto) are not\n"
+            "decisions of a person and are left alone. Prints each decision\n"
+            "undone as: undid #EVENT: PATH: FROM -> TO.\n",
+    .run = run_undo,
+};

@@ -1,0 +1,79 @@
+#!/bin/sh
+# Nothing a person decided is lost: not to kill -9 right after a decision,
+# not to a second winnow process writing the same project meanwhile.
+. "${TESTS_SRCDIR:-$(dirname "$0")/..}/lib.sh"
+. "$TESTS_SRCDIR/tmux.sh"
+command -v sqlite3 >/dev/null 2>&1 || {
+  echo "1..0 # SKIP sqlite3 is not installed"
+  exit 0
+}
+
+"$TESTS_BUILDDIR/tools/shapes" ds 60 16 10 3
+"$WINNOW" import p.db --csv ds/manifest.csv -q >/dev/null
+"$WINNOW" score p.db --epochs 4 --threads 1 --quiet
+humans() { sqlite3 p.db "SELECT count(*) FROM label_events WHERE source = 'human'"; }
+killed() { # wait for the pane to die; print the signal that ended it
+  _end=$(($(date +%s) + TM_DEADLINE))
+  while [ -z "$(tm_var pane_dead_signal)" ] && [ "$(date +%s)" -lt "$_end" ]
+  do
+    sleep 0.02
+  done
+  tm_var pane_dead_signal
+}
+
+tm_start 100 30 "exec '$WINNOW' review p.db"
+tm_wait "#1 of 60" >/dev/null
+p1=$(tm_current)
+tm_keys Enter
+tm_wait_current_not "$p1"
+kill -9 "$(tm_var pane_pid)"
+is "killed with SIGKILL" "$(killed)" 9
+is "the decision shown is in the store" "$(humans)" 1
+tm_kill
+
+# Three keys at once, killed as soon as the screen counts them.
+tm_start 100 30 "exec '$WINNOW' review p.db"
+tm_wait "reviewed 1" >/dev/null
+tm_keys Enter Space Enter
+tm_wait "reviewed 4"
+ok "three quick decisions are shown" $?
+kill -9 "$(tm_var pane_pid)"
+killed >/dev/null
+is "all three are in the store" "$(humans)" 4
+is "the project file is sound" "$(sqlite3 p.db 'PRAGMA integrity_check')" ok
+tm_kill
+
+# Another process writes while the screen is open: both keep their
+# changes, and the screen picks up a run published elsewhere without
+# moving off its sample.
+tm_start 100 30 "exec '$WINNOW' review p.db --debug /tmp/rv-debug.log"
+tm_wait "reviewed 4" >/dev/null
+last=$(sqlite3 p.db "SELECT path FROM samples WHERE id NOT IN (SELECT sample_id FROM label_events WHERE source = 'human') ORDER BY id DESC LIMIT 1")
+run "$WINNOW" set p.db "$last" disc
+exits "winnow set works beside the open screen" 0
+tm_keys j j
+tm_wait "#7 of 60" >/dev/null
+cur=$(tm_current)
+tm_keys Space
+tm_wait_current_not "$cur"
+is "both the screen's and set's decisions are stored" "$(humans)" 6
+before=$(tm_current)
+tm_keys k
+tm_wait_current_not "$before"
+here=$(tm_current)
+run "$WINNOW" score p.db --epochs 2 --threads 1 --seed 9 --quiet
+exits "winnow score works beside the open screen" 0
+tm_wait "run 2 finished"
+ok "the screen notices the new run" $?
+is "and stays on its sample" "$(tm_current)" "$here"
+has "it shows the new run's scores" "$T/screen" "scores of run 2"
+tm_keys q
+is "q exits 0" "$(tm_wait_exit)" 0
+tm_screen | sed 's/^/# /' 
+run "$WINNOW" export p.db --labels out.csv --status
+exits "export after all that works" 0
+sqlite3 p.db "SELECT e.id, s.path, e.old_label, e.new_label, e.note FROM label_events e JOIN samples s ON s.id = e.sample_id WHERE source = 'human'" >humans.txt
+decided=$(awk -F, '$3 == "kept" || $3 == "relabeled"' out.csv | wc -l)
+is "export --labels has every decision" "$decided" 6
+[ "$decided" -eq 6 ] || sed 's/^/# /' humans.txt
+done_testing

@@ -1,0 +1,307 @@
+/* The review queue without a terminal: ranking, filters, the cursor kept
+ * on its sample through re-ranking and decisions, skips that survive a
+ * reload, counts, and the comparison examples. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/base.h"
+#include "tests/tap.h"
+#include "ui/queue.h"
+
+/* n items: sample ids 1..n, label id % 3, scored when score >= 0. */
+static struct queue_item *
+make_items(size_t n, const double *scores)
+{
+    struct queue_item *v = xcalloc(n, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        struct queue_item *it = &v[i];
+        it->sample_id = (int64_t)i + 1;
+        it->path = xasprintf("s%02zu.png", i + 1);
+        it->given = (int)((i + 1) % 3);
+        it->label = it->given;
+        it->status = QUEUE_UNREVIEWED;
+        it->scored = scores[i] >= 0;
+        it->score = it->scored ? scores[i] : (double)NAN;
+        it->suggested = it->scored ? (it->label + 1) % 3 : -1;
+        it->p_suggested = NAN;
+        it->trained = it->label;
+        it->p_trained = NAN;
+    }
+    return v;
+}
+
+static int64_t
+cur_id(const struct queue *q)
+{
+    const struct queue_item *it = queue_current(q);
+    return it != NULL ? it->sample_id : -1;
+}
+
+static int64_t
+at_id(const struct queue *q, size_t i)
+{
+    const struct queue_item *it = queue_at(q, i);
+    return it != NULL ? it->sample_id : -1;
+}
+
+static void
+test_rank(void)
+{
+    /* ids 1..6; 3 and 6 unscored; 2 and 5 tie. */
+    double s[] = {0.2, 0.5, -1, 0.9, 0.5, -1};
+    struct queue *q = queue_new();
+    queue_load(q, make_items(6, s), 6);
+    is_int(queue_size(q), ==, 6);
+    is_int(queue_count(q), ==, 6);
+    int64_t want[] = {4, 2, 5, 1, 3, 6};
+    int good = 1;
+    for (size_t i = 0; i < 6; i++)
+        good &= at_id(q, i) == want[i];
+    ok(good, "highest score first, ties and unscored by import order");
+    is_int(queue_find(q, 4)->rank, ==, 1);
+    is_int(queue_find(q, 6)->rank, ==, 6);
+    is_int(cur_id(q), ==, 4);
+    ok(queue_at(q, 6) == NULL, "past the end is NULL");
+    queue_free(q);
+}
+
+static void
+test_moves(void)
+{
+    double s[] = {0.9, 0.8, 0.7, 0.6, 0.5};
+    struct queue *q = queue_new();
+    queue_load(q, make_items(5, s), 5);
+    queue_move(q, 2);
+    is_int(cur_id(q), ==, 3);
+    queue_move(q, -10);
+    is_int(cur_id(q), ==, 1);
+    queue_move(q, 100);
+    is_int(cur_id(q), ==, 5);
+    queue_go(q, 1);
+    is_int(cur_id(q), ==, 2);
+    ok(queue_select(q, 4) == 0 && cur_id(q) == 4, "select by id");
+    ok(queue_select(q, 99) == -1 && cur_id(q) == 4,
+       "selecting a missing id fails and moves nothing");
+    queue_free(q);
+}
+
+static void
+test_rerank_keeps_cursor(void)
+{
+    double s1[] = {0.9, 0.8, 0.7, 0.6, 0.5};
+    struct queue *q = queue_new();
+    queue_load(q, make_items(5, s1), 5);
+    queue_select(q, 3);
+    /* A new run reverses the order: sample 3 moves, the cursor with it. */
+    double s2[] = {0.1, 0.2, 0.3, 0.4, 0.5};
+    queue_load(q, make_items(5, s2), 5);
+    is_int(cur_id(q), ==, 3);
+    is_int(at_id(q, 0), ==, 5);
+    is_int(queue_cursor(q), ==, 2);
+    is_int(queue_find(q, 3)->rank, ==, 3);
+    queue_free(q);
+}
+
+static void
+test_decisions_leave_todo(void)
+{
+    double s[] = {0.9, 0.8, 0.7, 0.6};
+    struct queue *q = queue_new();
+    queue_load(q, make_items(4, s), 4);
+    /* Decide on sample 1 (the current one): it stays until the cursor
+     * moves on, then leaves "to review". */
+    queue_set(q, 1, 2, QUEUE_RELABELED);
+    is_int(queue_count(q), ==, 4);
+    is_int(cur_id(q), ==, 1);
+    is_int(queue_find(q, 1)->label, ==, 2);
+    queue_advance(q);
+    is_int(cur_id(q), ==, 2);
+    is_int(queue_count(q), ==, 3);
+    is_int(at_id(q, 0), ==, 2);
+    /* The decided sample is still browsable. */
+    struct queue_filter f;
+    queue_get_filter(q, &f);
+    f.show = QUEUE_SHOW_DONE;
+    queue_set_filter(q, &f);
+    is_int(queue_count(q), ==, 1);
+    is_int(cur_id(q), ==, 1);
+    f.show = QUEUE_SHOW_ALL;
+    queue_set_filter(q, &f);
+    is_int(queue_count(q), ==, 4);
+    is_int(cur_id(q), ==, 1);
+    /* Deciding on the last one of the view moves back, not past it. */
+    f.show = QUEUE_SHOW_TODO;
+    queue_set_filter(q, &f);
+    queue_go(q, queue_count(q) - 1);
+    is_int(cur_id(q), ==, 4);
+    queue_set(q, 4, 1, QUEUE_KEPT);
+    queue_advance(q);
+    is_int(cur_id(q), ==, 3);
+    is_int(queue_count(q), ==, 2);
+    /* The last one to review stays current (pinned) once decided. */
+    queue_set(q, 3, 0, QUEUE_KEPT);
+    queue_advance(q);
+    queue_set(q, cur_id(q), 0, QUEUE_KEPT);
+    queue_advance(q);
+    is_int(queue_count(q), ==, 1);
+    ok(queue_current(q) != NULL &&
+           queue_status_decided(queue_current(q)->status),
+       "a decided last sample stays in view while current");
+    queue_move(q, 1);
+    is_int(queue_count(q), ==, 1);
+    queue_free(q);
+}
+
+static void
+test_undo_brings_back(void)
+{
+    double s[] = {0.9, 0.8, 0.7};
+    struct queue *q = queue_new();
+    queue_load(q, make_items(3, s), 3);
+    queue_set(q, 1, 0, QUEUE_KEPT);
+    queue_advance(q);
+    is_int(queue_count(q), ==, 2);
+    /* An undo puts the sample back and the cursor on it. */
+    queue_set(q, 1, 1, QUEUE_UNREVIEWED);
+    ok(queue_select(q, 1) == 0, "select the undone sample");
+    is_int(queue_count(q), ==, 3);
+    is_int(cur_id(q), ==, 1);
+    is_int(queue_cursor(q), ==, 0);
+    queue_free(q);
+}
+
+static void
+test_filters(void)
+{
+    double s[] = {0.9, 0.8, 0.7, 0.6, 0.5, -1};
+    struct queue *q = queue_new();
+    queue_load(q, make_items(6, s), 6);
+    struct queue_filter f;
+    queue_get_filter(q, &f);
+    ok(f.show == QUEUE_SHOW_TODO && f.cls == -1 && isnan(f.min_score),
+       "the default filter: to review, any class, no threshold");
+    f.cls = 1; /* ids 1 and 4 */
+    queue_set_filter(q, &f);
+    is_int(queue_count(q), ==, 2);
+    is_int(at_id(q, 0), ==, 1);
+    is_int(at_id(q, 1), ==, 4);
+    f.cls = -1;
+    f.min_score = 0.7;
+    queue_set_filter(q, &f);
+    is_int(queue_count(q), ==, 3);
+    is_int(at_id(q, 2), ==, 3);
+    /* A current sample the filter leaves out gives way to the first. */
+    queue_select(q, 5);
+    is_int(cur_id(q), ==, 5);
+    is_int(queue_count(q), ==, 4);
+    queue_set_filter(q, &f);
+    is_int(cur_id(q), ==, 1);
+    is_int(queue_count(q), ==, 3);
+    f.min_score = NAN;
+    f.show = QUEUE_SHOW_SKIPPED;
+    queue_set_filter(q, &f);
+    is_int(queue_count(q), ==, 0);
+    ok(queue_current(q) == NULL, "an empty view has no current item");
+    queue_move(q, 1); /* must not crash */
+    queue_advance(q);
+    queue_free(q);
+}
+
+static void
+test_skips_survive_reload(void)
+{
+    double s[] = {0.9, 0.8, 0.7};
+    struct queue *q = queue_new();
+    queue_load(q, make_items(3, s), 3);
+    queue_set(q, 1, 1, QUEUE_SKIPPED);
+    queue_set(q, 2, 2, QUEUE_SKIPPED);
+    /* The store knows nothing of skips; sample 2 was decided meanwhile
+     * (by another process), so the store's word wins there. */
+    struct queue_item *items = make_items(3, s);
+    items[1].status = QUEUE_KEPT;
+    queue_load(q, items, 3);
+    is_int(queue_find(q, 1)->status, ==, QUEUE_SKIPPED);
+    is_int(queue_find(q, 2)->status, ==, QUEUE_KEPT);
+    is_int(queue_find(q, 3)->status, ==, QUEUE_UNREVIEWED);
+    struct queue_counts c;
+    queue_counts(q, &c);
+    is_int(c.total, ==, 3);
+    is_int(c.skipped, ==, 1);
+    is_int(c.kept, ==, 1);
+    is_int(c.unreviewed, ==, 1);
+    is_int(c.scored, ==, 3);
+    queue_free(q);
+}
+
+static void
+test_examples(void)
+{
+    /* label = id % 3: class 0 holds ids 3, 6, 9, 12. */
+    double s[] = {0.5, 0.5, 0.9, 0.5, 0.5, 0.1, 0.5, 0.5, 0.4, 0.5, 0.5, -1};
+    struct queue *q = queue_new();
+    struct queue_item *items = make_items(12, s);
+    items[5].flagged = 1; /* id 6: flagged, never an example */
+    queue_load(q, items, 12);
+    int64_t ids[8];
+    size_t n = queue_examples(q, 0, 0, ids, 8);
+    is_int(n, ==, 3);
+    ok(n == 3 && ids[0] == 9 && ids[1] == 3 && ids[2] == 12,
+       "lowest score first, unscored last, flagged left out");
+    n = queue_examples(q, 0, 9, ids, 1);
+    ok(n == 1 && ids[0] == 3, "the excluded sample is passed over");
+    /* A relabel moves a sample into the class. */
+    queue_set(q, 1, 0, QUEUE_RELABELED);
+    n = queue_examples(q, 0, 0, ids, 8);
+    is_int(n, ==, 4);
+    is_int(queue_examples(q, 7, 0, ids, 8), ==, 0);
+    is_int(queue_examples(q, -1, 0, ids, 8), ==, 0);
+    queue_free(q);
+}
+
+static void
+test_large(void)
+{
+    /* 50,000 samples: loading and a full rebuild stay cheap enough for a
+     * key press (checked loosely: a rebuild per move). */
+    size_t n = 50000;
+    double *s = xcalloc(n, sizeof *s);
+    for (size_t i = 0; i < n; i++)
+        s[i] = (double)((i * 7919) % n) / (double)n;
+    struct queue *q = queue_new();
+    double t0 = wn_monotonic();
+    queue_load(q, make_items(n, s), n);
+    double t1 = wn_monotonic();
+    for (int i = 0; i < 200; i++) {
+        queue_set(q, cur_id(q), 0, QUEUE_KEPT);
+        queue_advance(q);
+    }
+    double t2 = wn_monotonic();
+    is_int(queue_count(q), ==, n - 200);
+    diag("load %.1f ms, 200 decisions %.1f ms", (t1 - t0) * 1e3,
+         (t2 - t1) * 1e3);
+    ok((t2 - t1) / 200 < 0.02, "a decision costs under 20 ms at 50,000");
+    queue_free(q);
+    free(s);
+}
+
+int
+main(void)
+{
+    test_rank();
+    test_moves();
+    test_rerank_keeps_cursor();
+    test_decisions_leave_todo();
+    test_undo_brings_back();
+    test_filters();
+    test_skips_survive_reload();
+    test_examples();
+    test_large();
+    ok(strcmp(queue_status_name(QUEUE_RELABELED), "relabeled") == 0 &&
+           strcmp(queue_show_name(QUEUE_SHOW_TODO), "to review") == 0,
+       "names");
+    return done_testing();
+}
