@@ -14,7 +14,17 @@
  * and the ReLU mask) and the activation a (the next layer's input); per
  * stage, the pooled output. The backward runs through two ping-pong
  * gradient buffers the size of the largest activation, batch norm working
- * in place. */
+ * in place.
+ *
+ * A team of threads (engine/par.h, sized by gemm_set_threads) shares each
+ * batch by images: one phase per convolution layer, in which each member
+ * finishes the previous layer (batch norm, ReLU, pooling) on its images,
+ * convolves them with single-threaded sgemm, and takes their per-plane
+ * batch-norm sums; between phases the calling thread reduces the sums. Two
+ * members each running their own products keep both cores busy on shapes
+ * that OpenBLAS splits poorly (32 output channels), and they share the
+ * memory-bound kernels too, which a BLAS-level split would leave on one
+ * core. See the phases below. */
 #include "config.h"
 
 #include "engine/model.h"

@@ -526,6 +526,11 @@ train_run(const struct dataset *d, const struct train_config *cfg,
                     assemble_batch(&tr, idx, bn, 1);
                     const float *logits = model_forward(tr.model, tr.x, bn, 1);
                     double loss = batch_loss(&tr, idx, bn, logits);
+                    if (!isfinite(loss)) {
+                        trainer_fini(&tr);
+                        return wn_fail(cause, "training diverged (the loss "
+                                              "is not finite)");
+                    }
                     model_backward(tr.model, tr.dlogits);
                     long step = (long)tr.epoch * steps + (long)tr.batch;
                     float lr = optim_lr_cosine(
