@@ -35,14 +35,14 @@ extern const struct cmd cmd_demo;
 #define WINNOW_DEMO_SRCDIR ""
 #endif
 
-#define DEMO_DB       "winnow-demo.db"
-#define DEMO_IMAGES   "demo-images-idx3-ubyte.gz"
-#define DEMO_LABELS   "demo-labels-idx1-ubyte.gz"
-#define DEMO_CLASSES  "classes.txt"
-#define DEMO_TRUTH    "truth.csv"
+#define DEMO_DB      "winnow-demo.db"
+#define DEMO_IMAGES  "demo-images-idx3-ubyte.gz"
+#define DEMO_LABELS  "demo-labels-idx1-ubyte.gz"
+#define DEMO_CLASSES "classes.txt"
+#define DEMO_TRUTH   "truth.csv"
 /* Epochs of the demo's run: enough for a useful ranking of 2,000 images
  * in about a minute on two cores. */
-#define DEMO_EPOCHS   12
+#define DEMO_EPOCHS 12
 
 static char *
 demo_file(const char *dir, const char *name)
@@ -55,9 +55,12 @@ static const char *
 demo_dir(void)
 {
     const char *env = getenv("WINNOW_DEMO_DATA");
-    if (env != NULL && env[0] != '\0')
-        return env;
     const char *dirs[] = {WINNOW_DEMO_DIR, WINNOW_DEMO_SRCDIR};
+    if (env != NULL && env[0] != '\0') {
+        /* Asked for: that folder or nothing. */
+        dirs[0] = env;
+        dirs[1] = "";
+    }
     for (size_t i = 0; i < WN_ARRAY_LEN(dirs); i++) {
         if (dirs[i][0] == '\0')
             continue;
@@ -122,8 +125,8 @@ demo_import(const char *db, const char *dir)
         free(cause);
         demo_remove(db);
     } else {
-        printf("demo: imported %lld CIFAR-10 images into %s; 10%% of their "
-               "labels are wrong on purpose\n",
+        printf("demo: imported %lld CIFAR-10 images into %s (10%% "
+               "mislabeled on purpose)\n",
                (long long)res.st.imported, db);
     }
     import_result_fini(&res);
@@ -192,8 +195,7 @@ demo_tally(const char *db, const char *truth, struct demo_tally *t,
             continue;
         flipped_mark[x - st] = 1;
         t->flipped++;
-        int decided =
-            x->review == STORE_KEPT || x->review == STORE_RELABELED;
+        int decided = x->review == STORE_KEPT || x->review == STORE_RELABELED;
         if (!decided)
             t->unreviewed++;
         else if (x->label == truth_label)
@@ -243,10 +245,10 @@ demo_report(const char *db, const char *dir)
     if (t.broken > 0)
         printf("demo: %lld correct label%s changed to a wrong one.\n",
                (long long)t.broken, t.broken == 1 ? " was" : "s were");
-    printf("demo: go on with `winnow demo` (or `winnow review %s`); "
-           "`winnow export %s --labels clean.csv` writes the cleaned "
-           "labels.\n",
-           db, db);
+    printf("demo: go on with: winnow demo%s%s\n"
+           "demo: the cleaned labels: winnow export %s --labels clean.csv\n",
+           strcmp(db, DEMO_DB) == 0 ? "" : " ",
+           strcmp(db, DEMO_DB) == 0 ? "" : db, db);
 }
 
 static int
@@ -265,10 +267,16 @@ run_demo(int argc, char **argv)
 
     const char *dir = demo_dir();
     if (dir == NULL) {
-        cmd_error("demo: the demo data is not installed (looked in "
-                  "$WINNOW_DEMO_DATA, %s and %s)",
-                  WINNOW_DEMO_DIR[0] ? WINNOW_DEMO_DIR : "-",
-                  WINNOW_DEMO_SRCDIR[0] ? WINNOW_DEMO_SRCDIR : "-");
+        const char *env = getenv("WINNOW_DEMO_DATA");
+        if (env != NULL && env[0] != '\0')
+            cmd_error("demo: the demo data is not in %s ($WINNOW_DEMO_DATA): "
+                      "no " DEMO_IMAGES " there",
+                      env);
+        else
+            cmd_error("demo: the demo data is not installed (looked in %s "
+                      "and %s)",
+                      WINNOW_DEMO_DIR[0] ? WINNOW_DEMO_DIR : "-",
+                      WINNOW_DEMO_SRCDIR[0] ? WINNOW_DEMO_SRCDIR : "-");
         return EXIT_FAIL;
     }
     if (access(db, F_OK) == 0) {

@@ -67,8 +67,8 @@ review_cmd_parse(const struct cmd *c, int argc, char **argv,
                                         argv[optind - 1]);
             return -1;
         default:
-            *exit_out = cmd_usage_error(c, "unknown option '%s'",
-                                        argv[optind - 1]);
+            *exit_out =
+                cmd_usage_error(c, "unknown option '%s'", argv[optind - 1]);
             return -1;
         }
     }
@@ -92,8 +92,8 @@ review_cmd_report(const char *db, const struct review_result *r)
         printf("%lld decision%s this session, all saved in %s\n",
                (long long)r->decisions, r->decisions == 1 ? "" : "s", db);
     if (r->engine_stopped)
-        printf("scoring was stopped with a checkpoint; it goes on when "
-               "you open the review again (or: winnow score %s --resume)\n",
+        printf("scoring stopped with a checkpoint; it resumes when the "
+               "review reopens\n(or with: winnow score %s --resume)\n",
                db);
 }
 

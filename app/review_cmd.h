@@ -12,8 +12,7 @@
  * over (help printed, or a usage error), with its exit status in
  * *exit_out. */
 int review_cmd_parse(const struct cmd *c, int argc, char **argv,
-                     struct review_options *o, int *operands_at,
-                     int *exit_out);
+                     struct review_options *o, int *operands_at, int *exit_out);
 /* Set the process-wide thread budgets of the UI (chafa). */
 void review_cmd_budgets(void);
 /* What the session left behind, on stdout. */

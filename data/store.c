@@ -163,7 +163,7 @@ _Static_assert(WN_ARRAY_LEN(store_migrations) == STORE_SCHEMA_VERSION,
  * seeking per sample. */
 #define STORE_CURRENT_SQL                                                      \
     "SELECT e.sample_id AS sample_id, e.new_label AS label,"                   \
-    " e.source AS source FROM label_events e"                                  \
+    " e.source AS source, e.undoes AS undoes FROM label_events e"              \
     " JOIN (SELECT max(id) AS mid FROM label_events GROUP BY sample_id) m"     \
     " ON e.id = m.mid"
 
@@ -230,7 +230,10 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_SAMPLE_WALK] =
         "SELECT s.id, s.path, s.width, s.height, s.channels, "
         "s.stored_width, s.stored_height, s.pixels, s.given_label, "
-        "coalesce(c.label, s.given_label), c.source = 'human' "
+        "coalesce(c.label, s.given_label), "
+        /* An undo is a person's event but not a decision: the label it
+         * restores is trusted only as much as it was before. */
+        "c.source = 'human' AND c.undoes IS NULL "
         "FROM samples s LEFT JOIN (" STORE_CURRENT_SQL ") c "
         "ON c.sample_id = s.id ORDER BY s.id",
     [ST_LABEL_CURRENT] = "SELECT new_label FROM label_events "

@@ -56,8 +56,7 @@ static int
 review_stmt(struct store *s, enum review_stmt id, sqlite3_stmt **out,
             char **cause)
 {
-    sqlite3_stmt **slot =
-        &s->ext[STORE_RUNS_STMTS + STORE_LABELS_STMTS + id];
+    sqlite3_stmt **slot = &s->ext[STORE_RUNS_STMTS + STORE_LABELS_STMTS + id];
     if (*slot == NULL) {
         int rc = sqlite3_prepare_v3(s->db, review_sql[id], -1,
                                     SQLITE_PREPARE_PERSISTENT, slot, NULL);
@@ -89,8 +88,7 @@ pixels_read(sqlite3_stmt *st, int64_t id, struct store_pixels *out,
         w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE || (c != 1 && c != 3) ||
         wn_mul_size((size_t)w * (size_t)h, (size_t)c, &raw) != 0 ||
         raw > (size_t)UINT32_MAX)
-        return wn_fail(cause, "sample %lld: corrupt pixel data",
-                       (long long)id);
+        return wn_fail(cause, "sample %lld: corrupt pixel data", (long long)id);
     out->pixels = malloc(raw);
     if (out->pixels == NULL)
         return wn_fail(cause, "sample %lld: out of memory for %zu bytes",
@@ -103,8 +101,7 @@ pixels_read(sqlite3_stmt *st, int64_t id, struct store_pixels *out,
     if (zr != Z_OK || got != (uLongf)raw) {
         free(out->pixels);
         out->pixels = NULL;
-        return wn_fail(cause, "sample %lld: corrupt pixel data",
-                       (long long)id);
+        return wn_fail(cause, "sample %lld: corrupt pixel data", (long long)id);
     }
     return 0;
 }
@@ -168,8 +165,7 @@ revert_score(struct store *s, int64_t sample_id, int64_t *run_out,
 /* Whether everything after event_id on the sample is out of force: each
  * later decision undone by a later undo. Fails with a cause if not. */
 static int
-revert_later(struct store *s, int64_t sample_id, int64_t event_id,
-             char **cause)
+revert_later(struct store *s, int64_t sample_id, int64_t event_id, char **cause)
 {
     sqlite3_stmt *st;
     if (review_stmt(s, RV_LATER, &st, cause) != 0)
@@ -286,6 +282,6 @@ store_label_revert(struct store *s, int64_t event_id, int *label_out,
     int own;
     if (store_wbegin(s, &own, cause) != 0)
         return -1;
-    return store_wend(s, own,
-                      revert(s, event_id, label_out, event_out, cause), cause);
+    return store_wend(s, own, revert(s, event_id, label_out, event_out, cause),
+                      cause);
 }

@@ -3,9 +3,9 @@
 #
 # Each test gets its own server (-L wn$$, no config file), killed on exit.
 # Panes stay after their program ends (remain-on-exit), so a test can read
-# the exit status and whether the terminal left the alternate screen
-# (#{alternate_on}: 0 once endwin ran). Waits poll the screen against a
-# deadline; there are no fixed sleeps.
+# whether the terminal left the alternate screen (#{alternate_on}: 0 once
+# endwin ran). Waits poll the screen against a deadline; there are no fixed
+# sleeps.
 command -v tmux >/dev/null 2>&1 || {
   echo "1..0 # SKIP tmux is not installed"
   exit 0
@@ -21,19 +21,36 @@ trap 'tmux -L "$TM_SOCK" kill-server >/dev/null 2>&1; rm -rf "$T"' EXIT INT TERM
 tm() { tmux -u -L "$TM_SOCK" -f /dev/null "$@"; }
 
 # tm_start W H COMMAND: run COMMAND (one shell string) in a new W x H
-# window in $T; the window is named "w".
+# window in $T, named "w"; its exit status goes to $T/rc. (tmux 3.3a does
+# not always reap a pane's process, so #{pane_dead_status} cannot be
+# trusted; the shell around the command reaps it instead.)
 tm_start() {
   _w=$1 _h=$2
   shift 2
+  rm -f "$T/rc"
+  _cmd="$*; echo \$? >'$T/rc.tmp' && mv '$T/rc.tmp' '$T/rc'"
   if tm has-session 2>/dev/null; then
-    tm new-window -d -n w -c "$T" -e LC_ALL=$TM_LOCALE -e LANG=$TM_LOCALE "$*"
+    tm new-window -d -n w -c "$T" -e LC_ALL=$TM_LOCALE -e LANG=$TM_LOCALE \
+      "$_cmd"
     tm resize-window -t w -x "$_w" -y "$_h"
   else
     tm start-server \; set -g default-terminal tmux-256color \; \
-      set -g remain-on-exit on \; set -g history-limit 0 \; \
+      set -g remain-on-exit on \; set -g history-limit 200 \; \
       new-session -d -s t -n w -x "$_w" -y "$_h" -c "$T" \
-      -e LC_ALL=$TM_LOCALE -e LANG=$TM_LOCALE "$*"
+      -e LC_ALL=$TM_LOCALE -e LANG=$TM_LOCALE "$_cmd"
   fi
+}
+
+# tm_pid: the process id of the program in window w (the shell's child).
+tm_pid() {
+  _end=$(($(date +%s) + TM_DEADLINE))
+  while :; do
+    _p=$(pgrep -P "$(tm_var pane_pid)" | head -1)
+    [ -n "$_p" ] && break
+    [ "$(date +%s)" -ge "$_end" ] && break
+    sleep 0.02
+  done
+  echo "$_p"
 }
 
 # tm_kill: close the window (before starting the next program).
@@ -46,12 +63,13 @@ tm_screen() { tm capture-pane -p -t w "$@"; }
 
 tm_var() { tm display-message -p -t w "#{$1}"; }
 
-# tm_wait TEXT: wait until the screen shows TEXT (fixed string); 1 on
-# timeout, with the screen as a diagnostic.
+# tm_wait TEXT: wait until the screen (or what scrolled off it since the
+# window opened) shows TEXT (fixed string); 1 on timeout, with the screen
+# as a diagnostic.
 tm_wait() {
   _end=$(($(date +%s) + TM_DEADLINE))
   while :; do
-    tm_screen >"$T/screen" 2>/dev/null || :
+    tm_screen -S - >"$T/screen" 2>/dev/null || :
     grep -qF -- "$1" "$T/screen" && return 0
     [ "$(date +%s)" -ge "$_end" ] && break
     sleep 0.02
@@ -75,21 +93,18 @@ tm_wait_gone() {
   return 1
 }
 
-# tm_wait_exit: wait until the program in the window has ended; prints its
-# exit status.
+# tm_wait_exit: wait until the program in window w has ended; prints its
+# exit status (128 + N when signal N killed it), or "timeout".
 tm_wait_exit() {
   _end=$(($(date +%s) + TM_DEADLINE))
-  # The pane is dead at the end of its output; the status comes once tmux
-  # has reaped the process.
-  while [ "$(tm_var pane_dead)" != 1 ] || [ -z "$(tm_var pane_dead_status)" ]
-  do
+  while [ ! -f "$T/rc" ]; do
     if [ "$(date +%s)" -ge "$_end" ]; then
       echo timeout
       return 1
     fi
     sleep 0.02
   done
-  tm_var pane_dead_status
+  cat "$T/rc"
 }
 
 # tm_current: the path of the sample the screen shows ("#3 of 60  PATH").

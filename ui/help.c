@@ -98,15 +98,14 @@ help_draw(WINDOW *win, int lines, int cols, char *const *names, int n_names)
             wattron(win, A_BOLD);
             text_put(win, 2 + y, x + 1, HELP_KEYS_W - 2, h[i].keys, 0);
             wattroff(win, A_BOLD);
-            text_put(win, 2 + y, x + HELP_KEYS_W, w - HELP_KEYS_W,
-                     h[i].what, 0);
+            text_put(win, 2 + y, x + HELP_KEYS_W, w - HELP_KEYS_W, h[i].what,
+                     0);
         }
         y++;
     }
     wattron(win, A_DIM);
     text_put(win, lines - 1, 1, cols - 2,
-             "Every decision is saved at once.  Any key closes this help.",
-             0);
+             "Every decision is saved at once.  Any key closes this help.", 0);
     wattroff(win, A_DIM);
     free(h);
 }

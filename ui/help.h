@@ -7,7 +7,6 @@
 
 /* Draw the help over rows [0, lines) of win, cols wide, ending with the
  * classes the digit keys choose (names[0..n), the first ten). */
-void help_draw(WINDOW *win, int lines, int cols, char *const *names,
-               int n);
+void help_draw(WINDOW *win, int lines, int cols, char *const *names, int n);
 
 #endif

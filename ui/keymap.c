@@ -8,9 +8,18 @@
 
 #include <curses.h>
 
-#define K(c, a) {(c), (a), 0}
-#define F(c, a) {KEYMAP_FKEY(c), (a), 0}
-#define CLS(c, n) {(c), KEYMAP_CLASS, (n)}
+#define K(c, a)                                                                \
+    {                                                                          \
+        (c), (a), 0                                                            \
+    }
+#define F(c, a)                                                                \
+    {                                                                          \
+        KEYMAP_FKEY(c), (a), 0                                                 \
+    }
+#define CLS(c, n)                                                              \
+    {                                                                          \
+        (c), KEYMAP_CLASS, (n)                                                 \
+    }
 
 static const struct keymap_binding keymap_table[] = {
     K('j', KEYMAP_DOWN),
@@ -98,8 +107,7 @@ keymap_lookup(int key, int *arg_out)
 {
     if (arg_out != NULL)
         *arg_out = 0;
-    for (size_t i = 0; i < sizeof keymap_table / sizeof keymap_table[0];
-         i++) {
+    for (size_t i = 0; i < sizeof keymap_table / sizeof keymap_table[0]; i++) {
         if (keymap_table[i].key == key) {
             if (arg_out != NULL)
                 *arg_out = keymap_table[i].arg;

@@ -10,9 +10,9 @@
 
 #include <stddef.h>
 
-#define KEYMAP_FKEY_BIT 0x40000000
+#define KEYMAP_FKEY_BIT   0x40000000
 #define KEYMAP_FKEY(code) ((int)(code) | KEYMAP_FKEY_BIT)
-#define KEYMAP_CTRL(c) ((c) & 0x1f)
+#define KEYMAP_CTRL(c)    ((c)&0x1f)
 
 enum keymap_action {
     KEYMAP_NONE,
@@ -22,10 +22,10 @@ enum keymap_action {
     KEYMAP_PAGE_UP,
     KEYMAP_FIRST,
     KEYMAP_LAST,
-    KEYMAP_ACCEPT,       /* take the suggested label */
-    KEYMAP_KEEP,         /* confirm the current label */
-    KEYMAP_PICK,         /* choose a class in the picker */
-    KEYMAP_CLASS,        /* one of the first ten classes: arg 0..9 */
+    KEYMAP_ACCEPT, /* take the suggested label */
+    KEYMAP_KEEP,   /* confirm the current label */
+    KEYMAP_PICK,   /* choose a class in the picker */
+    KEYMAP_CLASS,  /* one of the first ten classes: arg 0..9 */
     KEYMAP_SKIP,
     KEYMAP_UNDO,
     KEYMAP_REDO,
@@ -33,7 +33,7 @@ enum keymap_action {
     KEYMAP_FILTER_SHOW,  /* to review, decided, skipped, all */
     KEYMAP_FILTER_SCORE, /* a minimum score */
     KEYMAP_FILTER_CLEAR,
-    KEYMAP_ENGINE,       /* start, pause or resume */
+    KEYMAP_ENGINE, /* start, pause or resume */
     KEYMAP_ENGINE_STOP,
     KEYMAP_HELP,
     KEYMAP_REDRAW,

@@ -80,8 +80,7 @@ picker_refresh(struct picker *p)
         p->match[p->nmatch++] = PICKER_ALL;
     for (int rank = 3; rank >= 1; rank--)
         for (int i = 0; i < p->n; i++)
-            if (i != num && picker_rank(p->names[i], p->query, p->qlen) ==
-                                rank)
+            if (i != num && picker_rank(p->names[i], p->query, p->qlen) == rank)
                 p->match[p->nmatch++] = i;
     /* With an empty query every name ranks 1: the order is by id. */
     p->sel = 0;
@@ -124,8 +123,7 @@ static void
 picker_backspace(struct picker *p)
 {
     /* Drop one UTF-8 character: continuation bytes, then its lead. */
-    while (p->qlen > 0 && ((unsigned char)p->query[p->qlen - 1] & 0xc0) ==
-                              0x80)
+    while (p->qlen > 0 && ((unsigned char)p->query[p->qlen - 1] & 0xc0) == 0x80)
         p->qlen--;
     if (p->qlen > 0)
         p->qlen--;
@@ -309,8 +307,11 @@ picker_draw(struct picker *p, WINDOW *win, int lines, int cols)
     }
     if (p->nmatch == 0)
         text_put(win, y0 + 3, x0 + 2, w - 4, "no class matches", 0);
-    snprintf(line, sizeof line, "%zu of %d   Enter choose   Esc cancel",
-             p->nmatch, p->n);
+    size_t shown = p->nmatch;
+    if (shown > 0 && p->with_all && p->qlen == 0)
+        shown--; /* "all classes" is not a class */
+    snprintf(line, sizeof line, "%zu of %d   Enter choose   Esc cancel", shown,
+             p->n);
     wattron(win, A_DIM);
     text_put(win, y0 + h - 2, x0 + 2, w - 4, line, 0);
     wattroff(win, A_DIM);

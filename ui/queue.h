@@ -25,25 +25,27 @@ const char *queue_status_name(enum queue_status st); /* "kept" */
 /* Whether a person has decided: the sample left the "to review" queue. */
 int queue_status_decided(enum queue_status st);
 
-struct queue_item { /* plain data, but path is owned by the queue */
+struct queue_item {    /* plain data, but path is owned by the queue */
     int64_t sample_id; /* ascending ids are import order */
     char *path;
-    int given;         /* imported label */
-    int label;         /* current label */
+    int given; /* imported label */
+    int label; /* current label */
     enum queue_status status;
-    int scored;        /* the run scored this sample; the rest is NAN/-1 */
-    double score;      /* noise score: higher = more suspicious */
-    int suggested;     /* class id */
+    int scored;    /* the run scored this sample; the rest is NAN/-1 */
+    double score;  /* noise score: higher = more suspicious */
+    int suggested; /* the model's choice: the label when it agrees */
     double p_suggested;
-    int trained;       /* the label the run trained against */
-    double p_trained;  /* the model's probability of it */
+    int runner_up; /* the likeliest class other than the label */
+    double p_runner_up;
+    int trained;      /* the label the run trained against */
+    double p_trained; /* the model's probability of it */
     int flagged;
-    size_t rank;       /* 1-based place in the full ranking (set by load) */
+    size_t rank; /* 1-based place in the full ranking (set by load) */
 };
 
 enum queue_show {
-    QUEUE_SHOW_TODO,    /* unreviewed and auto */
-    QUEUE_SHOW_DONE,    /* kept and relabeled */
+    QUEUE_SHOW_TODO, /* unreviewed and auto */
+    QUEUE_SHOW_DONE, /* kept and relabeled */
     QUEUE_SHOW_SKIPPED,
     QUEUE_SHOW_ALL,
 };
@@ -84,8 +86,7 @@ void queue_go(struct queue *q, size_t i);
 int queue_select(struct queue *q, int64_t id);
 
 /* A sample's label and status changed (a decision, a skip, an undo). */
-void queue_set(struct queue *q, int64_t id, int label,
-               enum queue_status st);
+void queue_set(struct queue *q, int64_t id, int label, enum queue_status st);
 /* After a decision on the current item: move to the next item of the view
  * (or the previous one at the end), so that the decided one, no longer
  * current, leaves a view that does not show it. */
@@ -105,7 +106,7 @@ void queue_counts(const struct queue *q, struct queue_counts *out);
 /* Up to max samples whose current label is cls and whose labels look
  * right: lowest noise score first (import order when unscored), never
  * `exclude`. Returns how many were written to ids. */
-size_t queue_examples(struct queue *q, int cls, int64_t exclude,
-                      int64_t *ids, size_t max);
+size_t queue_examples(struct queue *q, int cls, int64_t exclude, int64_t *ids,
+                      size_t max);
 
 #endif

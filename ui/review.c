@@ -20,7 +20,8 @@
  * its own connection; the UI reads its snapshot when the pipe says so, and
  * reloads the queue when a run is published, by the engine or by another
  * winnow process (the latest finished run is checked every few seconds).
- * A reload keeps the cursor on the same sample, at the same screen row. */
+ * A reload keeps the cursor on the same sample, at the same screen row
+ * (only a screen nobody has touched yet jumps to the new top). */
 #include "config.h"
 
 #include "ui/review.h"
@@ -35,7 +36,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curses.h>
@@ -51,7 +51,7 @@
 #include "ui/undo.h"
 
 /* The smallest terminal the layout is made for. */
-#define REVIEW_MIN_COLS 80
+#define REVIEW_MIN_COLS  80
 #define REVIEW_MIN_LINES 24
 /* Colour pairs below this are the UI's; the image renderer takes the
  * rest. */
@@ -92,11 +92,11 @@ enum review_pair {
 
 /* Where things are this frame; computed from the terminal size. */
 struct review_layout {
-    int qx, qy, qw, qh;     /* the queue list, header row included */
-    int sx, sy, sw, sh;     /* the sample pane */
-    int ix, iy, iw, ih;     /* the image box */
-    int nx, ny, nw, nh;     /* the info column */
-    int tx, ty, tw, th;     /* the comparison strip, caption included */
+    int qx, qy, qw, qh; /* the queue list, header row included */
+    int sx, sy, sw, sh; /* the sample pane */
+    int ix, iy, iw, ih; /* the image box */
+    int nx, ny, nw, nh; /* the info column */
+    int tx, ty, tw, th; /* the comparison strip, caption included */
 };
 
 struct review {
@@ -108,6 +108,7 @@ struct review {
 
     int64_t run_id; /* the finished run the queue shows, 0 if none */
     double noise_rate;
+    int64_t interrupted; /* the newest run, when it was interrupted */
     double last_run_check;
     struct queue *q;
     struct undo *u;
@@ -115,8 +116,8 @@ struct review {
 
     struct engine *eng;
     struct engine_progress snap;
-    int eng_resuming;   /* the running job resumes a checkpoint */
-    int eng_stopping;   /* T was pressed */
+    int eng_resuming; /* the running job resumes a checkpoint */
+    int eng_stopping; /* T was pressed */
 
     struct cells_renderer *rend;
     struct cells_cache *cache;
@@ -131,8 +132,9 @@ struct review {
     int msg_error;
     double msg_until;
 
-    size_t top; /* first view index shown in the queue list */
-    struct {    /* the source size of the sample shown, read once */
+    size_t top;  /* first view index shown in the queue list */
+    int touched; /* a key has done something since the screen opened */
+    struct {     /* the source size of the sample shown, read once */
         int64_t id;
         int width, height, channels;
     } size;
@@ -142,6 +144,17 @@ struct review {
 };
 
 /* ---- signals ---- */
+
+/* Set while curses owns the terminal: an exit from deep below (an
+ * allocation that fails dies with a message) restores it first. */
+static int review_screen_up;
+
+static void
+review_at_exit(void)
+{
+    if (review_screen_up && !isendwin())
+        endwin();
+}
 
 static volatile sig_atomic_t review_sig_quit;
 static volatile sig_atomic_t review_sig_winch;
@@ -231,12 +244,22 @@ review_merge_score(void *ctx, const struct store_scored *row, char **cause)
     struct queue_item *it = &m->items[st - m->states];
     it->scored = 1;
     it->score = row->sc.score;
-    it->suggested = row->sc.suggested;
-    it->p_suggested = row->sc.suggested_prob;
     it->trained = row->sc.label;
     /* NAN stays NAN: the run did not compute it. */
     it->p_trained = 1.0 - row->sc.self_confidence;
     it->flagged = row->sc.flagged;
+    /* The run's suggestion is the likeliest class other than the label,
+     * even when the model agrees with the label: then the label is the
+     * model's choice, and what Enter accepts. */
+    it->runner_up = row->sc.suggested;
+    it->p_runner_up = row->sc.suggested_prob;
+    it->suggested = row->sc.suggested;
+    it->p_suggested = row->sc.suggested_prob;
+    if (row->sc.suggested != row->sc.label &&
+        !(row->sc.suggested_prob > it->p_trained) && !isnan(it->p_trained)) {
+        it->suggested = row->sc.label;
+        it->p_suggested = it->p_trained;
+    }
     return 0;
 }
 
@@ -282,6 +305,8 @@ review_load(struct review *rv, char **cause)
         it->status = review_status_of(states[i].review);
         it->score = NAN;
         it->suggested = -1;
+        it->runner_up = -1;
+        it->p_runner_up = NAN;
         it->p_suggested = NAN;
         it->trained = -1;
         it->p_trained = NAN;
@@ -305,9 +330,8 @@ review_load(struct review *rv, char **cause)
     store_states_free(states, n);
 
     /* Keep the current sample on the same screen row. */
-    size_t row = queue_cursor(rv->q) >= rv->top
-                     ? queue_cursor(rv->q) - rv->top
-                     : 0;
+    size_t row =
+        queue_cursor(rv->q) >= rv->top ? queue_cursor(rv->q) - rv->top : 0;
     queue_load(rv->q, items, n);
     size_t cur = queue_cursor(rv->q);
     rv->top = cur >= row ? cur - row : 0;
@@ -323,24 +347,54 @@ fail:
     return -1;
 }
 
+/* A new run's scores are in the queue. Whoever has started reviewing
+ * stays on the sample they are looking at; a screen nobody has touched
+ * yet shows the new top of the queue. */
+static void
+review_reranked(struct review *rv, int64_t run)
+{
+    if (!rv->touched) {
+        queue_go(rv->q, 0);
+        rv->top = 0;
+        review_say(rv, 0,
+                   "run %lld finished: the queue is ranked by its "
+                   "scores",
+                   (long long)run);
+        return;
+    }
+    review_say(rv, 0,
+               "run %lld finished: the queue is re-ranked; you stay "
+               "on this sample (g: top)",
+               (long long)run);
+}
+
 /* ---- the engine ---- */
+
+/* Note whether the newest run was interrupted: what t would resume. */
+static void
+review_check_interrupted(struct review *rv)
+{
+    int64_t latest = 0;
+    char *cause = NULL;
+    rv->interrupted = 0;
+    if (store_run_latest(rv->store, NULL, &latest, &cause) == 0 &&
+        latest != 0) {
+        struct store_run r;
+        if (store_run_get(rv->store, latest, &r, &cause) == 0) {
+            if (strcmp(r.status, "interrupted") == 0)
+                rv->interrupted = latest;
+            store_run_fini(&r);
+        }
+    }
+    free(cause);
+}
 
 static void
 review_engine_start(struct review *rv, int fresh)
 {
     char *cause = NULL;
-    int64_t latest = 0;
-    int resume = 0;
-    if (!fresh && store_run_latest(rv->store, NULL, &latest, &cause) == 0 &&
-        latest != 0) {
-        struct store_run r;
-        if (store_run_get(rv->store, latest, &r, &cause) == 0) {
-            resume = strcmp(r.status, "interrupted") == 0;
-            store_run_fini(&r);
-        }
-    }
-    free(cause);
-    cause = NULL;
+    review_check_interrupted(rv);
+    int resume = !fresh && rv->interrupted != 0;
 
     struct engine_params p;
     engine_params_default(&p);
@@ -356,8 +410,9 @@ review_engine_start(struct review *rv, int fresh)
     rv->eng_resuming = resume;
     rv->eng_stopping = 0;
     engine_progress(rv->eng, &rv->snap);
-    review_say(rv, 0, resume ? "scoring resumes from its checkpoint"
-                             : "scoring started");
+    review_say(rv, 0,
+               resume ? "scoring resumes from its checkpoint"
+                      : "scoring started");
 }
 
 /* The engine's pipe said something: take the snapshot, and finish up
@@ -377,6 +432,7 @@ review_engine_update(struct review *rv)
     rv->eng = NULL;
     review_log(rv, "engine ended: %s %s", engine_phase_name(p.phase),
                p.message);
+    review_check_interrupted(rv);
     char *cause = NULL;
     switch (p.phase) {
     case ENGINE_DONE:
@@ -384,15 +440,13 @@ review_engine_update(struct review *rv)
             review_say(rv, 1, "cannot read the new scores: %s", cause);
             free(cause);
         } else {
-            review_say(rv, 0,
-                       "run %lld finished: the queue is ranked by its "
-                       "scores",
-                       (long long)p.run_id);
+            review_reranked(rv, p.run_id);
         }
         break;
     case ENGINE_INTERRUPTED:
-        review_say(rv, 0, "scoring stopped; its checkpoint is saved (t "
-                          "resumes)");
+        review_say(rv, 0,
+                   "scoring stopped; its checkpoint is saved (t "
+                   "resumes)");
         break;
     default:
         /* A checkpoint that no longer fits (other settings): start over. */
@@ -421,8 +475,8 @@ review_engine_toggle(struct review *rv)
     engine_progress(rv->eng, &p);
     int paused = !p.paused;
     engine_pause(rv->eng, paused);
-    review_say(rv, 0, paused ? "scoring paused (t resumes)"
-                             : "scoring resumed");
+    review_say(rv, 0,
+               paused ? "scoring paused (t resumes)" : "scoring resumed");
 }
 
 static void
@@ -526,8 +580,8 @@ review_undo(struct review *rv)
             undo_drop(rv->u);
             return;
         }
-        review_log(rv, "undo event %lld with event %lld",
-                   (long long)e.event_id, (long long)ev);
+        review_log(rv, "undo event %lld with event %lld", (long long)e.event_id,
+                   (long long)ev);
         rv->res.decisions--;
     }
     undo_done(rv->u);
@@ -537,8 +591,7 @@ review_undo(struct review *rv)
         review_say(rv, 0, "undone: skip");
     else
         review_say(rv, 0, "undone: %s %s %s (back to %s)",
-                   review_class(rv, e.old_label),
-                   text_utf8() ? "\u2192" : "->",
+                   review_class(rv, e.old_label), text_utf8() ? "\u2192" : "->",
                    review_class(rv, e.new_label), review_class(rv, label));
 }
 
@@ -563,13 +616,11 @@ review_redo(struct review *rv)
         rv->res.decisions++;
     }
     undo_redone(rv->u, ev);
-    queue_set(rv->q, e.sample_id, e.new_label,
-              (enum queue_status)e.new_status);
+    queue_set(rv->q, e.sample_id, e.new_label, (enum queue_status)e.new_status);
     queue_select(rv->q, e.sample_id);
     queue_advance(rv->q);
     review_say(rv, 0, "redone: %s",
-               e.kind == UNDO_SKIP ? "skip"
-                                   : review_class(rv, e.new_label));
+               e.kind == UNDO_SKIP ? "skip" : review_class(rv, e.new_label));
 }
 
 /* ---- keys ---- */
@@ -591,14 +642,13 @@ review_open_picker(struct review *rv, int filter)
     if (filter)
         snprintf(title, sizeof title, "Show the class:");
     else if (it != NULL)
-        snprintf(title, sizeof title, "Label as (now: %s):",
-                 review_class(rv, it->label));
+        snprintf(title, sizeof title,
+                 "Label as (now: %s):", review_class(rv, it->label));
     else
         return;
     picker_free(rv->picker);
     rv->picker = picker_new((const char *const *)rv->classes, rv->n_classes,
-                            title, filter,
-                            filter ? f.cls : it->label);
+                            title, filter, filter ? f.cls : it->label);
     rv->mode = filter ? MODE_PICK_FILTER : MODE_PICK_LABEL;
 }
 
@@ -688,8 +738,8 @@ review_mouse(struct review *rv)
         return;
     const struct review_layout *l = &rv->lay;
     int row = ev.y - (l->qy + 1);
-    if (ev.x >= l->qx && ev.x < l->qx + l->qw && row >= 0 &&
-        row < l->qh - 1 && rv->top + (size_t)row < queue_count(rv->q))
+    if (ev.x >= l->qx && ev.x < l->qx + l->qw && row >= 0 && row < l->qh - 1 &&
+        rv->top + (size_t)row < queue_count(rv->q))
         queue_go(rv->q, rv->top + (size_t)row);
 }
 
@@ -711,6 +761,8 @@ review_key(struct review *rv, int key)
     }
     if (review_too_small())
         return a == KEYMAP_QUIT ? REVIEW_QUIT : 0;
+    if (a != KEYMAP_NONE)
+        rv->touched = 1;
     switch (rv->mode) {
     case MODE_HELP:
         if (a == KEYMAP_MOUSE)
@@ -754,8 +806,9 @@ review_key(struct review *rv, int key)
         if (it == NULL)
             break;
         if (!it->scored || it->suggested < 0)
-            review_say(rv, 0, "no suggestion yet: this sample is not "
-                              "scored (t starts the engine)");
+            review_say(rv, 0,
+                       "no suggestion yet: this sample is not "
+                       "scored (t starts the engine)");
         else
             review_decide(rv, it->suggested,
                           it->suggested == it->label ? "keep" : "accept");
@@ -980,8 +1033,7 @@ review_draw_title(struct review *rv)
     text_blank(stdscr, 0, 0, COLS);
     text_put(stdscr, 0, 0, COLS - 10, line, 0);
     char help[] = "? help ";
-    text_put(stdscr, 0, COLS - (int)strlen(help), (int)strlen(help), help,
-             0);
+    text_put(stdscr, 0, COLS - (int)strlen(help), (int)strlen(help), help, 0);
     review_attr_off();
 }
 
@@ -1042,8 +1094,8 @@ review_draw_queue(struct review *rv)
 
     char line[256];
     wattron(stdscr, A_BOLD | A_UNDERLINE);
-    snprintf(line, sizeof line, " %*s %-4s %-*s", rw, "rank", "scor",
-             names + 2, "label  suggestion");
+    snprintf(line, sizeof line, " %*s %-4s %-*s", rw, "rank", "scor", names + 2,
+             "label  suggestion");
     text_blank(stdscr, l->qy, l->qx, l->qw);
     text_put(stdscr, l->qy, l->qx, l->qw - 1, line, 0);
     wattroff(stdscr, A_BOLD | A_UNDERLINE);
@@ -1081,8 +1133,11 @@ review_draw_queue(struct review *rv)
         if (sel)
             wattron(stdscr, A_REVERSE);
         x += 5;
-        int used = text_put(stdscr, y, x, nw, review_class(rv, it->label), 0);
-        if (it->scored && it->suggested >= 0 && it->suggested != it->label) {
+        int arrowed =
+            it->scored && it->suggested >= 0 && it->suggested != it->label;
+        int used = text_put(stdscr, y, x, arrowed ? nw : names,
+                            review_class(rv, it->label), 0);
+        if (arrowed) {
             int ax = x + (used < nw ? used : nw) + 1;
             text_put(stdscr, y, ax, 1, arrow, 0);
             text_put(stdscr, y, ax + 2, x + names - (ax + 2),
@@ -1121,7 +1176,7 @@ review_draw_info(struct review *rv, const struct queue_item *it)
         snprintf(sugg, sizeof sugg, "%d %s", it->suggested + 1,
                  review_class(rv, it->suggested));
     else
-        snprintf(sugg, sizeof sugg, "(not scored yet)");
+        snprintf(sugg, sizeof sugg, "(not yet)");
     struct {
         const char *k;
         const char *v;
@@ -1155,7 +1210,9 @@ review_draw_info(struct review *rv, const struct queue_item *it)
         text_put(stdscr, y, x, 10, "score", 0);
         wattroff(stdscr, A_DIM);
         snprintf(buf, sizeof buf, "%.3f%s", it->score,
-                 !it->flagged ? "" : w - 10 >= 14 ? "  flagged" : " !");
+                 !it->flagged   ? ""
+                 : w - 10 >= 14 ? "  flagged"
+                                : " !");
         if (it->flagged)
             review_attr_on(rv, PAIR_FLAGGED, A_BOLD);
         text_put(stdscr, y, x + 10, w - 10, buf, 0);
@@ -1171,10 +1228,12 @@ review_draw_info(struct review *rv, const struct queue_item *it)
             bw = 20;
         int shown[2] = {it->suggested, it->trained};
         double p[2] = {it->p_suggested, it->p_trained};
+        if (shown[0] == shown[1]) {
+            shown[1] = it->runner_up;
+            p[1] = it->p_runner_up;
+        }
         for (int i = 0; i < 2 && y < l->ny + l->nh; i++) {
-            if (i == 1 && shown[1] == shown[0])
-                break;
-            if (shown[i] < 0)
+            if (shown[i] < 0 || (i == 1 && shown[1] == shown[0]))
                 continue;
             text_put(stdscr, y, x, 9, review_class(rv, shown[i]), 0);
             if (bw >= 4)
@@ -1190,8 +1249,7 @@ review_draw_info(struct review *rv, const struct queue_item *it)
         char *cause = NULL;
         rv->size.id = it->sample_id;
         rv->size.width = 0;
-        if (store_sample_pixels(rv->store, it->sample_id, &px, &cause) ==
-            0) {
+        if (store_sample_pixels(rv->store, it->sample_id, &px, &cause) == 0) {
             rv->size.width = px.width;
             rv->size.height = px.height;
             rv->size.channels = px.channels;
@@ -1201,8 +1259,8 @@ review_draw_info(struct review *rv, const struct queue_item *it)
         }
     }
     if (y < l->ny + l->nh && rv->size.width > 0) {
-        snprintf(buf, sizeof buf, "%dx%d %s", rv->size.width,
-                 rv->size.height, rv->size.channels == 1 ? "gray" : "RGB");
+        snprintf(buf, sizeof buf, "%dx%d %s", rv->size.width, rv->size.height,
+                 rv->size.channels == 1 ? "gray" : "RGB");
         wattron(stdscr, A_DIM);
         text_put(stdscr, y, x, w, buf, 0);
         wattroff(stdscr, A_DIM);
@@ -1213,9 +1271,16 @@ static void
 review_draw_strip(struct review *rv, const struct queue_item *it)
 {
     const struct review_layout *l = &rv->lay;
+    /* The label's class beside the suggested one, or, when the model
+     * agrees with the label, its runner-up. */
     int classes[2] = {it->label, -1};
-    if (it->scored && it->suggested >= 0 && it->suggested != it->label)
+    int runner = 0;
+    if (it->scored && it->suggested >= 0 && it->suggested != it->label) {
         classes[1] = it->suggested;
+    } else if (it->scored && it->runner_up >= 0 && it->runner_up != it->label) {
+        classes[1] = it->runner_up;
+        runner = 1;
+    }
     int parts = classes[1] >= 0 ? 2 : 1;
     int partw = (l->tw - (parts - 1) * 2) / parts;
     int th = l->th - 1, tw = th * 2;
@@ -1225,24 +1290,29 @@ review_draw_strip(struct review *rv, const struct queue_item *it)
     char cap[200];
     for (int p = 0; p < parts; p++) {
         int x = l->tx + p * (partw + 2);
+        /* "label: 5 deer", then "(typical examples)" where it fits. */
+        const char *role = p == 0   ? "label: "
+                           : runner ? "runner-up: "
+                                    : "suggested: ";
         wattron(stdscr, A_DIM);
-        int used = text_put(stdscr, l->ty, x, partw, "typical ", 0);
+        int used = text_put(stdscr, l->ty, x, partw, role, 0);
         wattroff(stdscr, A_DIM);
         snprintf(cap, sizeof cap, "%d %s", classes[p] + 1,
                  review_class(rv, classes[p]));
         wattron(stdscr, A_BOLD);
         used += text_put(stdscr, l->ty, x + used, partw - used, cap, 0);
         wattroff(stdscr, A_BOLD);
-        wattron(stdscr, A_DIM);
-        text_put(stdscr, l->ty, x + used, partw - used,
-                 p == 0 ? " (label)" : " (suggested)", 0);
-        wattroff(stdscr, A_DIM);
+        const char *more = " (typical examples)";
+        if (used + text_width(more) <= partw) {
+            wattron(stdscr, A_DIM);
+            text_put(stdscr, l->ty, x + used, partw - used, more, 0);
+            wattroff(stdscr, A_DIM);
+        }
         int64_t ids[REVIEW_MAX_THUMBS];
         size_t k = queue_examples(rv->q, classes[p], it->sample_id, ids,
                                   (size_t)(n > 0 ? n : 0));
         for (size_t i = 0; i < k; i++)
-            review_image(rv, ids[i], l->ty + 1, x + (int)i * (tw + 1), tw,
-                         th);
+            review_image(rv, ids[i], l->ty + 1, x + (int)i * (tw + 1), tw, th);
         if (k == 0) {
             wattron(stdscr, A_DIM);
             text_put(stdscr, l->ty + 1, x, partw, "(no examples yet)", 0);
@@ -1294,31 +1364,38 @@ review_draw_status(struct review *rv)
     if (rv->eng != NULL) {
         if (p->phase == ENGINE_TRAINING) {
             double frac = p->images_total > 0
-                              ? (double)p->images_done /
-                                    (double)p->images_total
+                              ? (double)p->images_done / (double)p->images_total
                               : 0.0;
             review_fmt_time(eta, sizeof eta, p->eta);
             char fold[32] = "";
             if (p->folds > 1)
-                snprintf(fold, sizeof fold, "fold %d/%d ", p->fold,
-                         p->folds);
+                snprintf(fold, sizeof fold, "fold %d/%d ", p->fold, p->folds);
             snprintf(left, sizeof left,
                      " %s %sepoch %d/%d  %3.0f%%  %.0f img/s  ETA %s",
-                     p->paused ? "paused:" : rv->eng_stopping ? "stopping:"
-                                                              : "training",
-                     fold, p->epoch, p->epochs, 100.0 * frac,
-                     p->images_per_sec, eta);
+                     p->paused          ? "paused:"
+                     : rv->eng_stopping ? "stopping:"
+                                        : "training",
+                     fold, p->epoch, p->epochs, 100.0 * frac, p->images_per_sec,
+                     eta);
         } else {
             snprintf(left, sizeof left, " engine: %s%s",
                      engine_phase_name(p->phase),
                      p->phase == ENGINE_LOADING ? " samples" : "");
         }
+    } else if (rv->interrupted != 0) {
+        char from[48] = "not scored yet";
+        if (rv->run_id != 0)
+            snprintf(from, sizeof from, "scores of run %lld",
+                     (long long)rv->run_id);
+        snprintf(left, sizeof left, " %s; run %lld interrupted (t resumes)",
+                 from, (long long)rv->interrupted);
     } else if (rv->run_id != 0) {
-        snprintf(left, sizeof left, " scores of run %lld   (t: new run)",
+        snprintf(left, sizeof left, " scores of run %lld; engine idle (t)",
                  (long long)rv->run_id);
     } else {
-        snprintf(left, sizeof left, " not scored yet   (t starts the "
-                                    "engine)");
+        snprintf(left, sizeof left,
+                 " not scored yet; engine idle (t starts "
+                 "it)");
     }
     struct queue_counts c;
     queue_counts(rv->q, &c);
@@ -1453,9 +1530,10 @@ review_resize(void)
         resizeterm(ws.ws_row, ws.ws_col);
 }
 
-/* Read every key waiting; returns flags. t_in is when they arrived. */
+/* Read every key waiting (ncurses may hold several from one read) and
+ * handle each; returns the flags, and counts the keys in *nkeys. */
 static int
-review_keys(struct review *rv, double t_in, int *nkeys)
+review_keys(struct review *rv, int *nkeys)
 {
     int flags = 0;
     for (;;) {
@@ -1470,7 +1548,6 @@ review_keys(struct review *rv, double t_in, int *nkeys)
         if (flags & REVIEW_QUIT)
             break;
     }
-    (void)t_in;
     return flags;
 }
 
@@ -1538,8 +1615,7 @@ review_loop(struct review *rv, int sig_rd)
         struct pollfd pfd[3] = {
             {.fd = STDIN_FILENO, .events = POLLIN},
             {.fd = sig_rd, .events = POLLIN},
-            {.fd = rv->eng != NULL ? engine_fd(rv->eng) : -1,
-             .events = POLLIN},
+            {.fd = rv->eng != NULL ? engine_fd(rv->eng) : -1, .events = POLLIN},
         };
         int timeout = rv->eng != NULL ? 500 : 1000;
         int n = poll(pfd, 3, timeout);
@@ -1563,7 +1639,7 @@ review_loop(struct review *rv, int sig_rd)
         else if (rv->eng != NULL && n == 0)
             redraw |= REVIEW_REDRAW; /* elapsed time and ETA move on */
         int nk = 0;
-        int f = review_keys(rv, now, &nk);
+        int f = review_keys(rv, &nk);
         if (nk > 0) {
             t_keys = now;
             pending += nk;
@@ -1580,9 +1656,7 @@ review_loop(struct review *rv, int sig_rd)
             if (store_run_latest(rv->store, "done", &latest, &cause) == 0 &&
                 latest != rv->run_id) {
                 if (review_load(rv, &cause) == 0)
-                    review_say(rv, 0, "run %lld finished: the queue is "
-                                      "ranked by its scores",
-                               (long long)latest);
+                    review_reranked(rv, latest);
                 redraw |= REVIEW_REDRAW;
             }
             free(cause);
@@ -1664,6 +1738,10 @@ review_run(const char *db_path, const struct review_options *o,
         close(sig_pipe[1]);
         goto fail;
     }
+    static int at_exit_set;
+    if (!at_exit_set && atexit(review_at_exit) == 0)
+        at_exit_set = 1;
+    review_screen_up = 1;
     review_sig_quit = 0;
     review_sig_winch = 0;
     review_sig_fd = sig_pipe[1];
@@ -1693,16 +1771,18 @@ review_run(const char *db_path, const struct review_options *o,
     mouseinterval(0);
     rv.rend = cells_renderer_new(REVIEW_FIRST_IMAGE_PAIR);
     rv.cache = cells_cache_new(rv.rend, REVIEW_CACHE_ENTRIES);
-    review_log(&rv, "screen %dx%d, colours %d, pairs %d, images in %s",
-               COLS, LINES, COLORS, COLOR_PAIRS,
+    review_log(&rv, "screen %dx%d, colours %d, pairs %d, images in %s", COLS,
+               LINES, COLORS, COLOR_PAIRS,
                cells_mode_name(cells_renderer_mode(rv.rend)));
 
+    review_check_interrupted(&rv);
     if (rv.run_id == 0 && !o->no_engine)
         review_engine_start(&rv, 0);
     int rc = review_loop(&rv, sig_pipe[0]);
     int abandoned = review_engine_quit(&rv);
 
     endwin();
+    review_screen_up = 0;
     delscreen(scr);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

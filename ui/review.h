@@ -14,7 +14,7 @@
 
 #include "data/base.h"
 
-struct review_options { /* plain data */
+struct review_options {      /* plain data */
     int threads;             /* engine compute threads; 0: all cores */
     int epochs;              /* engine epochs; 0: the engine's choice */
     int no_engine;           /* do not start scoring unless asked (t) */
@@ -31,8 +31,7 @@ struct review_result { /* plain data */
 /* Run the UI until the person quits or a signal asks to. Needs a terminal
  * on stdin and stdout. Returns 0 (filling *res, which may be NULL), or -1
  * with a cause after restoring the terminal. */
-WN_NODISCARD int review_run(const char *db_path,
-                            const struct review_options *o,
+WN_NODISCARD int review_run(const char *db_path, const struct review_options *o,
                             struct review_result *res, char **cause);
 
 #endif

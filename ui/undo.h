@@ -19,10 +19,10 @@ enum undo_kind {
 struct undo_entry { /* plain data */
     enum undo_kind kind;
     int64_t sample_id;
-    int64_t event_id;         /* the decision's label event (UNDO_LABEL) */
-    int old_label, new_label; /* class ids */
+    int64_t event_id;           /* the decision's label event (UNDO_LABEL) */
+    int old_label, new_label;   /* class ids */
     int old_status, new_status; /* enum queue_status */
-    const char *note;         /* static text: "accept", "keep", ... */
+    const char *note;           /* static text: "accept", "keep", ... */
 };
 
 struct undo;

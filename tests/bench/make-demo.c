@@ -92,8 +92,7 @@ main(int argc, char **argv)
     size_t k;
     char **classes = list_dir(src, 1, &k);
     if (k < 2) {
-        fprintf(stderr, "make-demo: %s has fewer than 2 class folders\n",
-                src);
+        fprintf(stderr, "make-demo: %s has fewer than 2 class folders\n", src);
         return 1;
     }
     size_t n = k * (size_t)per;
@@ -146,8 +145,8 @@ main(int argc, char **argv)
             pixels = xcalloc(n, (size_t)w * (size_t)h * (size_t)ch);
         }
         if (im.width != w || im.height != h || im.channels != ch) {
-            fprintf(stderr, "make-demo: %s: not %dx%dx%d\n", picks[i].path,
-                    w, h, ch);
+            fprintf(stderr, "make-demo: %s: not %dx%dx%d\n", picks[i].path, w,
+                    h, ch);
             return 1;
         }
         memcpy(pixels + i * (size_t)w * (size_t)h * (size_t)ch, im.pixels,
@@ -173,8 +172,8 @@ main(int argc, char **argv)
     uint8_t *flipped = xcalloc(n, 1);
     for (size_t f = 0; f < n_flip; f++) {
         size_t i = order[f];
-        int other = (picks[i].cls + 1 + (int)(demo_rand(&rs) % (k - 1))) %
-                    (int)k;
+        int other =
+            (picks[i].cls + 1 + (int)(demo_rand(&rs) % (k - 1))) % (int)k;
         given[i] = (uint8_t)other;
         flipped[i] = 1;
     }
@@ -200,8 +199,8 @@ main(int argc, char **argv)
     fprintf(ft, "path,true_label,given_label\n");
     for (size_t i = 0; i < n; i++)
         if (flipped[i])
-            fprintf(ft, "%s#%zu,%s,%s\n", DEMO_IMAGES, i,
-                    classes[picks[i].cls], classes[given[i]]);
+            fprintf(ft, "%s#%zu,%s,%s\n", DEMO_IMAGES, i, classes[picks[i].cls],
+                    classes[given[i]]);
     if (fclose(fc) != 0 || fclose(ft) != 0) {
         perror(out);
         return 1;

@@ -23,9 +23,11 @@ labels() { "$WINNOW" export p.db --labels labels.csv --status -q; }
 label_of() { labels; field "$1" 2 labels.csv; }
 status_of() { field "$1" 3 labels.csv; }
 given_of() { field "$1" 2 ds/manifest.csv; }
-humans() { sqlite3 p.db "SELECT count(*) FROM label_events WHERE source = 'human'"; }
+humans() {
+  sqlite3 p.db "SELECT count(*) FROM label_events WHERE source = 'human'"
+}
 
-tm_start 100 30 "exec '$WINNOW' review p.db"
+tm_start 100 30 "'$WINNOW' review p.db"
 tm_wait "#1 of 60" >/dev/null
 p1=$(tm_current)
 ok "the first sample is shown ($p1)" $([ -n "$p1" ]; echo $?)
@@ -35,7 +37,8 @@ sugg1=$(field "$p1" 3 scores.csv)
 tm_keys Enter
 tm_wait_current_not "$p1"
 p2=$(tm_current)
-is "Enter gives the first sample its suggested label" "$(label_of "$p1")" "$sugg1"
+is "Enter gives the first sample its suggested label" "$(label_of "$p1")" \
+  "$sugg1"
 is "as a decision" "$(status_of "$p1")" \
   "$([ "$sugg1" = "$(given_of "$p1")" ] && echo kept || echo relabeled)"
 is "one human event so far" "$(humans)" 1
@@ -44,11 +47,14 @@ is "one human event so far" "$(humans)" 1
 tm_keys Space
 tm_wait_current_not "$p2"
 p3=$(tm_current)
-is "Space keeps the second sample's label" "$(label_of "$p2")" "$(given_of "$p2")"
+is "Space keeps the second sample's label" "$(label_of "$p2")" \
+  "$(given_of "$p2")"
 is "and marks it kept" "$(status_of "$p2")" kept
 
 # c: the picker, narrowed by typing, Enter chooses.
-other=$(for c in cross disc square; do [ "$c" != "$(given_of "$p3")" ] && echo $c; done | head -1)
+other=$(for c in cross disc square; do
+  [ "$c" != "$(given_of "$p3")" ] && echo $c
+done | head -1)
 tm_keys c
 tm_wait "Label as" >/dev/null
 tm_keys -l "$other"
@@ -65,7 +71,8 @@ tm_keys 1
 tm_wait_current_not "$p4"
 p5=$(tm_current)
 is "1 gives the fourth sample class 1 ($class0)" "$(label_of "$p4")" "$class0"
-ev4=$(sqlite3 p.db "SELECT max(e.id) FROM label_events e JOIN samples s ON s.id = e.sample_id WHERE s.path = '$p4'")
+ev4=$(sqlite3 p.db "SELECT max(e.id) FROM label_events e
+  JOIN samples s ON s.id = e.sample_id WHERE s.path = '$p4'")
 
 # s: skip, stored nowhere.
 before=$(humans)
@@ -84,7 +91,8 @@ tm_wait_current_not "$p5"
 is "u again goes back to the fourth sample" "$(tm_current)" "$p4"
 is "its label is the imported one again" "$(label_of "$p4")" "$given4"
 is "and it is unreviewed" "$(status_of "$p4")" unreviewed
-undoes=$(sqlite3 p.db "SELECT undoes FROM label_events ORDER BY id DESC LIMIT 1")
+undoes=$(sqlite3 p.db \
+  "SELECT undoes FROM label_events ORDER BY id DESC LIMIT 1")
 is "the undo is an event naming the decision it reverts" "$undoes" "$ev4"
 
 # Ctrl-R: redo.
@@ -99,8 +107,9 @@ tm_keys q
 is "q exits 0" "$(tm_wait_exit)" 0
 tm_kill
 
-# Reopened: every decision is there; decided samples are browsable.
-tm_start 100 30 "exec '$WINNOW' review p.db"
+# Reopened (as `winnow DB`, short for review): every decision is there;
+# decided samples are browsable.
+tm_start 100 30 "'$WINNOW' p.db"
 tm_wait "reviewed 4   to review 56"
 ok "a reopened screen counts the four decisions" $?
 tm_keys f

@@ -11,34 +11,27 @@ command -v sqlite3 >/dev/null 2>&1 || {
 "$TESTS_BUILDDIR/tools/shapes" ds 60 16 10 3
 "$WINNOW" import p.db --csv ds/manifest.csv -q >/dev/null
 "$WINNOW" score p.db --epochs 4 --threads 1 --quiet
-humans() { sqlite3 p.db "SELECT count(*) FROM label_events WHERE source = 'human'"; }
-killed() { # wait for the pane to die; print the signal that ended it
-  _end=$(($(date +%s) + TM_DEADLINE))
-  while [ -z "$(tm_var pane_dead_signal)" ] && [ "$(date +%s)" -lt "$_end" ]
-  do
-    sleep 0.02
-  done
-  tm_var pane_dead_signal
+humans() {
+  sqlite3 p.db "SELECT count(*) FROM label_events WHERE source = 'human'"
 }
-
-tm_start 100 30 "exec '$WINNOW' review p.db"
+tm_start 100 30 "'$WINNOW' review p.db"
 tm_wait "#1 of 60" >/dev/null
 p1=$(tm_current)
 tm_keys Enter
 tm_wait_current_not "$p1"
-kill -9 "$(tm_var pane_pid)"
-is "killed with SIGKILL" "$(killed)" 9
+kill -9 "$(tm_pid)"
+is "killed with SIGKILL" "$(tm_wait_exit)" 137
 is "the decision shown is in the store" "$(humans)" 1
 tm_kill
 
 # Three keys at once, killed as soon as the screen counts them.
-tm_start 100 30 "exec '$WINNOW' review p.db"
+tm_start 100 30 "'$WINNOW' review p.db"
 tm_wait "reviewed 1" >/dev/null
 tm_keys Enter Space Enter
 tm_wait "reviewed 4"
 ok "three quick decisions are shown" $?
-kill -9 "$(tm_var pane_pid)"
-killed >/dev/null
+kill -9 "$(tm_pid)"
+tm_wait_exit >/dev/null
 is "all three are in the store" "$(humans)" 4
 is "the project file is sound" "$(sqlite3 p.db 'PRAGMA integrity_check')" ok
 tm_kill
@@ -46,9 +39,11 @@ tm_kill
 # Another process writes while the screen is open: both keep their
 # changes, and the screen picks up a run published elsewhere without
 # moving off its sample.
-tm_start 100 30 "exec '$WINNOW' review p.db --debug /tmp/rv-debug.log"
+tm_start 100 30 "'$WINNOW' review p.db"
 tm_wait "reviewed 4" >/dev/null
-last=$(sqlite3 p.db "SELECT path FROM samples WHERE id NOT IN (SELECT sample_id FROM label_events WHERE source = 'human') ORDER BY id DESC LIMIT 1")
+last=$(sqlite3 p.db "SELECT path FROM samples WHERE id NOT IN
+  (SELECT sample_id FROM label_events WHERE source = 'human')
+  ORDER BY id DESC LIMIT 1")
 run "$WINNOW" set p.db "$last" disc
 exits "winnow set works beside the open screen" 0
 tm_keys j j
@@ -69,10 +64,11 @@ is "and stays on its sample" "$(tm_current)" "$here"
 has "it shows the new run's scores" "$T/screen" "scores of run 2"
 tm_keys q
 is "q exits 0" "$(tm_wait_exit)" 0
-tm_screen | sed 's/^/# /' 
 run "$WINNOW" export p.db --labels out.csv --status
 exits "export after all that works" 0
-sqlite3 p.db "SELECT e.id, s.path, e.old_label, e.new_label, e.note FROM label_events e JOIN samples s ON s.id = e.sample_id WHERE source = 'human'" >humans.txt
+sqlite3 p.db "SELECT e.id, s.path, e.old_label, e.new_label, e.note
+  FROM label_events e JOIN samples s ON s.id = e.sample_id
+  WHERE source = 'human'" >humans.txt
 decided=$(awk -F, '$3 == "kept" || $3 == "relabeled"' out.csv | wc -l)
 is "export --labels has every decision" "$decided" 6
 [ "$decided" -eq 6 ] || sed 's/^/# /' humans.txt

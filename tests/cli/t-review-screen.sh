@@ -9,7 +9,7 @@
 "$TESTS_BUILDDIR/tools/shapes" ds 60 16 10 3
 "$WINNOW" import p.db --csv ds/manifest.csv -q >/dev/null
 "$WINNOW" score p.db --epochs 4 --threads 1 --quiet
-review="exec '$WINNOW' review p.db"
+review="'$WINNOW' review p.db"
 
 tm_start 100 30 "$review"
 tm_wait "showing: to review (60)"
@@ -41,13 +41,14 @@ w80=$(LC_ALL=C.UTF-8 wc -L <s80.txt)
 ok "nothing is drawn past 80 columns ($w80)" $([ "$w80" -le 80 ]; echo $?)
 is "24 lines" "$(wc -l <s80.txt)" 24
 tm new-window -d -n fresh -c "$T" -e LC_ALL=C.UTF-8 -e LANG=C.UTF-8 \
-  "exec '$WINNOW' review p.db"
+  "'$WINNOW' review p.db"
 tm resize-window -t fresh -x 80 -y 24
 tm_settle fresh
 tm capture-pane -p -t fresh >fresh80.txt
 tm send-keys -t fresh q
-if cmp -s s80.txt fresh80.txt; then ok "the resized screen is a clean 80x24 screen" 0; else
-  ok "the resized screen is a clean 80x24 screen" 1
+what="the resized screen is a clean 80x24 screen"
+if cmp -s s80.txt fresh80.txt; then ok "$what" 0; else
+  ok "$what" 1
   diff s80.txt fresh80.txt | sed 's/^/# /' | head -40
 fi
 
@@ -59,8 +60,9 @@ tm resize-window -t w -x 100 -y 30
 tm_wait "showing: to review (60)" >/dev/null
 tm_settle w
 tm_screen >s100b.txt
-if cmp -s s100.txt s100b.txt; then ok "back at 100x30 the screen is as before" 0; else
-  ok "back at 100x30 the screen is as before" 1
+what="back at 100x30 the screen is as before"
+if cmp -s s100.txt s100b.txt; then ok "$what" 0; else
+  ok "$what" 1
   diff s100.txt s100b.txt | sed 's/^/# /' | head -40
 fi
 
@@ -70,7 +72,8 @@ tm_wait "winnow review: keys"
 ok "? shows the help" $?
 has "the help names redo" "$T/screen" "Ctrl-R"
 has "the help names the picker" "$T/screen" "choose a class"
-has "the help names the digit keys' classes" "$T/screen" "Classes of the digit keys"
+has "the help names the digit keys' classes" "$T/screen" \
+  "Classes of the digit keys"
 tm_keys x
 tm_wait "showing: to review (60)"
 ok "a key closes the help" $?
@@ -98,7 +101,7 @@ tm_kill
 for sig in TERM INT; do
   tm_start 100 30 "$review"
   tm_wait "showing: to review" >/dev/null
-  kill -$sig "$(tm_var pane_pid)"
+  kill -$sig "$(tm_pid)"
   st=$(tm_wait_exit)
   is "SIG$sig ends the review cleanly" "$st" 0
   is "SIG$sig restores the terminal" "$(tm_var alternate_on)" 0

@@ -81,10 +81,10 @@ main(void)
     /* Every key a person types is named in the help. */
     size_t nh;
     const struct keymap_help *h = keymap_help_lines(&nh);
-    const char *must[] = {"j", "k", "Down", "Up", "PgDn", "PgUp", "g", "G",
-                          "Enter", "a", "Space", "v", "c", "1-9", "s", "u",
-                          "Ctrl-R", "/", "f", "F", "Esc", "t", "T", "?",
-                          "Ctrl-L", "q"};
+    const char *must[] = {
+        "j", "k",     "Down", "Up", "PgDn", "PgUp", "g",      "G",      "Enter",
+        "a", "Space", "v",    "c",  "1-9",  "s",    "u",      "Ctrl-R", "/",
+        "f", "F",     "Esc",  "t",  "T",    "?",    "Ctrl-L", "q"};
     int all = 1;
     for (size_t m = 0; m < sizeof must / sizeof must[0]; m++) {
         int found = 0;

@@ -203,6 +203,21 @@ test_decisions(struct store *s, int64_t run)
     store_events_free(e, n);
 }
 
+/* Samples the engine would trust: after every decision is undone, none
+ * (an undo restores a label, it does not vouch for it). */
+struct trust {
+    int human;
+};
+
+static int
+trust_one(void *ctx, const struct store_sample *smp, char **cause)
+{
+    (void)cause;
+    struct trust *t = ctx;
+    t->human += smp->human != 0;
+    return 0;
+}
+
 static void
 test_undo(struct store *s)
 {
@@ -248,6 +263,10 @@ test_undo(struct store *s)
     ok(store_label_undo(s, 1, &u, &n, &cause) == 0 && n == 0,
        "then nothing is left to undo");
     store_undos_free(u, n);
+    struct trust t = {0};
+    if (store_foreach_sample(s, trust_one, &t, &cause) != 0)
+        bail("walk: %s", cause);
+    is_int(t.human, ==, 0);
 }
 
 static void

@@ -12,8 +12,8 @@
 #include "ui/keymap.h"
 #include "ui/picker.h"
 
-static const char *const names[] = {"airplane", "automobile", "bird", "cat",
-                                    "deer",     "dog",        "frog", "horse",
+static const char *const names[] = {"airplane", "automobile", "bird",  "cat",
+                                    "deer",     "dog",        "frog",  "horse",
                                     "ship",     "truck",      "Bobcat"};
 #define N ((int)(sizeof names / sizeof names[0]))
 

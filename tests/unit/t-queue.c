@@ -28,6 +28,8 @@ make_items(size_t n, const double *scores)
         it->score = it->scored ? scores[i] : (double)NAN;
         it->suggested = it->scored ? (it->label + 1) % 3 : -1;
         it->p_suggested = NAN;
+        it->runner_up = it->suggested;
+        it->p_runner_up = NAN;
         it->trained = it->label;
         it->p_trained = NAN;
     }

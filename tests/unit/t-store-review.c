@@ -26,10 +26,14 @@ add(struct store *s, int64_t src, const char *path, int w, int h, int c,
     fx_pixels(im.pixels, w, h, c, seed);
     unsigned char hash[SHA256_LEN];
     sha256(im.pixels, (size_t)w * (size_t)h * (size_t)c, hash);
-    struct store_sample_new sn = {.source_id = src, .path = path,
-                                  .hash = hash, .width = w * 2,
-                                  .height = h * 2, .channels = c,
-                                  .stored = &im, .label = label};
+    struct store_sample_new sn = {.source_id = src,
+                                  .path = path,
+                                  .hash = hash,
+                                  .width = w * 2,
+                                  .height = h * 2,
+                                  .channels = c,
+                                  .stored = &im,
+                                  .label = label};
     int64_t id;
     if (store_sample_add(s, &sn, &id, &cause) != 0)
         bail("add %s: %s", path, cause);

@@ -29,7 +29,7 @@ main(void)
     struct undo *u = undo_new();
     ok(undo_peek(u) == NULL && undo_peek_redo(u) == NULL,
        "a new stack has nothing to undo or redo");
-    undo_done(u);   /* nothing: must not crash */
+    undo_done(u); /* nothing: must not crash */
     undo_redone(u, 5);
     undo_drop(u);
     is_int(undo_depth(u), ==, 0);
