@@ -225,8 +225,8 @@ static const char *const store_sql[ST_COUNT] = {
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [ST_EVENT_INSERT] =
         "INSERT INTO label_events (sample_id, old_label, new_label, source, "
-        "time, run_id, score, note) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "time, run_id, score, note, undoes) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [ST_SAMPLE_WALK] =
         "SELECT s.id, s.path, s.width, s.height, s.channels, "
         "s.stored_width, s.stored_height, s.pixels, s.given_label, "
@@ -1086,16 +1086,17 @@ store_sample_find_hash(struct store *s, const unsigned char *hash,
     return 0;
 }
 
-static int
+int
 store_event_insert(struct store *s, int64_t sample_id, int old_label,
                    int new_label, enum store_label_source src, int64_t run_id,
-                   double score, const char *note, char **cause)
+                   double score, const char *note, int64_t undoes,
+                   int64_t *id_out, char **cause)
 {
     sqlite3_stmt *st = NULL;
     if (store_stmt(s, ST_EVENT_INSERT, &st, cause) != 0)
         return -1;
     sqlite3_bind_int64(st, 1, sample_id);
-    if (old_label >= 0)
+    if (old_label >= 0) /* an import has no old label */
         sqlite3_bind_int(st, 2, old_label);
     sqlite3_bind_int(st, 3, new_label);
     if (store_bind_text(s, st, 4, store_label_source_name(src), cause) != 0)
@@ -1107,7 +1108,13 @@ store_event_insert(struct store *s, int64_t sample_id, int old_label,
         sqlite3_bind_double(st, 7, score);
     if (note != NULL && store_bind_text(s, st, 8, note, cause) != 0)
         return -1;
-    return store_run(s, st, cause, "add label event");
+    if (undoes != 0)
+        sqlite3_bind_int64(st, 9, undoes);
+    if (store_run(s, st, cause, "add label event") != 0)
+        return -1;
+    if (id_out != NULL)
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    return 0;
 }
 
 /* Bytes of a stored copy, checked; -1 for sizes no image can have. */
@@ -1199,7 +1206,7 @@ store_sample_insert(struct store *s, const struct store_sample_new *in,
     store_done(st);
     *id_out = sqlite3_last_insert_rowid(s->db);
     return store_event_insert(s, *id_out, -1, in->label, STORE_LABEL_IMPORT, 0,
-                              NAN, NULL, cause);
+                              NAN, NULL, 0, NULL, cause);
 }
 
 int
@@ -1359,7 +1366,7 @@ store_label_insert(struct store *s, int64_t sample_id, int new_label,
     if (new_label < 0 || new_label >= n)
         return wn_fail(cause, "no such class: %d", new_label);
     return store_event_insert(s, sample_id, old, new_label, src, run_id, score,
-                              note, cause);
+                              note, 0, NULL, cause);
 }
 
 int

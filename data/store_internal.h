@@ -67,4 +67,16 @@ int store_bind_blob(struct store *s, sqlite3_stmt *st, int i, const void *p,
 int store_wbegin(struct store *s, int *own, char **cause);
 int store_wend(struct store *s, int own, int rc, char **cause);
 
+/* Shared by the decision code of store_labels.c and store_review.c. */
+/* The latest finished run and the sample's score in it (0 / NAN), as every
+ * decision event records them. */
+int store_score_now(struct store *s, int64_t sample_id, int64_t *run_out,
+                    double *score_out, char **cause);
+/* Append one label event (old_label -1, run_id 0, score NAN, note NULL,
+ * undoes 0 for none); *id_out gets its id when not NULL. In store.c. */
+int store_event_insert(struct store *s, int64_t sample_id, int old_label,
+                       int new_label, enum store_label_source src,
+                       int64_t run_id, double score, const char *note,
+                       int64_t undoes, int64_t *id_out, char **cause);
+
 #endif

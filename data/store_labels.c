@@ -31,7 +31,6 @@ enum label_stmt {
     LS_DECISIONS,
     LS_EVENTS_ALL,
     LS_EVENTS_ONE,
-    LS_EVENT_INSERT,
     LS_LAST_EVENT,
     LS_RUN_SCORE,
     LS_UNDO_NEXT,
@@ -70,10 +69,6 @@ static const char *const label_sql[LS_COUNT] = {
         LS_EVENT_COLUMNS "WHERE ?1 OR e.source <> 'import' ORDER BY e.id",
     [LS_EVENTS_ONE] = LS_EVENT_COLUMNS
     "WHERE e.sample_id = ?2 AND (?1 OR e.source <> 'import') ORDER BY e.id",
-    [LS_EVENT_INSERT] =
-        "INSERT INTO label_events (sample_id, old_label, new_label, source, "
-        "time, run_id, score, note, undoes) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [LS_LAST_EVENT] = "SELECT id, new_label FROM label_events "
                       "WHERE sample_id = ?1 ORDER BY id DESC LIMIT 1",
     [LS_RUN_SCORE] = "SELECT score FROM scores WHERE run_id = ?1 AND "
@@ -558,8 +553,8 @@ last_event(struct store *s, int64_t sample_id, int64_t *id_out, int *label_out,
 }
 
 /* The latest finished run and the sample's score in it (0 / NAN). */
-static int
-score_now(struct store *s, int64_t sample_id, int64_t *run_out,
+int
+store_score_now(struct store *s, int64_t sample_id, int64_t *run_out,
           double *score_out, char **cause)
 {
     *score_out = NAN;
@@ -583,35 +578,6 @@ score_now(struct store *s, int64_t sample_id, int64_t *run_out,
 }
 
 static int
-event_insert(struct store *s, int64_t sample_id, int old_label, int new_label,
-             enum store_label_source src, int64_t run_id, double score,
-             const char *note, int64_t undoes, int64_t *id_out, char **cause)
-{
-    sqlite3_stmt *st;
-    if (label_stmt(s, LS_EVENT_INSERT, &st, cause) != 0)
-        return -1;
-    sqlite3_bind_int64(st, 1, sample_id);
-    sqlite3_bind_int(st, 2, old_label);
-    sqlite3_bind_int(st, 3, new_label);
-    if (store_bind_text(s, st, 4, store_label_source_name(src), cause) != 0)
-        return -1;
-    sqlite3_bind_int64(st, 5, wn_time_ms());
-    if (run_id != 0)
-        sqlite3_bind_int64(st, 6, run_id);
-    if (!isnan(score))
-        sqlite3_bind_double(st, 7, score);
-    if (note != NULL && store_bind_text(s, st, 8, note, cause) != 0)
-        return -1;
-    if (undoes != 0)
-        sqlite3_bind_int64(st, 9, undoes);
-    if (store_run(s, st, cause, "add label event") != 0)
-        return -1;
-    if (id_out != NULL)
-        *id_out = sqlite3_last_insert_rowid(s->db);
-    return 0;
-}
-
-static int
 check_class(struct store *s, int label, char **cause)
 {
     int n;
@@ -631,11 +597,11 @@ decide(struct store *s, int64_t sample_id, int label, const char *note,
     double score;
     if (check_class(s, label, cause) != 0 ||
         last_event(s, sample_id, &last, &old, cause) != 0 ||
-        score_now(s, sample_id, &run, &score, cause) != 0)
+        store_score_now(s, sample_id, &run, &score, cause) != 0)
         return -1;
     if (old_out != NULL)
         *old_out = old;
-    return event_insert(s, sample_id, old, label, STORE_LABEL_HUMAN, run, score,
+    return store_event_insert(s, sample_id, old, label, STORE_LABEL_HUMAN, run, score,
                         note, 0, event_out, cause);
 }
 
@@ -689,10 +655,10 @@ undo_one(struct store *s, struct store_undo *u, char **cause)
     int64_t last, run;
     double score;
     if (last_event(s, u->sample_id, &last, &u->from, cause) != 0 ||
-        score_now(s, u->sample_id, &run, &score, cause) != 0 ||
+        store_score_now(s, u->sample_id, &run, &score, cause) != 0 ||
         sample_path(s, u->sample_id, &u->path, cause) != 0)
         return -1;
-    if (event_insert(s, u->sample_id, u->from, u->to, STORE_LABEL_HUMAN, run,
+    if (store_event_insert(s, u->sample_id, u->from, u->to, STORE_LABEL_HUMAN, run,
                      score, NULL, u->undone_id, &u->event_id, cause) != 0) {
         free(u->path);
         u->path = NULL;
@@ -768,7 +734,7 @@ auto_rows(struct store *s, const struct store_auto_label *a, size_t n,
             free(path);
             return -1;
         }
-        if (event_insert(s, a[i].sample_id, old, a[i].label, STORE_LABEL_AUTO,
+        if (store_event_insert(s, a[i].sample_id, old, a[i].label, STORE_LABEL_AUTO,
                          a[i].run_id, a[i].score, NULL, 0, NULL, cause) != 0)
             return -1;
     }

@@ -27,8 +27,6 @@ enum review_stmt {
     RV_LAST_EVENT,
     RV_UNDONE,
     RV_LATER,
-    RV_RUN_SCORE,
-    RV_INSERT,
     RV_COUNT
 };
 _Static_assert(RV_COUNT <= STORE_REVIEW_STMTS, "room for every statement");
@@ -44,12 +42,6 @@ static const char *const review_sql[RV_COUNT] = {
                   "undoes = ?2 LIMIT 1",
     [RV_LATER] = "SELECT id, coalesce(undoes, 0) FROM label_events "
                  "WHERE sample_id = ?1 AND id > ?2 ORDER BY id",
-    [RV_RUN_SCORE] = "SELECT score FROM scores WHERE run_id = ?1 AND "
-                     "sample_id = ?2",
-    [RV_INSERT] =
-        "INSERT INTO label_events (sample_id, old_label, new_label, source, "
-        "time, run_id, score, note, undoes) "
-        "VALUES (?1, ?2, ?3, 'human', ?4, ?5, ?6, NULL, ?7)",
 };
 
 static int
@@ -135,32 +127,6 @@ store_pixels_fini(struct store_pixels *p)
 }
 
 /* ---- undoing one decision ---- */
-
-/* The latest finished run and the sample's score in it (0 / NAN), as every
- * decision event records them. */
-static int
-revert_score(struct store *s, int64_t sample_id, int64_t *run_out,
-             double *score_out, char **cause)
-{
-    *score_out = NAN;
-    if (store_run_latest(s, "done", run_out, cause) != 0)
-        return -1;
-    if (*run_out == 0)
-        return 0;
-    sqlite3_stmt *st;
-    if (review_stmt(s, RV_RUN_SCORE, &st, cause) != 0)
-        return -1;
-    sqlite3_bind_int64(st, 1, *run_out);
-    sqlite3_bind_int64(st, 2, sample_id);
-    int r = store_row(s, st, cause, "read score");
-    if (r < 0)
-        return -1;
-    if (r) {
-        *score_out = sqlite3_column_double(st, 0);
-        store_done(st);
-    }
-    return 0;
-}
 
 /* Whether everything after event_id on the sample is out of force: each
  * later decision undone by a later undo. Fails with a cause if not. */
@@ -253,23 +219,11 @@ revert(struct store *s, int64_t event_id, int *label_out, int64_t *event_out,
 
     int64_t run;
     double score;
-    if (revert_score(s, sample_id, &run, &score, cause) != 0)
+    if (store_score_now(s, sample_id, &run, &score, cause) != 0 ||
+        store_event_insert(s, sample_id, current, old_label,
+                           STORE_LABEL_HUMAN, run, score, NULL, event_id,
+                           event_out, cause) != 0)
         return -1;
-    if (review_stmt(s, RV_INSERT, &st, cause) != 0)
-        return -1;
-    sqlite3_bind_int64(st, 1, sample_id);
-    sqlite3_bind_int(st, 2, current);
-    sqlite3_bind_int(st, 3, old_label);
-    sqlite3_bind_int64(st, 4, wn_time_ms());
-    if (run != 0)
-        sqlite3_bind_int64(st, 5, run);
-    if (!isnan(score))
-        sqlite3_bind_double(st, 6, score);
-    sqlite3_bind_int64(st, 7, event_id);
-    if (store_run(s, st, cause, "add label event") != 0)
-        return -1;
-    if (event_out != NULL)
-        *event_out = sqlite3_last_insert_rowid(s->db);
     if (label_out != NULL)
         *label_out = old_label;
     return 0;
