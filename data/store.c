@@ -141,6 +141,7 @@ static const struct store_migration store_migrations[] = {
      "    suggested INTEGER REFERENCES classes (id),\n"
      "    suggested_prob REAL,\n"
      "    flagged INTEGER NOT NULL DEFAULT 0,\n"
+     "    top TEXT, -- 'class:probability' of the likeliest, best first\n"
      "    PRIMARY KEY (run_id, sample_id)\n"
      ") STRICT, WITHOUT ROWID;\n"
      "CREATE INDEX scores_rank ON scores (run_id, score DESC);\n"

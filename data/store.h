@@ -152,6 +152,8 @@ WN_NODISCARD int store_label_current(struct store *s, int64_t sample_id,
 
 /* ---- runs and scores ---- */
 
+#define STORE_TOP_CLASSES 3
+
 /* The individual scores of a sample in one run; every score is "higher =
  * more suspicious". A score the run did not compute is NAN. */
 struct store_score { /* plain data */
@@ -167,6 +169,10 @@ struct store_score { /* plain data */
     int suggested;          /* class id */
     double suggested_prob;
     int flagged;            /* the run's verdict: probably mislabeled */
+    /* The model's most probable classes, best first (-1 past the number of
+     * classes), with their probabilities. */
+    int top[STORE_TOP_CLASSES];
+    double top_prob[STORE_TOP_CLASSES];
 };
 
 struct store_run { /* store_run_fini frees the strings */

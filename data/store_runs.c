@@ -11,6 +11,7 @@
 #include "data/store.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,8 +56,8 @@ static const char *const run_sql[RS_COUNT] = {
     [RS_SCORE_INSERT] =
         "INSERT INTO scores (run_id, sample_id, score, self_confidence, "
         "margin, cl_flag, aum, elr, knn, label, suggested, suggested_prob, "
-        "flagged) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-        "?13)",
+        "flagged, top) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+        "?12, ?13, ?14)",
     [RS_NOISE_INSERT] = "INSERT INTO class_noise (run_id, given, true_label, "
                         "rate) VALUES (?1, ?2, ?3, ?4)",
     [RS_DONE] = "UPDATE runs SET status = 'done', finished = ?2, heartbeat "
@@ -68,7 +69,7 @@ static const char *const run_sql[RS_COUNT] = {
         "SELECT s.path, s.given_label, coalesce(c.label, s.given_label), "
         "coalesce(c.source = 'human', 0), sc.sample_id, sc.score, "
         "sc.self_confidence, sc.margin, sc.cl_flag, sc.aum, sc.elr, sc.knn, "
-        "sc.label, sc.suggested, sc.suggested_prob, sc.flagged "
+        "sc.label, sc.suggested, sc.suggested_prob, sc.flagged, sc.top "
         "FROM scores sc JOIN samples s ON s.id = sc.sample_id "
         "LEFT JOIN (SELECT e.sample_id, e.new_label AS label, e.source "
         "FROM label_events e JOIN (SELECT max(id) AS mid FROM label_events "
@@ -279,6 +280,41 @@ store_run_fini(struct store_run *r)
     memset(r, 0, sizeof *r);
 }
 
+/* The top classes travel as text, "3:0.912,5:0.051,1:0.020": short,
+ * readable in the sqlite3 shell, and free to grow to more classes. */
+static void
+top_format(const struct store_score *x, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < STORE_TOP_CLASSES && x->top[i] >= 0; i++) {
+        int w = snprintf(buf + o, len - o, "%s%d:%.4f", i ? "," : "",
+                         x->top[i], x->top_prob[i]);
+        if (w < 0 || (size_t)w >= len - o)
+            break;
+        o += (size_t)w;
+    }
+}
+
+static void
+top_parse(const char *text, struct store_score *x)
+{
+    for (int i = 0; i < STORE_TOP_CLASSES; i++) {
+        x->top[i] = -1;
+        x->top_prob[i] = NAN;
+    }
+    for (int i = 0; text != NULL && *text && i < STORE_TOP_CLASSES; i++) {
+        char *end;
+        long c = strtol(text, &end, 10);
+        if (*end != ':')
+            return;
+        double p = strtod(end + 1, &end);
+        x->top[i] = (int)c;
+        x->top_prob[i] = p;
+        text = *end == ',' ? end + 1 : end;
+    }
+}
+
 static int
 publish_rows(struct store *s, int64_t run_id, const struct store_score *sc,
              size_t n, const double *matrix, int k, double noise_rate,
@@ -305,6 +341,10 @@ publish_rows(struct store *s, int64_t run_id, const struct store_score *sc,
             sqlite3_bind_null(st, 11);
         bind_real(st, 12, x->suggested_prob);
         sqlite3_bind_int(st, 13, x->flagged);
+        char top[STORE_TOP_CLASSES * 32];
+        top_format(x, top, sizeof top);
+        if (top[0] != '\0' && store_bind_text(s, st, 14, top, cause) != 0)
+            return -1;
         if (store_run(s, st, cause, "write scores") != 0)
             return -1;
     }
@@ -421,6 +461,7 @@ store_foreach_score(struct store *s, int64_t run_id, store_scored_fn fn,
                                : sqlite3_column_int(st, 13);
         row.sc.suggested_prob = column_real(st, 14);
         row.sc.flagged = sqlite3_column_int(st, 15);
+        top_parse((const char *)sqlite3_column_text(st, 16), &row.sc);
         r = fn(ctx, &row, cause);
         if (r != 0)
             break;

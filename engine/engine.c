@@ -203,6 +203,24 @@ engine_config(struct engine *e, const struct dataset *d,
     cfg->threads = engine_threads(p->threads);
 }
 
+/* The k most probable classes of one row, best first (ties: lower id). */
+static void
+engine_top_classes(const float *p, int k, struct store_score *r)
+{
+    for (int t = 0; t < STORE_TOP_CLASSES; t++) {
+        int best = -1;
+        for (int j = 0; j < k; j++) {
+            int taken = 0;
+            for (int u = 0; u < t; u++)
+                taken |= r->top[u] == j;
+            if (!taken && (best < 0 || p[j] > p[best]))
+                best = j;
+        }
+        r->top[t] = best;
+        r->top_prob[t] = best >= 0 ? (double)p[best] : (double)NAN;
+    }
+}
+
 /* Turn the trainer's evidence into scores and publish them. */
 static int
 engine_publish(struct engine *e, const struct dataset *d,
@@ -238,6 +256,7 @@ engine_publish(struct engine *e, const struct dataset *d,
         r->suggested = x->suggested;
         r->suggested_prob = x->suggested_prob;
         r->flagged = x->flagged;
+        engine_top_classes(out->probs + (size_t)i * (size_t)d->k, d->k, r);
     }
     engine_set_phase(e, ENGINE_PUBLISHING, NULL);
     int rc = store_run_publish(e->store, e->run_id, rows, (size_t)d->n,

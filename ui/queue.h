@@ -40,6 +40,8 @@ struct queue_item {    /* plain data, but path is owned by the queue */
     int trained;      /* the label the run trained against */
     double p_trained; /* the model's probability of it */
     int flagged;
+    int top[3];        /* the model's likeliest classes, best first, or -1 */
+    double top_p[3];
     size_t rank; /* 1-based place in the full ranking (set by load) */
 };
 

@@ -248,6 +248,10 @@ review_merge_score(void *ctx, const struct store_scored *row, char **cause)
     /* NAN stays NAN: the run did not compute it. */
     it->p_trained = 1.0 - row->sc.self_confidence;
     it->flagged = row->sc.flagged;
+    for (int i = 0; i < 3; i++) {
+        it->top[i] = i < STORE_TOP_CLASSES ? row->sc.top[i] : -1;
+        it->top_p[i] = i < STORE_TOP_CLASSES ? row->sc.top_prob[i] : (double)NAN;
+    }
     /* The run's suggestion is the likeliest class other than the label,
      * even when the model agrees with the label: then the label is the
      * model's choice, and what Enter accepts. */
@@ -1218,24 +1222,37 @@ review_draw_info(struct review *rv, const struct queue_item *it)
         text_put(stdscr, y, x + 10, w - 10, buf, 0);
         review_attr_off();
         y += 2;
-        /* The model's probabilities: the suggestion and the label it was
-         * trained against, each a small bar. */
+        /* The model's likeliest classes as small bars, and the label it
+         * was trained against when that is not among them. */
         wattron(stdscr, A_DIM);
         text_put(stdscr, y - 1, x, w, "probability", 0);
         wattroff(stdscr, A_DIM);
         int bw = w - 10 - 6;
         if (bw > 20)
             bw = 20;
-        int shown[2] = {it->suggested, it->trained};
-        double p[2] = {it->p_suggested, it->p_trained};
-        if (shown[0] == shown[1]) {
-            shown[1] = it->runner_up;
-            p[1] = it->p_runner_up;
+        int shown[4];
+        double p[4];
+        int n = 0, has_label = 0;
+        for (int i = 0; i < 3 && it->top[i] >= 0; i++) {
+            shown[n] = it->top[i];
+            p[n++] = it->top_p[i];
+            has_label |= it->top[i] == it->trained;
         }
-        for (int i = 0; i < 2 && y < l->ny + l->nh; i++) {
-            if (shown[i] < 0 || (i == 1 && shown[1] == shown[0]))
-                continue;
+        if (n == 0) { /* a run from before top classes were kept */
+            shown[n] = it->suggested;
+            p[n++] = it->p_suggested;
+            has_label = it->suggested == it->trained;
+        }
+        if (!has_label && it->trained >= 0) {
+            shown[n] = it->trained;
+            p[n++] = it->p_trained;
+        }
+        for (int i = 0; i < n && y < l->ny + l->nh; i++) {
+            /* The label the run judged stands out among the classes. */
+            if (shown[i] == it->trained)
+                wattron(stdscr, A_BOLD);
             text_put(stdscr, y, x, 9, review_class(rv, shown[i]), 0);
+            wattroff(stdscr, A_BOLD);
             if (bw >= 4)
                 review_bar(rv, y, x + 10, bw, p[i]);
             snprintf(buf, sizeof buf, " %.2f", p[i]);

@@ -21,6 +21,9 @@ has "the current sample is the top suspect" s100.txt "#1 of 60"
 has "the status line counts the work" s100.txt "to review 60"
 has "the scores come from the run" s100.txt "scores of run 1"
 has "the key hints are shown" s100.txt "? help"
+# The model's three likeliest classes (of disc, square, cross) as bars.
+bars=$(grep -cE '(disc|square|cross) +[^ ]+ [01]\.[0-9]{2} *$' s100.txt)
+is "the sample shows its three likeliest classes with probabilities" "$bars" 3
 rows=$(grep -c '^ *[0-9][0-9]* 0\.[0-9][0-9] ' s100.txt)
 awk -v n="$rows" 'BEGIN { exit !(n >= 20) }'
 ok "the queue lists a screenful of ranked samples ($rows)" $?

@@ -38,6 +38,16 @@ ok "about the flipped number are flagged ($flagged of 30)" $?
 sorted=$(awk -F, 'NR > 1 { print $4 }' s1.csv | sort -g -r -c 2>&1 && echo sorted)
 is "rows are sorted by score, highest first" "$sorted" "sorted"
 
+# The review screen's probability bars come from each sample's top classes.
+if command -v sqlite3 >/dev/null; then
+  top=$(sqlite3 p.db "SELECT top FROM scores WHERE run_id = 1 LIMIT 1")
+  echo "$top" | grep -Eq '^[0-2]:[01]\.[0-9]{4},[0-2]:[01]\.[0-9]{4},[0-2]:[01]\.[0-9]{4}$'
+  ok "each score row keeps its three likeliest classes ($top)" $?
+  bad=$(sqlite3 p.db "SELECT count(*) FROM scores WHERE run_id = 1 AND (top IS NULL
+    OR CAST(substr(top, 3, 6) AS REAL) < CAST(substr(top, 12, 6) AS REAL))")
+  is "the likeliest class comes first" "$bad" 0
+fi
+
 run "$WINNOW" score p.db $score_args --quiet
 exits "a second run exits 0" 0
 is "--quiet prints nothing" "$(cat "$T/out" "$T/err")" ""
