@@ -77,6 +77,23 @@ free_names(char **names, size_t n)
     free(names);
 }
 
+/* A class is named by its folder without surrounding white space and
+ * control characters: folders copied from Windows often end in "\r"
+ * (CIFAR-10's do in one common copy), and "cat\r" must not be a class
+ * apart from "cat" nor print as a carriage return. */
+static char *
+class_name_of(const char *folder)
+{
+    const unsigned char *b = (const unsigned char *)folder;
+    size_t len = strlen(folder);
+    while (len > 0 && (b[len - 1] <= ' ' || b[len - 1] == 0x7f))
+        len--;
+    size_t start = 0;
+    while (start < len && (b[start] <= ' ' || b[start] == 0x7f))
+        start++;
+    return xstrndup(folder + start, len - start);
+}
+
 static char *
 join(const char *a, const char *b)
 {
@@ -194,8 +211,15 @@ import_folder(struct store *s, const char *root,
             } else if (rc == 0) {
                 int before;
                 rc = store_class_count(s, &before, cause);
-                if (rc == 0)
-                    rc = store_class_ensure(s, names[i], &label, cause);
+                char *cls = class_name_of(names[i]);
+                if (rc == 0 && cls[0] == '\0')
+                    rc = import_job_bad(&job, fs, "class folder name is only "
+                                                  "white space or control "
+                                                  "characters",
+                                        cause);
+                else if (rc == 0)
+                    rc = store_class_ensure(s, cls, &label, cause);
+                free(cls);
                 if (rc == 0 && label >= before)
                     res->n_new_classes++;
                 for (size_t k = first; k < job.n_items; k++)

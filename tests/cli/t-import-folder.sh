@@ -49,6 +49,17 @@ run "$WINNOW" import q.db ds --max-side 16 --threads 1 --quiet
 exits "import with options exits 0" 0
 is "--quiet prints no progress" "$(cat "$T/err")" ""
 
+# Folder names ending in a carriage return (copies made on Windows) name
+# the same class as without it.
+mkdir -p "crlf/cat$(printf '\r')" crlf/cat
+png "crlf/cat$(printf '\r')/a.png" 8 8 3 101
+png crlf/cat/b.png 8 8 3 102
+run "$WINNOW" import cr.db crlf
+has "a trailing CR does not make a second class" "$T/out" "classes: 1 (1 new)"
+run "$WINNOW" info cr.db
+grep -E '^  cat +2$' "$T/out" >/dev/null
+ok "both folders' images are in class cat" $?
+
 run "$WINNOW" import p.db missing-folder
 exits "a missing folder exits 1" 1
 has "the missing folder is named" "$T/err" "winnow: import: missing-folder: No such file or directory"
