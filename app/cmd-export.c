@@ -216,11 +216,8 @@ run_export(int argc, char **argv)
         case 'h':
             cmd_print_help(c, stdout);
             return EXIT_OK;
-        case ':':
-            return cmd_usage_error(c, "option '%s' needs an argument",
-                                   argv[optind - 1]);
         default:
-            return cmd_usage_error(c, "unknown option '%s'", argv[optind - 1]);
+            return cmd_option_error(c, o, argv);
         }
     }
     if (argc - optind < 1)

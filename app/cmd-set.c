@@ -83,11 +83,8 @@ run_set(int argc, char **argv)
         case 'h':
             cmd_print_help(c, stdout);
             return EXIT_OK;
-        case ':':
-            return cmd_usage_error(c, "option '%s' needs an argument",
-                                   argv[optind - 1]);
         default:
-            return cmd_usage_error(c, "unknown option '%s'", argv[optind - 1]);
+            return cmd_option_error(c, o, argv);
         }
     }
     int n = argc - optind;

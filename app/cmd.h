@@ -26,6 +26,9 @@ WN_PRINTF(1, 2) void cmd_error(const char *fmt, ...);
 /* A usage error: the message, then "usage: winnow NAME USAGE"; returns
  * EXIT_USAGE. */
 WN_PRINTF(2, 3) int cmd_usage_error(const struct cmd *c, const char *fmt, ...);
+/* The usage error for what getopt_long returned as o (':' for a missing
+ * argument, anything else for an unknown option); returns EXIT_USAGE. */
+int cmd_option_error(const struct cmd *c, int o, char **argv);
 /* Print `winnow NAME --help` to f. */
 void cmd_print_help(const struct cmd *c, FILE *f);
 

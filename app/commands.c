@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,15 @@ cmd_usage_error(const struct cmd *c, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "usage: winnow %s %s\n", c->name, c->usage);
     return EXIT_USAGE;
+}
+
+int
+cmd_option_error(const struct cmd *c, int o, char **argv)
+{
+    if (o == ':')
+        return cmd_usage_error(c, "option '%s' needs an argument",
+                               argv[optind - 1]);
+    return cmd_usage_error(c, "unknown option '%s'", argv[optind - 1]);
 }
 
 void

@@ -71,7 +71,7 @@ const char *
 queue_show_name(enum queue_show s)
 {
     switch (s) {
-    case QUEUE_SHOW_TODO:
+    case QUEUE_SHOW_PENDING:
         return "to review";
     case QUEUE_SHOW_DONE:
         return "decided";
@@ -87,7 +87,7 @@ struct queue *
 queue_new(void)
 {
     struct queue *q = xcalloc(1, sizeof *q);
-    q->f.show = QUEUE_SHOW_TODO;
+    q->f.show = QUEUE_SHOW_PENDING;
     q->f.cls = -1;
     q->f.min_score = NAN;
     return q;
@@ -117,7 +117,7 @@ static int
 queue_passes(const struct queue *q, const struct queue_item *it)
 {
     switch (q->f.show) {
-    case QUEUE_SHOW_TODO:
+    case QUEUE_SHOW_PENDING:
         if (it->status != QUEUE_UNREVIEWED && it->status != QUEUE_AUTO)
             return 0;
         break;

@@ -46,7 +46,7 @@ struct queue_item {    /* plain data, but path is owned by the queue */
 };
 
 enum queue_show {
-    QUEUE_SHOW_TODO, /* unreviewed and auto */
+    QUEUE_SHOW_PENDING, /* unreviewed and auto */
     QUEUE_SHOW_DONE, /* kept and relabeled */
     QUEUE_SHOW_SKIPPED,
     QUEUE_SHOW_ALL,

@@ -862,7 +862,7 @@ review_key(struct review *rv, int key)
         rv->mode = MODE_PROMPT_SCORE;
         break;
     case KEYMAP_FILTER_CLEAR:
-        f.show = QUEUE_SHOW_TODO;
+        f.show = QUEUE_SHOW_PENDING;
         f.cls = -1;
         f.min_score = NAN;
         queue_set_filter(rv->q, &f);

@@ -136,7 +136,7 @@ test_decisions_leave_todo(void)
     is_int(queue_count(q), ==, 4);
     is_int(cur_id(q), ==, 1);
     /* Deciding on the last one of the view moves back, not past it. */
-    f.show = QUEUE_SHOW_TODO;
+    f.show = QUEUE_SHOW_PENDING;
     queue_set_filter(q, &f);
     queue_go(q, queue_count(q) - 1);
     is_int(cur_id(q), ==, 4);
@@ -184,7 +184,7 @@ test_filters(void)
     queue_load(q, make_items(6, s), 6);
     struct queue_filter f;
     queue_get_filter(q, &f);
-    ok(f.show == QUEUE_SHOW_TODO && f.cls == -1 && isnan(f.min_score),
+    ok(f.show == QUEUE_SHOW_PENDING && f.cls == -1 && isnan(f.min_score),
        "the default filter: to review, any class, no threshold");
     f.cls = 1; /* ids 1 and 4 */
     queue_set_filter(q, &f);
@@ -303,7 +303,7 @@ main(void)
     test_examples();
     test_large();
     ok(strcmp(queue_status_name(QUEUE_RELABELED), "relabeled") == 0 &&
-           strcmp(queue_show_name(QUEUE_SHOW_TODO), "to review") == 0,
+           strcmp(queue_show_name(QUEUE_SHOW_PENDING), "to review") == 0,
        "names");
     return done_testing();
 }
