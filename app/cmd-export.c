@@ -266,11 +266,8 @@ run_export(int argc, char **argv)
     int n_outputs = !!opt.labels + !!opt.jsonl + !!opt.scores + !!opt.folder +
                     !!opt.idx_images;
     export_signals(n_outputs > to_stdout);
-    if (store_open(db, flags, &s, &cause) != 0) {
-        cmd_error("%s: %s", db, cause);
-        free(cause);
+    if ((s = cmd_open_store(db, flags)) == NULL)
         return EXIT_FAIL;
-    }
     opt.stop = &export_stop;
     struct export_result res;
     int rc = export_run(s, &opt, &res, &cause);

@@ -153,11 +153,8 @@ run_import(int argc, char **argv)
     int existed = access(db, F_OK) == 0;
     struct store *s;
     char *cause = NULL;
-    if (store_open(db, STORE_CREATE, &s, &cause) != 0) {
-        cmd_error("%s: %s", db, cause);
-        free(cause);
+    if ((s = cmd_open_store(db, STORE_CREATE)) == NULL)
         return EXIT_FAIL;
-    }
     struct import_ui ui = {.quiet = quiet};
     ui.progress = progress_new("import", quiet);
     opt.report = report_bad;

@@ -117,11 +117,8 @@ run_info(int argc, char **argv)
     const char *db = argv[optind];
     struct store *s;
     char *cause = NULL;
-    if (store_open(db, STORE_READONLY, &s, &cause) != 0) {
-        cmd_error("%s: %s", db, cause);
-        free(cause);
+    if ((s = cmd_open_store(db, STORE_READONLY)) == NULL)
         return EXIT_FAIL;
-    }
     struct store_summary sum;
     int rc = store_summary_get(s, &sum, &cause);
     store_close(s);

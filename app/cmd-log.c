@@ -113,12 +113,8 @@ run_log(int argc, char **argv)
         return cmd_usage_error(c, "unexpected argument '%s'", argv[optind + 2]);
     const char *db = argv[optind];
     struct store *s;
-    char *cause = NULL;
-    if (store_open(db, STORE_READONLY, &s, &cause) != 0) {
-        cmd_error("%s: %s", db, cause);
-        free(cause);
+    if ((s = cmd_open_store(db, STORE_READONLY)) == NULL)
         return EXIT_FAIL;
-    }
     int rc = show_log(s, n == 2 ? argv[optind + 1] : NULL, all);
     store_close(s);
     return rc;

@@ -158,11 +158,8 @@ run_score(int argc, char **argv)
     /* Fail early, and with the usual words, on a file that is not ours. */
     struct store *probe;
     char *cause = NULL;
-    if (store_open(db, 0, &probe, &cause) != 0) {
-        cmd_error("%s: %s", db, cause);
-        free(cause);
+    if ((probe = cmd_open_store(db, 0)) == NULL)
         return EXIT_FAIL;
-    }
     store_close(probe);
 
     struct sigaction sa, old_int, old_term;

@@ -97,12 +97,8 @@ run_set(int argc, char **argv)
         return cmd_usage_error(c, "unexpected argument '%s'", argv[optind + 3]);
     const char *db = argv[optind];
     struct store *s;
-    char *cause = NULL;
-    if (store_open(db, 0, &s, &cause) != 0) {
-        cmd_error("%s: %s", db, cause);
-        free(cause);
+    if ((s = cmd_open_store(db, 0)) == NULL)
         return EXIT_FAIL;
-    }
     int rc = set_label(s, argv[optind + 1], argv[optind + 2], note);
     store_close(s);
     return rc;

@@ -443,11 +443,8 @@ run_stats(int argc, char **argv)
     const char *db = argv[optind];
     struct store *s;
     char *cause = NULL;
-    if (store_open(db, STORE_READONLY, &s, &cause) != 0) {
-        cmd_error("%s: %s", db, cause);
-        free(cause);
+    if ((s = cmd_open_store(db, STORE_READONLY)) == NULL)
         return EXIT_FAIL;
-    }
     struct stats x;
     memset(&x, 0, sizeof x);
     int rc = store_snapshot_begin(s, &cause);

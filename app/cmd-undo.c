@@ -77,12 +77,8 @@ run_undo(int argc, char **argv)
         return EXIT_USAGE;
     const char *db = argv[optind];
     struct store *s;
-    char *cause = NULL;
-    if (store_open(db, 0, &s, &cause) != 0) {
-        cmd_error("%s: %s", db, cause);
-        free(cause);
+    if ((s = cmd_open_store(db, 0)) == NULL)
         return EXIT_FAIL;
-    }
     int rc = undo(s, (int)n);
     store_close(s);
     return rc;

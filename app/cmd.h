@@ -7,6 +7,8 @@
 
 #include "data/base.h"
 
+struct store;
+
 /* Exit statuses: a test pins each. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -29,6 +31,9 @@ WN_PRINTF(2, 3) int cmd_usage_error(const struct cmd *c, const char *fmt, ...);
 /* The usage error for what getopt_long returned as o (':' for a missing
  * argument, anything else for an unknown option); returns EXIT_USAGE. */
 int cmd_option_error(const struct cmd *c, int o, char **argv);
+/* Open a project file with store_open's flags; on failure print
+ * "winnow: DB: why" and return NULL. */
+struct store *cmd_open_store(const char *db, int flags);
 /* Print `winnow NAME --help` to f. */
 void cmd_print_help(const struct cmd *c, FILE *f);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app/cmd.h"
+#include "data/store.h"
 
 extern const struct cmd cmd_import, cmd_info, cmd_score, cmd_export,
     cmd_stats, cmd_log, cmd_set, cmd_undo, cmd_review, cmd_demo;
@@ -55,6 +56,19 @@ cmd_usage_error(const struct cmd *c, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "usage: winnow %s %s\n", c->name, c->usage);
     return EXIT_USAGE;
+}
+
+struct store *
+cmd_open_store(const char *db, int flags)
+{
+    struct store *s;
+    char *cause = NULL;
+    if (store_open(db, flags, &s, &cause) != 0) {
+        cmd_error("%s: %s", db, cause);
+        free(cause);
+        return NULL;
+    }
+    return s;
 }
 
 int
