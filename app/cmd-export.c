@@ -5,9 +5,10 @@
  * writer checks at every sample, and since the handler is installed without
  * SA_RESTART a write blocked on a pipe returns at once. The writer then
  * removes its temporary files and folders, so only SIGKILL can leave one
- * behind (named NAME.tmp-PID, never NAME). SIGXFSZ, and SIGPIPE when there
- * are files to clean up, are ignored so that a file size limit or a closed
- * pipe is an error like a full disk, cleaned up the same way. */
+ * behind (named NAME.tmp-PID, never NAME). SIGPIPE, when there are
+ * files to clean up, is ignored (as SIGXFSZ is, for every command, in
+ * app/main.c) so that a closed pipe is an error like a full disk, cleaned
+ * up the same way. */
 #include "config.h"
 
 #include <getopt.h>
@@ -46,7 +47,6 @@ export_signals(int files)
      * closed pipe ends us quietly, as it does any filter. */
     if (files)
         signal(SIGPIPE, SIG_IGN);
-    signal(SIGXFSZ, SIG_IGN);
 }
 
 static int
@@ -307,7 +307,8 @@ const struct cmd cmd_export = {
         "  --scores FILE     the latest run, highest score first:\n"
         "                    path,given_label,suggested_label,score,flagged,\n"
         "                    self_confidence,margin,cl_flag,aum,elr,"
-        "suggested_prob\n"
+        "suggested_prob,\n"
+        "                    knn\n"
         "  --idx IMAGES LABELS  IDX files (gzip when named .gz) for a project\n"
         "                    imported from IDX; label value = class number\n"
         "samples no person decided on:\n"

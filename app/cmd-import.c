@@ -2,7 +2,9 @@
  * LABELS)`. Bad files are reported one per line as they are found; the
  * import goes on, and the summary says what was skipped and why. With
  * --strict the first bad file aborts and the project is left as it was; a
- * project file the failed import created is removed again. */
+ * project file the failed import created is removed again. Otherwise a
+ * failure (a full disk) keeps the batches committed before it, and says
+ * so. */
 #include "config.h"
 
 #include <errno.h>
@@ -24,11 +26,31 @@ struct import_ui {
     int quiet;
 };
 
+/* A copy of s with control characters shown as \xNN: file names and
+ * manifest fields may hold a carriage return or a line break, which would
+ * garble the terminal or split one report into two lines. */
+static char *
+printable(const char *s)
+{
+    char *out = xmalloc(4 * strlen(s) + 1), *o = out;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            o += sprintf(o, "\\x%02x", *p);
+        else
+            *o++ = (char)*p;
+    }
+    *o = '\0';
+    return out;
+}
+
 static void
 report_bad(void *ctx, const char *path, const char *reason)
 {
     struct import_ui *ui = ctx;
-    progress_message(ui->progress, "winnow: import: %s: %s", path, reason);
+    char *p = printable(path), *r = printable(reason);
+    progress_message(ui->progress, "winnow: import: %s: %s", p, r);
+    free(p);
+    free(r);
 }
 
 static void
@@ -153,8 +175,12 @@ run_import(int argc, char **argv)
     int existed = access(db, F_OK) == 0;
     struct store *s;
     char *cause = NULL;
-    if ((s = cmd_open_store(db, STORE_CREATE)) == NULL)
+    if ((s = cmd_open_store(db, STORE_CREATE)) == NULL) {
+        /* Creating it can fail half way too (a full disk). */
+        if (!existed)
+            remove_project(db);
         return EXIT_FAIL;
+    }
     struct import_ui ui = {.quiet = quiet};
     ui.progress = progress_new("import", quiet);
     opt.report = report_bad;
@@ -177,13 +203,22 @@ run_import(int argc, char **argv)
     }
     store_close(s);
     if (rc != 0) {
-        cmd_error("import: %s", cause);
+        char *shown = printable(cause);
+        cmd_error("import: %s", shown);
+        free(shown);
         free(cause);
-        if (!existed && (opt.strict || res.st.imported == 0))
+        /* A failed import rolls back to its last commit: res counts what
+         * the project keeps (--strict commits only at the end). */
+        if (!existed && res.st.imported == 0)
             remove_project(db);
-        else if (opt.strict)
+        else if (res.st.imported == 0)
             fprintf(stderr, "winnow: import: nothing was imported; %s is as "
                             "it was\n", db);
+        else
+            fprintf(stderr, "winnow: import: the %lld images imported before "
+                            "that are kept in %s; the same import again adds "
+                            "the rest\n",
+                    (long long)res.st.imported, db);
         import_result_fini(&res);
         return EXIT_FAIL;
     }

@@ -95,6 +95,7 @@ run_score(int argc, char **argv)
         {"folds", required_argument, NULL, 'k'},
         {"seed", required_argument, NULL, 's'},
         {"threads", required_argument, NULL, 't'},
+        {"elr", no_argument, NULL, 'L'},
         {"no-elr", no_argument, NULL, 'E'},
         {"no-flip", no_argument, NULL, 'F'},
         {"resume", no_argument, NULL, 'r'},
@@ -129,6 +130,9 @@ run_score(int argc, char **argv)
             if (cmd_parse_int(c, "--threads", optarg, 1, 1024, &v) != 0)
                 return EXIT_USAGE;
             ep.threads = (int)v;
+            break;
+        case 'L':
+            ep.elr = 1;
             break;
         case 'E':
             ep.elr = 0;
@@ -219,7 +223,7 @@ run_score(int argc, char **argv)
 const struct cmd cmd_score = {
     .name = "score",
     .usage = "DB [--epochs N] [--folds K] [--seed S] [--threads T] "
-             "[--no-elr] [--no-flip] [--resume] [--quiet]",
+             "[--elr] [--no-flip] [--resume] [--quiet]",
     .summary = "train on the project's samples and score every label",
     .help = "options:\n"
             "  --epochs N    training epochs (default: from the dataset "
@@ -232,7 +236,8 @@ const struct cmd cmd_score = {
             "threads give\n"
             "                the same scores bit for bit\n"
             "  --threads T   compute threads (default: all cores)\n"
-            "  --no-elr      train without early-learning regularization\n"
+            "  --elr         train with early-learning regularization (off\n"
+            "                by default; --no-elr is accepted too)\n"
             "  --no-flip     no horizontal flips in augmentation\n"
             "  --resume      continue the latest interrupted run\n"
             "  -q, --quiet   no progress output\n"

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,6 +28,9 @@ int
 main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
+    /* Past `ulimit -f` a write should fail with EFBIG and reach the user
+     * as a message, not kill the process halfway through a transaction. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         print_usage(stderr);
         return EXIT_USAGE;

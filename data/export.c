@@ -583,6 +583,8 @@ write_score_row(void *ctx, const struct store_scored *row, char **cause)
     put_real(f, sc->elr);
     fputc(',', f);
     put_real(f, sc->suggested_prob);
+    fputc(',', f);
+    put_real(f, sc->knn);
     fputc('\n', f);
     if (target_failed(x, T_SCORES, cause) != 0)
         return -1;
@@ -593,7 +595,7 @@ static int
 write_scores(struct export_job *x, char **cause)
 {
     fputs("path,given_label,suggested_label,score,flagged,self_confidence,"
-          "margin,cl_flag,aum,elr,suggested_prob\n",
+          "margin,cl_flag,aum,elr,suggested_prob,knn\n",
           x->t[T_SCORES].f);
     return store_foreach_score(x->s, x->run, write_score_row, x, cause);
 }
@@ -689,6 +691,8 @@ write_json_row(struct export_job *x, size_t i)
         export_json_real(f, sc->aum);
         fputs(",\"elr\":", f);
         export_json_real(f, sc->elr);
+        fputs(",\"knn\":", f);
+        export_json_real(f, sc->knn);
         fputs("},\"judged_label\":", f);
         json_label(f, x, sc->label);
         fprintf(f, ",\"flagged\":%s,\"suggested_label\":",

@@ -32,11 +32,12 @@
 #define IMPORT_MAX_FILE_BYTES (256u << 20)
 
 void
-import_job_init(struct import_job *job, struct store *s,
+import_job_init(struct import_job *job, struct store *s, const char *name,
                 const struct import_options *opt, struct import_result *res)
 {
     memset(job, 0, sizeof *job);
     job->store = s;
+    job->name = name;
     job->opt = opt;
     job->res = res;
     memset(res, 0, sizeof *res);
@@ -82,6 +83,7 @@ import_job_finish(struct import_job *job, char **cause)
                             cause) != 0 ||
         store_commit(job->store, cause) != 0) {
         import_job_abort(job);
+        job->res->st.imported = job->kept;
         return -1;
     }
     job->in_txn = 0;
@@ -96,9 +98,17 @@ import_job_abort(struct import_job *job)
     job->in_txn = 0;
 }
 
-void
-import_job_add(struct import_job *job, char *path, char *file, int label)
+int
+import_job_add(struct import_job *job, char *path, char *file, int label,
+               char **cause)
 {
+    if (job->n_items >= STORE_MAX_SAMPLES) {
+        free(path);
+        free(file);
+        return wn_fail(cause, "%s: too many samples: more than %d listed "
+                              "(max %d)",
+                       job->name, STORE_MAX_SAMPLES, STORE_MAX_SAMPLES);
+    }
     wn_grow(&job->items, sizeof *job->items, &job->cap_items,
             job->n_items + 1);
     struct import_item *it = &job->items[job->n_items++];
@@ -106,6 +116,44 @@ import_job_add(struct import_job *job, char *path, char *file, int label)
     it->path = path;
     it->file = file;
     it->label = label;
+    return 0;
+}
+
+int
+import_class_ensure(struct import_job *job, const char *cls, int *id_out,
+                    char **cause)
+{
+    int before, id;
+    if (store_class_count(job->store, &before, cause) != 0 ||
+        store_class_find(job->store, cls, &id, cause) != 0)
+        return -1;
+    if (id >= 0) {
+        *id_out = id;
+        return 0;
+    }
+    /* store_class_ensure refuses too; this says which dataset and class. */
+    if (before >= STORE_MAX_CLASSES)
+        return wn_fail(cause, "%s: too many classes: '%s' would be class %d "
+                              "(max %d)",
+                       job->name, cls, before + 1, STORE_MAX_CLASSES);
+    if (store_class_ensure(job->store, cls, id_out, cause) != 0)
+        return -1;
+    if (*id_out >= before)
+        job->res->n_new_classes++;
+    return 0;
+}
+
+int
+import_check_room(struct import_job *job, int64_t in_project, size_t n_new,
+                  char **cause)
+{
+    if (n_new > (size_t)STORE_MAX_SAMPLES ||
+        in_project > STORE_MAX_SAMPLES - (int64_t)n_new)
+        return wn_fail(cause, "%s: too many samples: %lld in the project and "
+                              "%zu new (max %d)",
+                       job->name, (long long)in_project, n_new,
+                       STORE_MAX_SAMPLES);
+    return 0;
 }
 
 static void
@@ -201,6 +249,37 @@ import_has_png_extension(const char *name)
 {
     size_t n = strlen(name);
     return n > 4 && strcasecmp(name + n - 4, ".png") == 0;
+}
+
+static int
+import_is_space_or_control(unsigned char c)
+{
+    return c <= ' ' || c == 0x7f;
+}
+
+char *
+import_class_name(const char *raw, const char **why)
+{
+    const unsigned char *b = (const unsigned char *)raw;
+    size_t len = strlen(raw);
+    while (len > 0 && import_is_space_or_control(b[len - 1]))
+        len--;
+    size_t start = 0;
+    while (start < len && import_is_space_or_control(b[start]))
+        start++;
+    if (start == len) {
+        *why = "is only white space or control characters";
+        return NULL;
+    }
+    /* A tab inside is kept: it breaks no line, and a terminal shows it as
+     * blanks. Other control characters could move the cursor or start an
+     * escape sequence wherever the name is printed. */
+    for (size_t i = start; i < len; i++)
+        if ((b[i] < ' ' && b[i] != '\t') || b[i] == 0x7f) {
+            *why = "has a control character inside";
+            return NULL;
+        }
+    return xstrndup(raw + start, len - start);
 }
 
 /* ---- decoding ---- */
@@ -381,7 +460,10 @@ int
 import_job_run(struct import_job *job, char **cause)
 {
     double t0 = wn_monotonic();
-    if (import_drop_existing(job, cause) != 0)
+    int64_t in_project;
+    if (import_drop_existing(job, cause) != 0 ||
+        store_sample_count(job->store, &in_project, cause) != 0 ||
+        import_check_room(job, in_project, job->n_items, cause) != 0)
         return -1;
     int max_side = job->opt->max_side > 0 ? job->opt->max_side
                                           : IMPORT_DEFAULT_MAX_SIDE;
@@ -424,8 +506,11 @@ import_job_run(struct import_job *job, char **cause)
         free(d.error);
         if (rc == 0 && !job->opt->strict && (i + 1) % IMPORT_BATCH == 0) {
             /* Commit what is done, so an interruption keeps it. */
-            if (store_commit(job->store, cause) != 0 ||
-                store_begin(job->store, cause) != 0) {
+            if (store_commit(job->store, cause) == 0)
+                job->kept = job->res->st.imported;
+            else
+                rc = -1;
+            if (rc != 0 || store_begin(job->store, cause) != 0) {
                 job->in_txn = 0;
                 rc = -1;
             }
@@ -452,6 +537,10 @@ import_job_run(struct import_job *job, char **cause)
     pthread_mutex_destroy(&p->lock);
     free(p);
     job->res->seconds += wn_monotonic() - t0;
+    /* What the caller reports: the samples the project keeps, not those
+     * the rollback takes back. */
+    if (rc != 0)
+        job->res->st.imported = job->kept;
     return rc;
 }
 

@@ -5,7 +5,9 @@
  * no larger than max_side, and add it with its label. A bad item is reported
  * through the callback and skipped; with strict set, the first bad item
  * aborts the import and the project is left exactly as it was (the whole
- * import is one transaction). Otherwise the import commits in batches. */
+ * import is one transaction). Otherwise the import commits in batches.
+ * Going past the project's limits (STORE_MAX_CLASSES, STORE_MAX_SAMPLES)
+ * fails the import while listing, before anything is decoded or kept. */
 #ifndef WINNOW_DATA_IMPORT_H
 #define WINNOW_DATA_IMPORT_H
 

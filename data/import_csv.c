@@ -92,7 +92,7 @@ import_csv(struct store *s, const char *manifest,
                       : xstrdup("");
 
     struct import_job job;
-    import_job_init(&job, s, opt, res);
+    import_job_init(&job, s, manifest, opt, res);
     struct csv *c = csv_new((const char *)buf, len);
     struct row *rows = NULL;
     size_t n_rows = 0, cap_rows = 0;
@@ -135,12 +135,23 @@ import_csv(struct store *s, const char *manifest,
         char *path = (size_t)col_path < nf ? trimmed(fields[col_path]) : NULL;
         char *label = (size_t)col_label < nf ? trimmed(fields[col_label])
                                               : NULL;
-        char *norm = NULL;
+        char *norm = NULL, *cls = NULL;
+        const char *bad_label = NULL;
         if (path == NULL || *path == '\0')
             rc = import_job_bad(&job, where, "missing path", cause);
         else if (label == NULL || *label == '\0')
             rc = import_job_bad(&job, where, "missing label", cause);
-        else if ((norm = import_normalize_relative(path)) == NULL) {
+        else if ((cls = import_class_name(label, &bad_label)) == NULL) {
+            char *reason = xasprintf("label %s", bad_label);
+            rc = import_job_bad(&job, where, reason, cause);
+            free(reason);
+        } else if (n_rows >= STORE_MAX_SAMPLES) {
+            /* Before the rows fill memory: a 2 GB manifest is ~100
+             * million of them. */
+            rc = wn_fail(cause, "%s: too many samples: more than %d rows "
+                                "(max %d)",
+                         manifest, STORE_MAX_SAMPLES, STORE_MAX_SAMPLES);
+        } else if ((norm = import_normalize_relative(path)) == NULL) {
             char *why = xasprintf("path '%s' leaves the manifest's folder",
                                   path);
             rc = import_job_bad(&job, where, why, cause);
@@ -148,13 +159,14 @@ import_csv(struct store *s, const char *manifest,
         } else {
             wn_grow(&rows, sizeof *rows, &cap_rows, n_rows + 1);
             rows[n_rows].path = norm;
-            rows[n_rows].label = label;
+            rows[n_rows].label = cls;
             rows[n_rows].line = line;
             rows[n_rows].idx = n_rows;
             n_rows++;
             norm = NULL;
-            label = NULL;
+            cls = NULL;
         }
+        free(cls);
         free(norm);
         free(path);
         free(label);
@@ -195,12 +207,8 @@ import_csv(struct store *s, const char *manifest,
         for (size_t i = 0; i < nl && rc == 0; i++) {
             if (i > 0 && strcmp(labels[i], labels[i - 1]) == 0)
                 continue;
-            int before, id;
-            rc = store_class_count(s, &before, cause);
-            if (rc == 0)
-                rc = store_class_ensure(s, labels[i], &id, cause);
-            if (rc == 0 && id >= before)
-                res->n_new_classes++;
+            int id;
+            rc = import_class_ensure(&job, labels[i], &id, cause);
         }
         free(labels);
     }
@@ -218,8 +226,8 @@ import_csv(struct store *s, const char *manifest,
             free(where);
             continue;
         }
-        import_job_add(&job, xstrdup(rows[i].path),
-                       xasprintf("%s%s", dir, rows[i].path), id);
+        rc = import_job_add(&job, xstrdup(rows[i].path),
+                            xasprintf("%s%s", dir, rows[i].path), id, cause);
     }
     if (rc == 0 && n_rows == 0 && res->st.skipped == 0)
         rc = wn_fail(cause, "%s: no rows after the header", manifest);

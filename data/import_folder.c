@@ -77,23 +77,6 @@ free_names(char **names, size_t n)
     free(names);
 }
 
-/* A class is named by its folder without surrounding white space and
- * control characters: folders copied from Windows often end in "\r"
- * (CIFAR-10's do in one common copy), and "cat\r" must not be a class
- * apart from "cat" nor print as a carriage return. */
-static char *
-class_name_of(const char *folder)
-{
-    const unsigned char *b = (const unsigned char *)folder;
-    size_t len = strlen(folder);
-    while (len > 0 && (b[len - 1] <= ' ' || b[len - 1] == 0x7f))
-        len--;
-    size_t start = 0;
-    while (start < len && (b[start] <= ' ' || b[start] == 0x7f))
-        start++;
-    return xstrndup(folder + start, len - start);
-}
-
 static char *
 join(const char *a, const char *b)
 {
@@ -139,9 +122,10 @@ walk_class_dir(struct walk *w, const char *fs_dir, const char *rel, int label,
             rc = import_job_bad(w->job, fs, "unknown extension (not .png)",
                                 cause);
         } else {
-            import_job_add(w->job, r, fs, label);
+            /* The job owns fs and r now, even when it fails. */
+            rc = import_job_add(w->job, r, fs, label, cause);
             (*found)++;
-            continue; /* the job owns fs and r now */
+            continue;
         }
         free(fs);
         free(r);
@@ -174,7 +158,7 @@ import_folder(struct store *s, const char *root,
     }
 
     struct import_job job;
-    import_job_init(&job, s, opt, res);
+    import_job_init(&job, s, root, opt, res);
     struct walk w = {.job = &job};
     /* Strip trailing slashes so reported paths read "root/cat/1.png". */
     char *base = xstrdup(root);
@@ -209,19 +193,24 @@ import_folder(struct store *s, const char *root,
                                               "files), no class created",
                                     cause);
             } else if (rc == 0) {
-                int before;
-                rc = store_class_count(s, &before, cause);
-                char *cls = class_name_of(names[i]);
-                if (rc == 0 && cls[0] == '\0')
-                    rc = import_job_bad(&job, fs, "class folder name is only "
-                                                  "white space or control "
-                                                  "characters",
-                                        cause);
-                else if (rc == 0)
-                    rc = store_class_ensure(s, cls, &label, cause);
+                /* Folders copied from Windows often end in "\r" (CIFAR-10's
+                 * do in one common copy): "cat\r" is the class "cat". */
+                const char *why;
+                char *cls = import_class_name(names[i], &why);
+                if (cls == NULL) {
+                    char *r = xasprintf("class folder name %s", why);
+                    rc = import_job_bad(&job, fs, r, cause);
+                    free(r);
+                    /* Its images go too: they have no class. */
+                    for (size_t k = first; k < job.n_items; k++) {
+                        free(job.items[k].path);
+                        free(job.items[k].file);
+                    }
+                    job.n_items = first;
+                } else {
+                    rc = import_class_ensure(&job, cls, &label, cause);
+                }
                 free(cls);
-                if (rc == 0 && label >= before)
-                    res->n_new_classes++;
                 for (size_t k = first; k < job.n_items; k++)
                     job.items[k].label = label;
             }

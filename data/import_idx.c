@@ -46,8 +46,21 @@ read_class_names(const char *path, char ***names_out, size_t *n_out,
         while (l > 0 && (p[l - 1] == '\r' || p[l - 1] == ' ' ||
                          p[l - 1] == '\t'))
             l--;
+        /* A blank line is an empty name, refused below unless it is one
+         * of the trailing ones; anything else must make a class name. */
+        char *name = xstrndup(p, l);
+        const char *why;
+        if (l > 0) {
+            char *raw = name;
+            name = import_class_name(raw, &why);
+            free(raw);
+            if (name == NULL) {
+                rc = wn_fail(cause, "%s:%zu: class name %s", path, line, why);
+                break;
+            }
+        }
         wn_grow(&names, sizeof *names, &cap, n + 1);
-        names[n++] = xstrndup(p, l);
+        names[n++] = name;
         if (end == NULL)
             break;
         p = end + 1;
@@ -91,7 +104,7 @@ import_idx(struct store *s, const char *images, const char *labels,
     uint32_t count, rows, cols;
     int channels;
     struct import_job job;
-    import_job_init(&job, s, opt, res);
+    import_job_init(&job, s, images, opt, res);
 
     int rc = idx_read(images, IDX_MAX_BYTES, &im, cause);
     if (rc == 0)
@@ -137,12 +150,7 @@ import_idx(struct store *s, const char *images, const char *labels,
         /* Classes in label order, so label value v gets the v-th new id. */
         class_of = xcalloc(n_names, sizeof *class_of);
         for (size_t i = 0; i < n_names && rc == 0; i++) {
-            int before;
-            rc = store_class_count(s, &before, cause);
-            if (rc == 0)
-                rc = store_class_ensure(s, names[i], &class_of[i], cause);
-            if (rc == 0 && class_of[i] >= before)
-                res->n_new_classes++;
+            rc = import_class_ensure(&job, names[i], &class_of[i], cause);
         }
     }
     const char *base = strrchr(images, '/');
@@ -158,7 +166,9 @@ import_idx(struct store *s, const char *images, const char *labels,
             free(path);
             continue;
         }
-        import_job_add(&job, path, NULL, class_of[lb.data[i]]);
+        if ((rc = import_job_add(&job, path, NULL, class_of[lb.data[i]],
+                                 cause)) != 0)
+            break;
         struct import_item *it = &job.items[job.n_items - 1];
         it->raw = im.data + (size_t)i * per;
         it->raw_w = (int)cols;

@@ -20,16 +20,19 @@ struct import_item {
 
 struct import_job {
     struct store *store;
+    const char *name; /* the dataset as the user named it (for causes) */
     const struct import_options *opt;
     struct import_result *res;
     int64_t source_id;
     struct import_item *items;
     size_t n_items, cap_items;
     int in_txn;
+    int64_t kept; /* res->st.imported as of the last commit */
 };
 
+/* name (borrowed) prefixes the causes of the limits. */
 void import_job_init(struct import_job *job, struct store *s,
-                     const struct import_options *opt,
+                     const char *name, const struct import_options *opt,
                      struct import_result *res);
 void import_job_fini(struct import_job *job);
 /* Start the import's transaction (strict: the only one). */
@@ -39,9 +42,20 @@ WN_NODISCARD int import_job_begin(struct import_job *job, char **cause);
 WN_NODISCARD int import_job_finish(struct import_job *job, char **cause);
 void import_job_abort(struct import_job *job);
 
-/* Queue an item; takes ownership of path and file. */
-void import_job_add(struct import_job *job, char *path, char *file,
-                    int label);
+/* Queue an item; takes ownership of path and file (freed on failure too).
+ * Fails once the list passes STORE_MAX_SAMPLES, so that a listing of
+ * millions of files stops before it fills memory. */
+WN_NODISCARD int import_job_add(struct import_job *job, char *path,
+                                char *file, int label, char **cause);
+/* Find or create a class for the import, counting it in n_new_classes
+ * when new; past STORE_MAX_CLASSES it fails with "NAME: too many classes:
+ * 'x' would be class N (max M)". */
+WN_NODISCARD int import_class_ensure(struct import_job *job, const char *cls,
+                                     int *id_out, char **cause);
+/* Whether the project can take n_new more samples: "NAME: too many
+ * samples: N in the project and M new (max K)" if not. */
+WN_NODISCARD int import_check_room(struct import_job *job, int64_t in_project,
+                                   size_t n_new, char **cause);
 /* A bad item: report it and count it. Returns 0 to go on, or -1 in strict
  * mode (with *cause "path: reason"). */
 WN_NODISCARD int import_job_bad(struct import_job *job, const char *path,
@@ -54,5 +68,13 @@ WN_NODISCARD int import_job_run(struct import_job *job, char **cause);
 char *import_normalize_relative(const char *path);
 /* Whether a name ends in ".png", any case. */
 int import_has_png_extension(const char *name);
+/* The class a folder name or label stands for: without surrounding white
+ * space and control characters, so "cat\r" (a folder copied from Windows,
+ * a quoted CSV field) is "cat". NULL with *why set ("is only white space
+ * or control characters", "has a control character inside") when no
+ * usable name is left: a line break inside a class name would break
+ * every listing of classes, an escape would be sent to the terminal of
+ * whoever lists them. A tab inside is kept. Caller frees. */
+char *import_class_name(const char *raw, const char **why);
 
 #endif

@@ -5,9 +5,10 @@
 /* data/store.c: the project file on SQLite.
  *
  * Opening is careful before it is bold. A file that exists is first sniffed
- * with plain read(2): not SQLite, or SQLite with another application's id,
- * or a WAL-mode file without our id (we stamp the id before switching to
- * WAL, so none of ours looks like that) is refused before SQLite touches it.
+ * with a plain read of its header: not SQLite, or SQLite with another
+ * application's id, or a WAL-mode file without our id (we stamp the id
+ * before switching to WAL, so none of ours looks like that) is refused
+ * before SQLite touches it.
  * The rest is opened and probed with reads only (application_id,
  * user_version, sqlite_master); only a file known to be ours, or an empty
  * one, is then switched to WAL and migrated.
@@ -27,13 +28,14 @@
  * the flat backgrounds of digit datasets. */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
-#include <unistd.h>
+#include <sys/statvfs.h>
 
 #include "data/image.h"
 #include "data/store_internal.h"
@@ -49,7 +51,13 @@ _Static_assert(STORE_APP_ID == 0x574E4E57, "application id is WNNW");
 
 #define STORE_CAUSE_BUSY     "project is busy: another winnow is writing to it"
 #define STORE_CAUSE_READONLY "read-only project file"
+#define STORE_CAUSE_READONLY_DIR                                              \
+    "read-only folder (the project file needs its -wal and -shm files "      \
+    "beside it)"
 #define STORE_CAUSE_FOREIGN  "not a winnow project file"
+#define STORE_CAUSE_FULL     "disk full (no space left on device)"
+#define STORE_CAUSE_FBIG                                                       \
+    "file too large: the project would pass the file size limit (ulimit -f)"
 #define STORE_CAUSE_NOTADB   STORE_CAUSE_FOREIGN " (not an SQLite database)"
 
 struct store_migration {
@@ -269,6 +277,79 @@ static const char *const store_sql[ST_COUNT] = {
 
 /* ---- errors ---- */
 
+/* Room within which a write that failed is taken to have run out of it:
+ * SQLite writes a page, a WAL frame or a 32 KiB piece of the -shm at a
+ * time. */
+#define STORE_IO_SLACK ((uintmax_t)1 << 20)
+
+/* Whether the project file or one of its companions is within
+ * STORE_IO_SLACK of the file size limit. */
+static int
+store_near_fsize_limit(const char *path)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    int near = 0;
+    for (size_t i = 0; !near && i < sizeof suffix / sizeof *suffix; i++) {
+        char *p = xasprintf("%s%s", path, suffix[i]);
+        struct stat st;
+        near = stat(p, &st) == 0 &&
+               (uintmax_t)st.st_size + STORE_IO_SLACK >= rl.rlim_cur;
+        free(p);
+    }
+    return near;
+}
+
+/* Whether the file system holding path has (nearly) no room left. */
+static int
+store_disk_nearly_full(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash == NULL   ? xstrdup(".")
+                : slash == path ? xstrdup("/")
+                                : xstrndup(path, (size_t)(slash - path));
+    struct statvfs sv;
+    int full = statvfs(dir, &sv) == 0 &&
+               (uintmax_t)sv.f_bavail * sv.f_frsize < STORE_IO_SLACK;
+    free(dir);
+    return full;
+}
+
+/* An I/O error. SQLite says SQLITE_FULL only for ENOSPC on the database
+ * or its WAL; running out of room elsewhere (the -shm file on a full
+ * disk, EFBIG under ulimit -f, a quota) comes back as "disk I/O error".
+ * sqlite3_system_errno() is errno as it was when SQLite looked, often
+ * cleared by then, so the limits themselves are checked as well. */
+static int
+store_fail_io(sqlite3 *db, int rc, char **cause, const char *what)
+{
+    int e = db != NULL ? sqlite3_system_errno(db) : 0;
+    const char *path = db != NULL ? sqlite3_db_filename(db, "main") : NULL;
+    if (e != ENOSPC && e != EFBIG && path != NULL && *path != '\0') {
+        if (store_near_fsize_limit(path))
+            e = EFBIG;
+        else if (store_disk_nearly_full(path))
+            e = ENOSPC;
+    }
+    switch (e) {
+    case ENOSPC:
+        return wn_fail(cause, STORE_CAUSE_FULL);
+#ifdef EDQUOT
+    case EDQUOT:
+        return wn_fail(cause, "disk quota exceeded");
+#endif
+    case EFBIG:
+        return wn_fail(cause, STORE_CAUSE_FBIG);
+    default:
+        break;
+    }
+    if (db != NULL)
+        return wn_fail(cause, "%s: %s", what, sqlite3_errmsg(db));
+    return wn_fail(cause, "%s: %s", what, sqlite3_errstr(rc));
+}
+
 /* Turn an SQLite result into a cause. The conditions a person can act on
  * get fixed words; anything else is "what: sqlite's message". */
 static int
@@ -278,15 +359,26 @@ store_fail_db(sqlite3 *db, int rc, char **cause, const char *what)
     case SQLITE_BUSY:
         return wn_fail(cause, STORE_CAUSE_BUSY);
     case SQLITE_READONLY:
+        /* SQLite keeps -wal and -shm files beside the project and cannot
+         * even read it where it may not create them. */
+        if (rc == SQLITE_READONLY_DIRECTORY)
+            return wn_fail(cause, STORE_CAUSE_READONLY_DIR);
         return wn_fail(cause, STORE_CAUSE_READONLY);
     case SQLITE_FULL:
-        return wn_fail(cause, "disk full");
+        return wn_fail(cause, STORE_CAUSE_FULL);
+    case SQLITE_IOERR:
+        return store_fail_io(db, rc, cause, what);
     case SQLITE_NOTADB:
         return wn_fail(cause, STORE_CAUSE_NOTADB);
     case SQLITE_CORRUPT:
         return wn_fail(cause, "project file is corrupt");
     case SQLITE_NOMEM:
-        xalloc_die();
+        /* Not xalloc_die: SQLite also says NOMEM when a corrupt record
+         * claims a size beyond its allocation limit (fuzzing found such a
+         * file), and then the file is the problem, not the memory. */
+        return wn_fail(cause, "%s: out of memory (the project file may be "
+                              "corrupt)",
+                       what);
     default:
         break;
     }
@@ -499,43 +591,72 @@ store_be32(const unsigned char *p)
                  ((uint32_t)p[2] << 8) | (uint32_t)p[3]);
 }
 
-/* Look at the 100-byte SQLite header with plain reads, so that files that
- * are plainly not ours are refused before SQLite opens them (it could
+/* Look at the 100-byte SQLite header before SQLite opens the file, so
+ * that files that are plainly not ours are refused first (it could
  * otherwise create -wal/-shm files or checkpoint a foreign WAL). An empty
- * file is an empty database. */
+ * file is an empty database.
+ *
+ * The header is read through SQLite's VFS, not open(2) and close(2):
+ * closing any descriptor of a file drops every POSIX lock the process
+ * holds on it, the locks of connections other threads have open included.
+ * The review screen's connection would then hold no lock on the project
+ * once the engine thread opened its own, and another winnow closing the
+ * file would take it for the last user and delete the WAL under us:
+ * writes made since would go to an unlinked file and be lost. The unix
+ * VFS knows the locks of the process and defers such a close. */
 static int
 store_sniff(const char *path, char **cause)
 {
     unsigned char h[100];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return wn_fail(cause, "%s", strerror(errno));
-    size_t got = 0;
-    while (got < sizeof h) {
-        ssize_t n = read(fd, h + got, sizeof h - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int e = errno;
-            close(fd);
-            return wn_fail(cause, "%s", strerror(e));
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
+    sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
+    if (vfs == NULL)
+        return wn_fail(cause, "no SQLite file system");
+    char *full = xmalloc((size_t)vfs->mxPathname + 1);
+    sqlite3_file *f = xcalloc(1, (size_t)vfs->szOsFile);
+    sqlite3_int64 size = 0;
+    int r = 0, opened = 0, flags;
+    int rc = vfs->xFullPathname(vfs, path, vfs->mxPathname + 1, full);
+    if (rc == SQLITE_OK)
+        rc = vfs->xOpen(vfs, full, f,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_MAIN_DB, &flags);
+    if (rc != SQLITE_OK) {
+        /* The unix VFS reports open(2)'s errno here. */
+        int e = vfs->xGetLastError(vfs, 0, NULL);
+        r = e > 0 ? wn_fail(cause, "%s", strerror(e))
+                  : store_fail_db(NULL, rc, cause, "open");
+        goto done;
     }
-    close(fd);
-    if (got == 0)
-        return 0;
-    if (got < sizeof h || memcmp(h, "SQLite format 3", 16) != 0)
-        return wn_fail(cause, STORE_CAUSE_NOTADB);
+    opened = 1;
+    if ((rc = f->pMethods->xFileSize(f, &size)) != SQLITE_OK) {
+        r = store_fail_db(NULL, rc, cause, "read");
+        goto done;
+    }
+    if (size == 0)
+        goto done;
+    if (size < (sqlite3_int64)sizeof h) {
+        r = wn_fail(cause, STORE_CAUSE_NOTADB);
+        goto done;
+    }
+    if ((rc = f->pMethods->xRead(f, h, (int)sizeof h, 0)) != SQLITE_OK) {
+        r = store_fail_db(NULL, rc, cause, "read");
+        goto done;
+    }
+    if (memcmp(h, "SQLite format 3", 16) != 0) {
+        r = wn_fail(cause, STORE_CAUSE_NOTADB);
+        goto done;
+    }
     int app_id = store_be32(h + 68);
     if (app_id != 0 && app_id != STORE_APP_ID)
-        return wn_fail(cause, STORE_CAUSE_FOREIGN);
+        r = wn_fail(cause, STORE_CAUSE_FOREIGN);
     /* Bytes 18 and 19 are 2 in WAL mode; ours have the id before that. */
-    if (app_id == 0 && (h[18] == 2 || h[19] == 2))
-        return wn_fail(cause, STORE_CAUSE_FOREIGN);
-    return 0;
+    else if (app_id == 0 && (h[18] == 2 || h[19] == 2))
+        r = wn_fail(cause, STORE_CAUSE_FOREIGN);
+done:
+    if (opened)
+        f->pMethods->xClose(f);
+    free(f);
+    free(full);
+    return r;
 }
 
 /* Fail unless the directory that would hold path exists. */
@@ -628,6 +749,22 @@ store_probe_check(const struct store_probe *p, char **cause)
     if (p->app_id == 0 && p->n_objects == 0 && p->version == 0)
         return 0;
     return wn_fail(cause, STORE_CAUSE_FOREIGN);
+}
+
+/* A file past the limits (made by hand, or by a build with larger ones) is
+ * refused at open rather than failing later in the engine or the screen.
+ * max(id) stands for the sample count: samples are never deleted, and it
+ * costs one b-tree descent where count(*) reads the whole table. */
+static int
+store_probe_limits(sqlite3 *db, char **cause)
+{
+    int64_t classes, samples;
+    if (store_db_int(db, "SELECT count(*) FROM classes", &classes, cause) !=
+            0 ||
+        store_db_int(db, "SELECT coalesce(max(id), 0) FROM samples",
+                     &samples, cause) != 0)
+        return -1;
+    return store_check_limits(classes, samples, cause);
 }
 
 /* Stamp a new file with our id while it is still in rollback-journal mode,
@@ -740,6 +877,8 @@ store_open(const char *path, int flags, struct store **out, char **cause)
     if (store_db_exec(db, "PRAGMA foreign_keys = ON", cause, "open") != 0 ||
         store_probe(db, &p, cause) != 0 || store_probe_check(&p, cause) != 0)
         goto fail;
+    if (p.version >= 1 && store_probe_limits(db, cause) != 0)
+        goto fail;
 
     if (readonly) {
         if (p.version == 0) {
@@ -754,8 +893,9 @@ store_open(const char *path, int flags, struct store **out, char **cause)
             goto fail;
         }
     } else {
-        if (sqlite3_db_readonly(db, "main") == 1 &&
-            p.version < STORE_SCHEMA_VERSION) {
+        /* SQLite opens a file it may not write read-only without a word;
+         * say so now rather than at the first decision of a review. */
+        if (sqlite3_db_readonly(db, "main") == 1) {
             wn_fail(cause, STORE_CAUSE_READONLY);
             goto fail;
         }
@@ -831,6 +971,20 @@ store_set_busy_timeout(struct store *s, int ms)
     sqlite3_busy_timeout(s->db, ms);
 }
 
+/* ---- limits ---- */
+
+int
+store_check_limits(int64_t n_classes, int64_t n_samples, char **cause)
+{
+    if (n_classes > STORE_MAX_CLASSES)
+        return wn_fail(cause, "too many classes: %lld (max %d)",
+                       (long long)n_classes, STORE_MAX_CLASSES);
+    if (n_samples > STORE_MAX_SAMPLES)
+        return wn_fail(cause, "too many samples: %lld (max %d)",
+                       (long long)n_samples, STORE_MAX_SAMPLES);
+    return 0;
+}
+
 /* ---- classes ---- */
 
 int
@@ -873,6 +1027,7 @@ store_class_insert(struct store *s, const char *name, int *id_out, char **cause)
     /* Dense ids: the new class takes the next one; the write lock we hold
      * keeps another writer from taking it too. */
     if (store_class_count(s, &n, cause) != 0 ||
+        store_check_limits((int64_t)n + 1, 0, cause) != 0 ||
         store_stmt(s, ST_CLASS_INSERT, &st, cause) != 0)
         return -1;
     sqlite3_bind_int(st, 1, n);
@@ -1068,6 +1223,12 @@ store_sample_exists(struct store *s, int64_t source_id, const char *path,
         store_done(st);
     *exists_out = r;
     return 0;
+}
+
+int
+store_sample_count(struct store *s, int64_t *n_out, char **cause)
+{
+    return store_int64(s, ST_SUM_SAMPLES, n_out, cause);
 }
 
 int

@@ -25,6 +25,20 @@ enum store_open_flags {
     STORE_READONLY = 1 << 1, /* never write (info, export) */
 };
 
+/* What a project may hold; importing past either is an error, and a file
+ * past them (made by hand, or by a build with other limits) is refused at
+ * open. Class ids are ints and the noise estimates are (K, K) matrices,
+ * so classes stay few; the engine indexes samples with int32 and holds
+ * them all in memory (see LIMITS in winnow(1) for what that costs). */
+#define STORE_MAX_CLASSES 1000
+#define STORE_MAX_SAMPLES 10000000
+
+/* Whether a project of n_classes classes and n_samples samples is within
+ * the limits; if not, -1 with the cause "too many classes: N (max M)" (or
+ * samples). Touches no file. */
+WN_NODISCARD int store_check_limits(int64_t n_classes, int64_t n_samples,
+                                    char **cause);
+
 /* How long a writer waits for another process's transaction before failing
  * with "project is busy". */
 #define STORE_BUSY_TIMEOUT_MS 10000
@@ -32,7 +46,10 @@ enum store_open_flags {
 /* Open (or with STORE_CREATE create) a project file and migrate it to the
  * newest schema. A file that is not a winnow project, or one written by a
  * newer winnow, fails and is left untouched: nothing is written before the
- * file is known to be ours. The cause does not repeat the path. */
+ * file is known to be ours. Without STORE_READONLY, a file this process
+ * may not write fails too ("read-only project file"), before any work is
+ * done that could not be saved; so does a file past the limits above. The
+ * cause does not repeat the path. */
 WN_NODISCARD int store_open(const char *path, int flags, struct store **out,
                             char **cause);
 void store_close(struct store *s);
@@ -102,6 +119,9 @@ struct store_sample_new { /* plain data, all borrowed */
 WN_NODISCARD int store_sample_exists(struct store *s, int64_t source_id,
                                      const char *path, int *exists_out,
                                      char **cause);
+/* Number of samples in the project. */
+WN_NODISCARD int store_sample_count(struct store *s, int64_t *n_out,
+                                    char **cause);
 /* Id of an earlier sample with this content hash, or 0. */
 WN_NODISCARD int store_sample_find_hash(struct store *s,
                                         const unsigned char *hash,
@@ -200,6 +220,11 @@ WN_NODISCARD int store_run_set_status(struct store *s, int64_t run_id,
 WN_NODISCARD int store_run_interrupt(struct store *s, int64_t run_id,
                                      const void *checkpoint, size_t len,
                                      char **cause);
+/* Keep a checkpoint of a run that goes on running (a crash then loses
+ * only what came after it); refreshes the heartbeat. */
+WN_NODISCARD int store_run_save_checkpoint(struct store *s, int64_t run_id,
+                                           const void *checkpoint, size_t len,
+                                           char **cause);
 /* The checkpoint of an interrupted run (malloc'd); *len_out 0 if none. */
 WN_NODISCARD int store_run_checkpoint(struct store *s, int64_t run_id,
                                       void **blob_out, size_t *len_out,

@@ -23,6 +23,7 @@ enum run_stmt {
     RS_STATUS,
     RS_INTERRUPT,
     RS_CHECKPOINT,
+    RS_SAVE_CHECKPOINT,
     RS_LATEST,
     RS_LATEST_ANY,
     RS_GET,
@@ -45,6 +46,8 @@ static const char *const run_sql[RS_COUNT] = {
     [RS_INTERRUPT] = "UPDATE runs SET status = 'interrupted', checkpoint = ?2, "
                      "finished = ?3, heartbeat = ?3 WHERE id = ?1",
     [RS_CHECKPOINT] = "SELECT checkpoint FROM runs WHERE id = ?1",
+    [RS_SAVE_CHECKPOINT] = "UPDATE runs SET checkpoint = ?2, heartbeat = ?3 "
+                           "WHERE id = ?1 AND status = 'running'",
     [RS_LATEST] = "SELECT id FROM runs WHERE status = ?1 ORDER BY id DESC "
                   "LIMIT 1",
     [RS_LATEST_ANY] = "SELECT id FROM runs ORDER BY id DESC LIMIT 1",
@@ -174,6 +177,26 @@ store_run_interrupt(struct store *s, int64_t run_id, const void *checkpoint,
         sqlite3_bind_int64(st, 1, run_id);
         if (checkpoint != NULL && len > 0)
             rc = store_bind_blob(s, st, 2, checkpoint, len, cause);
+        if (rc == 0) {
+            sqlite3_bind_int64(st, 3, wn_time_ms());
+            rc = store_run(s, st, cause, "save checkpoint");
+        }
+    }
+    return store_wend(s, own, rc, cause);
+}
+
+int
+store_run_save_checkpoint(struct store *s, int64_t run_id,
+                          const void *checkpoint, size_t len, char **cause)
+{
+    int own;
+    if (store_wbegin(s, &own, cause) != 0)
+        return -1;
+    sqlite3_stmt *st;
+    int rc = run_stmt(s, RS_SAVE_CHECKPOINT, &st, cause);
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, run_id);
+        rc = store_bind_blob(s, st, 2, checkpoint, len, cause);
         if (rc == 0) {
             sqlite3_bind_int64(st, 3, wn_time_ms());
             rc = store_run(s, st, cause, "save checkpoint");

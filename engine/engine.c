@@ -19,16 +19,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "data/store.h"
 #include "engine/dataset.h"
+#include "engine/knn.h"
 #include "engine/scores.h"
 #include "engine/train.h"
 
 /* How often a running job refreshes its heartbeat in the store, so that
  * another process can tell a live run from one whose process died. */
 #define ENGINE_HEARTBEAT_SECONDS 5.0
+/* A running job keeps a checkpoint at an epoch boundary at most this
+ * often: a crash or kill -9 then costs at most this much training, and
+ * smaller sets, whose epochs take seconds, do not rewrite it every few
+ * seconds. */
+#define ENGINE_CHECKPOINT_SECONDS 60.0
 /* Wake-ups of the caller are throttled to this interval during training. */
 #define ENGINE_NOTIFY_SECONDS 0.05
 
@@ -45,7 +52,7 @@ struct engine {
     int stop, paused, finished;
 
     /* Job thread only. */
-    double t0, last_notify, last_heartbeat;
+    double t0, last_notify, last_heartbeat, last_checkpoint;
     struct store *store;
     int64_t run_id;
 };
@@ -55,7 +62,11 @@ engine_params_default(struct engine_params *p)
 {
     memset(p, 0, sizeof *p);
     p->seed = 1;
-    p->elr = 1;
+    /* Off: with the small network that fits the time budget, ELR's pull
+     * towards its own running targets hardens early confusions into
+     * whole classes predicted as another (BENCHMARKS.md); the targets are
+     * still kept, as evidence. */
+    p->elr = 0;
     p->flip = 1;
 }
 
@@ -107,6 +118,38 @@ engine_set_phase(struct engine *e, enum engine_phase ph, const char *msg)
     engine_notify(e);
 }
 
+/* Refresh the run's heartbeat when one is due (job thread). A missed
+ * heartbeat is not worth failing a run for: another process holding the
+ * write lock for a moment is normal. */
+static void
+engine_heartbeat(struct engine *e)
+{
+    double now = wn_monotonic();
+    if (now - e->last_heartbeat < ENGINE_HEARTBEAT_SECONDS)
+        return;
+    e->last_heartbeat = now;
+    char *cause = NULL;
+    if (store_run_set_status(e->store, e->run_id, "running", NULL, &cause) != 0)
+        free(cause);
+}
+
+/* Called by the trainer at epoch boundaries, on the job thread. A
+ * checkpoint that cannot be written now (another process holds the write
+ * lock) is simply skipped: the next boundary tries again. */
+static void
+engine_keep_checkpoint(void *ctx, const void *blob, size_t len)
+{
+    struct engine *e = ctx;
+    double now = wn_monotonic();
+    if (now - e->last_checkpoint < ENGINE_CHECKPOINT_SECONDS)
+        return;
+    char *cause = NULL;
+    if (store_run_save_checkpoint(e->store, e->run_id, blob, len, &cause) ==
+        0)
+        e->last_checkpoint = now;
+    free(cause);
+}
+
 /* Called by the trainer after every batch, on the job thread. */
 static int
 engine_observe(void *ctx, const struct train_status *st)
@@ -133,14 +176,21 @@ engine_observe(void *ctx, const struct train_status *st)
                  ? (double)(st->images_total - st->images_done) /
                        st->images_per_sec
                  : -1.0;
-    /* Pause here, between batches, until resumed or stopped. */
+    /* Pause here, between batches, until resumed or stopped. The wait
+     * wakes for the heartbeat: a paused run is alive, and another winnow
+     * must not take it for one whose process died and race it. */
     while (e->paused && !e->stop) {
         p->paused = 1;
         pthread_mutex_unlock(&e->lock);
         engine_notify(e);
+        engine_heartbeat(e);
         pthread_mutex_lock(&e->lock);
-        if (e->paused && !e->stop)
-            pthread_cond_wait(&e->cond, &e->lock);
+        if (e->paused && !e->stop) {
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_sec += (time_t)ENGINE_HEARTBEAT_SECONDS;
+            pthread_cond_timedwait(&e->cond, &e->lock, &until);
+        }
     }
     p->paused = 0;
     int stop = e->stop;
@@ -151,15 +201,7 @@ engine_observe(void *ctx, const struct train_status *st)
         e->last_notify = now;
         engine_notify(e);
     }
-    if (now - e->last_heartbeat >= ENGINE_HEARTBEAT_SECONDS) {
-        e->last_heartbeat = now;
-        char *cause = NULL;
-        /* A missed heartbeat is not worth failing a run for: another
-         * process holding the write lock for a moment is normal. */
-        if (store_run_set_status(e->store, e->run_id, "running", NULL,
-                                 &cause) != 0)
-            free(cause);
-    }
+    engine_heartbeat(e);
     return stop;
 }
 
@@ -227,6 +269,26 @@ engine_publish(struct engine *e, const struct dataset *d,
                const struct train_output *out, double seconds, char **cause)
 {
     engine_set_phase(e, ENGINE_SCORING, NULL);
+    float *votes = NULL;
+    if (out->features != NULL) {
+        struct knn_config kc;
+        knn_config_default(&kc);
+        kc.seed = e->params.seed;
+        kc.threads = engine_threads(e->params.threads);
+        struct knn_input ki = {
+            .n = d->n,
+            .dim = out->feature_dim,
+            .classes = d->k,
+            .features = out->features,
+            .label = d->label,
+            .group = out->group,
+        };
+        votes = xcalloc((size_t)d->n * (size_t)d->k, sizeof *votes);
+        if (knn_votes(&ki, &kc, votes, cause) != 0) {
+            free(votes);
+            return -1;
+        }
+    }
     struct scores_input in = {
         .n = d->n,
         .k = d->k,
@@ -236,9 +298,12 @@ engine_publish(struct engine *e, const struct dataset *d,
         .elr_target = out->elr_target,
         .aum = out->aum,
         .aum_epochs = NULL,
+        .knn_votes = votes,
     };
     struct scores_result res;
-    if (scores_compute(&in, NULL, &res, cause) != 0)
+    int scored = scores_compute(&in, NULL, &res, cause);
+    free(votes);
+    if (scored != 0)
         return -1;
     struct store_score *rows = xcalloc((size_t)d->n, sizeof *rows);
     for (int64_t i = 0; i < d->n; i++) {
@@ -251,7 +316,7 @@ engine_publish(struct engine *e, const struct dataset *d,
         r->cl_flag = x->flagged;
         r->aum = x->aum;
         r->elr = x->elr;
-        r->knn = NAN;
+        r->knn = x->knn;
         r->label = d->label[i];
         r->suggested = x->suggested;
         r->suggested_prob = x->suggested_prob;
@@ -274,8 +339,9 @@ engine_publish(struct engine *e, const struct dataset *d,
 
 /* A run marked running is either alive (its process exists and its
  * heartbeat is fresh) or orphaned by a crash or kill -9. A live one makes
- * this job refuse to race it; an orphaned one is marked failed so the
- * project's history says what happened. */
+ * this job refuse to race it; an orphaned one is marked interrupted, as a
+ * stopped one would be, so that --resume continues it: from the checkpoint
+ * it kept, or from the start under the same id and settings. */
 static int
 engine_check_busy(struct store *s, char **cause)
 {
@@ -299,7 +365,7 @@ engine_check_busy(struct store *s, char **cause)
                            "project is busy: run %lld is being scored by "
                            "process %lld",
                            (long long)id, (long long)pid);
-        if (store_run_set_status(s, id, "failed",
+        if (store_run_set_status(s, id, "interrupted",
                                  "the process scoring it ended without "
                                  "finishing",
                                  cause) != 0)
@@ -388,7 +454,9 @@ engine_job(struct engine *e, char **cause)
 
     engine_set_phase(e, ENGINE_TRAINING, NULL);
     e->last_heartbeat = wn_monotonic();
-    int tr = train_run(&d, &cfg, engine_observe, e, resume, resume_len, &out,
+    e->last_checkpoint = wn_monotonic();
+    int tr = train_run(&d, &cfg, engine_observe, engine_keep_checkpoint, e,
+                       resume, resume_len, &out,
                        &ckpt, &ckpt_len, cause);
     if (tr < 0)
         goto fail_run;
@@ -448,7 +516,12 @@ engine_start(const char *db_path, const struct engine_params *p,
     e->snap.eta = -1.0;
     e->t0 = wn_monotonic();
     pthread_mutex_init(&e->lock, NULL);
-    pthread_cond_init(&e->cond, NULL);
+    /* The paused job's timed wait must not stretch when the clock is set. */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&e->cond, &ca);
+    pthread_condattr_destroy(&ca);
 
     int fds[2];
     if (pipe(fds) != 0) {

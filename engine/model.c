@@ -679,6 +679,13 @@ model_n_decay(const struct model *m)
     return m->n_decay;
 }
 
+const float *
+model_features(const struct model *m, int *dim)
+{
+    *dim = m->feat;
+    return m->gap;
+}
+
 double
 model_flops(const struct model *m)
 {

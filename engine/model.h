@@ -79,6 +79,10 @@ float *model_velocity(struct model *m, size_t *n_out);
 size_t model_n_trainable(const struct model *m);
 size_t model_n_decay(const struct model *m);
 
+/* The classifier's input for the images of the last model_forward: (N,
+ * *dim) globally pooled features, valid until the next model_forward. */
+const float *model_features(const struct model *m, int *dim);
+
 /* Multiply-add FLOPs (counted as 2) of one image's forward and backward
  * products, for throughput reports. */
 double model_flops(const struct model *m);

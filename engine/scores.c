@@ -39,6 +39,7 @@ static const char *const scores_kind_names[SCORES_N_KINDS] = {
     [SCORES_AUM] = "aum",
     [SCORES_ELR] = "elr",
     [SCORES_CL] = "cl",
+    [SCORES_KNN] = "knn",
 };
 
 const char *
@@ -57,6 +58,7 @@ scores_config_default(struct scores_config *cfg)
     cfg->weight[SCORES_SELF_CONFIDENCE] = 1.0;
     cfg->weight[SCORES_ELR] = 1.0;
     cfg->cl_keep_argmax = 1;
+    cfg->per_class = 0.5;
 }
 
 static int
@@ -78,8 +80,10 @@ scores_config_parse(const char *spec, struct scores_config *cfg, char **cause)
 
     if (strcmp(spec, "default") == 0) {
         int keep = cfg->cl_keep_argmax;
+        double per_class = cfg->per_class;
         scores_config_default(cfg);
         cfg->cl_keep_argmax = keep;
+        cfg->per_class = per_class;
         return 0;
     }
     c.combine = SCORES_COMBINE_MEAN;
@@ -183,6 +187,8 @@ scores_check(const struct scores_input *in, const struct scores_config *cfg,
             return wn_fail(cause, "bad weight for score '%s'",
                            scores_kind_names[k]);
     }
+    if (!(cfg->per_class >= 0.0 && cfg->per_class <= 1.0))
+        return wn_fail(cause, "per-class weight outside [0, 1]");
     size_t rowlen = (size_t)in->k;
     for (int64_t i = 0; i < in->n; i++) {
         if (in->label[i] < 0 || in->label[i] >= in->k)
@@ -236,6 +242,10 @@ scores_row(const struct scores_input *in, int64_t i, struct scores_sample *s)
     if (in->elr_target != NULL)
         s->elr = scores_clamp01(
             1.0 - (double)in->elr_target[(size_t)i * k + (size_t)y]);
+    s->knn = NAN;
+    if (in->knn_votes != NULL)
+        s->knn = scores_clamp01(
+            1.0 - (double)in->knn_votes[(size_t)i * k + (size_t)y]);
     s->aum = NAN;
     if (in->aum != NULL && isfinite(in->aum[i])) {
         if (in->aum_epochs == NULL)
@@ -478,6 +488,8 @@ scores_value(const struct scores_sample *s, int kind)
         return s->aum;
     case SCORES_ELR:
         return s->elr;
+    case SCORES_KNN:
+        return s->knn;
     default:
         return s->flagged ? 1.0 : 0.0;
     }
@@ -518,6 +530,66 @@ scores_ranks(const struct scores_result *r, int kind, struct scores_key *keys,
             rank[keys[t].i] = pct;
         a = b;
     }
+}
+
+/* The per_class step: each untrusted sample's percentile rank among the
+ * untrusted samples given its label, moved up by the label's estimated
+ * noise rate. */
+static int
+scores_per_class(const struct scores_input *in, double w,
+                 struct scores_result *r, char **cause)
+{
+    size_t n = (size_t)r->n, k = (size_t)r->k;
+    int64_t *start = scores_alloc(k + 1, sizeof *start, cause);
+    struct scores_key *keys = scores_alloc(n, sizeof *keys, cause);
+    if (start == NULL || keys == NULL) {
+        free(start);
+        free(keys);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!scores_is_trusted(in, (int64_t)i))
+            start[in->label[i] + 1]++;
+    for (size_t c = 0; c < k; c++)
+        start[c + 1] += start[c];
+    {
+        int64_t *fill = scores_alloc(k, sizeof *fill, cause);
+        if (fill == NULL) {
+            free(start);
+            free(keys);
+            return -1;
+        }
+        memcpy(fill, start, k * sizeof *fill);
+        for (size_t i = 0; i < n; i++) {
+            if (scores_is_trusted(in, (int64_t)i))
+                continue;
+            struct scores_key *key = &keys[fill[in->label[i]]++];
+            key->v = r->sample[i].score;
+            key->i = (int64_t)i;
+        }
+        free(fill);
+    }
+    for (size_t c = 0; c < k; c++) {
+        struct scores_key *a = keys + start[c];
+        size_t m = (size_t)(start[c + 1] - start[c]);
+        qsort(a, m, sizeof *a, scores_key_cmp_asc);
+        double noise = r->class_noise[c];
+        for (size_t lo = 0; lo < m;) {
+            size_t hi = lo;
+            while (hi < m && a[hi].v == a[lo].v)
+                hi++;
+            double u = ((double)lo + 0.5 * (double)(hi - lo)) / (double)m;
+            double ranked = (u + noise) / 2.0;
+            for (size_t t = lo; t < hi; t++) {
+                double *s = &r->sample[a[t].i].score;
+                *s = scores_clamp01((1.0 - w) * *s + w * ranked);
+            }
+            lo = hi;
+        }
+    }
+    free(start);
+    free(keys);
+    return 0;
 }
 
 static int
@@ -566,7 +638,9 @@ scores_combine(const struct scores_input *in, const struct scores_config *cfg,
         else
             s->score = s->self_confidence;
     }
-    rc = 0;
+    rc = cfg->per_class > 0.0
+             ? scores_per_class(in, cfg->per_class, r, cause)
+             : 0;
 fail:
     free(keys);
     free(rank);

@@ -22,10 +22,13 @@ enum scores_kind {
     SCORES_AUM,             /* minus the area under the margin */
     SCORES_ELR,             /* 1 - T[y], the ELR target's disagreement */
     SCORES_CL,              /* 1 if confident learning flags the sample */
+    SCORES_KNN,             /* 1 - the share of the nearest neighbours in
+                             * feature space that carry the label */
     SCORES_N_KINDS
 };
 
-/* "self_confidence", "margin", "aum", "elr", "cl": also the column names. */
+/* "self_confidence", "margin", "aum", "elr", "cl", "knn": also the column
+ * names. */
 const char *scores_kind_name(enum scores_kind kind);
 
 enum scores_combine {
@@ -46,16 +49,30 @@ struct scores_config { /* plain data; scores_config_default fills it */
     /* cleanlab's rule: never flag a sample whose most probable class is
      * its given label, whatever confident learning counted. */
     int cl_keep_argmax;
+    /* Weight in [0, 1] of the rank within the given label: the
+     * combination's percentile rank u among the samples given the same
+     * label, lifted by that label's estimated noise rate, (u +
+     * class_noise) / 2, which passes 1/2 just where the class's estimated
+     * share of wrong labels begins. The score is then (1 - w) * the
+     * combination + w * that. Raw scores of different classes are not
+     * comparable when noise depends on the class: a class that lost many
+     * samples to another has uniformly doubtful labels, which outrank the
+     * wrong labels of the class that received them; but the class noise
+     * estimate errs on classes that are merely hard (BENCHMARKS.md), so
+     * the default takes half of each. */
+    double per_class;
 };
 
-/* The default: the mean of self-confidence and ELR disagreement (only
- * self-confidence without ELR), cl_keep_argmax on. */
+/* The default: the mean of self-confidence and the running target's
+ * disagreement (only self-confidence without it), half ranked per class
+ * (per_class 0.5), cl_keep_argmax on. */
 void scores_config_default(struct scores_config *cfg);
 
 /* Set cfg from a spec such as "mean:self_confidence=1,elr=0.5" or
  * "rank:margin,aum,cl": a combination ("mean:" if absent) then names with
  * optional weights (1 if absent), which replace all the weights; "default"
- * gives scores_config_default. cl_keep_argmax is left as it was. On a bad
+ * gives scores_config_default. cl_keep_argmax and per_class are left as
+ * they were. On a bad
  * spec return -1 with a cause and leave cfg untouched. */
 WN_NODISCARD int scores_config_parse(const char *spec,
                                      struct scores_config *cfg, char **cause);
@@ -76,6 +93,9 @@ struct scores_input {          /* plain data */
                                 * logit[k] summed over epochs, or NULL */
     const int32_t *aum_epochs; /* (N) epochs in each sum, or NULL when aum
                                 * already holds the means */
+    const float *knn_votes;    /* (N, K) share of each sample's nearest
+                                * neighbours carrying each label (engine/
+                                * knn.h), or NULL */
 };
 
 struct scores_sample {      /* plain data: one row of scores */
@@ -85,6 +105,7 @@ struct scores_sample {      /* plain data: one row of scores */
                              * units, unbounded); NAN without AUM or when
                              * the sample saw no epoch */
     double elr;             /* 1 - T[y], [0, 1]; NAN without ELR */
+    double knn;             /* 1 - V[y], [0, 1]; NAN without votes */
     double score;           /* the combination, [0, 1]; 0 when trusted */
     double suggested_prob;  /* P[suggested] */
     int32_t suggested;      /* argmax_{k != y} P[k] (lowest index on a tie):

@@ -35,7 +35,7 @@
 #include "engine/optim.h"
 #include "engine/rng.h"
 
-#define TRAIN_CKPT_MAGIC "WNCKPT01"
+#define TRAIN_CKPT_MAGIC "WNCKPT02"
 
 void
 train_config_default(struct train_config *cfg, int64_t n, int side,
@@ -87,6 +87,8 @@ struct trainer {
     double *margin_sum;  /* (N) AUM sums, or NULL */
     int32_t *margin_n;   /* (N) epochs in each sum */
     float *probs;        /* (N, K) output */
+    float *features;     /* (N, feat_dim) output: pooled features */
+    int feat_dim;
     /* Scratch. */
     float *x;            /* (B, C, S, S) */
     int *y;              /* (B) */
@@ -179,17 +181,17 @@ batch_loss(struct trainer *tr, const int32_t *idx, int bn,
     if (tr->target == NULL)
         return loss;
 
-    /* ELR. The prediction is clamped away from 0 and 1 as in the paper's
-     * code, the target moves towards the renormalised prediction, and the
-     * term's gradient flows back through the softmax. */
+    /* The running targets are kept with or without the ELR term: they are
+     * a temporal ensemble of the predictions, evidence in their own right.
+     * The prediction is clamped away from 0 and 1 as in the paper's code,
+     * the target moves towards the renormalised prediction, and the term's
+     * gradient flows back through the softmax. */
     const float lo = 1e-4f, hi = 1.0f - 1e-4f;
-    float beta = cfg->elr_beta, lambda = cfg->elr_lambda;
+    float beta = cfg->elr_beta, lambda = cfg->elr ? cfg->elr_lambda : 0.0f;
     double reg = 0;
     memset(tr->dprobs, 0, (size_t)bn * (size_t)k * sizeof *tr->dprobs);
     for (int b = 0; b < bn; b++) {
         int64_t i = idx[b];
-        if (tr->d->trusted[i])
-            continue;
         const float *p = tr->p + (size_t)b * k;
         float *t = tr->target + (size_t)i * k;
         float sum = 0;
@@ -203,13 +205,16 @@ batch_loss(struct trainer *tr, const int32_t *idx, int bn,
         }
         if (dot > 1.0f - 1e-6f)
             dot = 1.0f - 1e-6f;
+        if (!cfg->elr || tr->d->trusted[i])
+            continue;
         reg += log(1.0 - (double)dot);
         float g = -lambda / ((float)bn * (1.0f - dot));
         float *dp = tr->dprobs + (size_t)b * k;
         for (int j = 0; j < k; j++)
             dp[j] = p[j] > lo && p[j] < hi ? g * t[j] : 0.0f;
     }
-    softmax_backward_add(bn, k, tr->dlogits, tr->p, tr->dprobs);
+    if (cfg->elr)
+        softmax_backward_add(bn, k, tr->dlogits, tr->p, tr->dprobs);
     return loss + (double)lambda * reg / bn;
 }
 
@@ -224,9 +229,15 @@ predict(struct trainer *tr, const int32_t *idx, int64_t m)
         assemble_batch(tr, idx + at, bn, 0);
         const float *logits = model_forward(tr->model, tr->x, bn, 0);
         softmax_forward(bn, k, tr->p, logits);
-        for (int b = 0; b < bn; b++)
+        int dim;
+        const float *feat = model_features(tr->model, &dim);
+        for (int b = 0; b < bn; b++) {
             memcpy(tr->probs + (size_t)idx[at + b] * k,
                    tr->p + (size_t)b * k, (size_t)k * sizeof(float));
+            memcpy(tr->features + (size_t)idx[at + b] * (size_t)dim,
+                   feat + (size_t)b * (size_t)dim,
+                   (size_t)dim * sizeof(float));
+        }
     }
 }
 
@@ -351,7 +362,13 @@ ckpt_save(struct trainer *tr, void **out, size_t *len)
     ck_put(&w, vel, nv * sizeof *vel);
     ck_put(&w, tr->order, (size_t)tr->n * sizeof *tr->order);
     ck_put(&w, tr->fold_of, (size_t)tr->n * sizeof *tr->fold_of);
-    ck_put(&w, tr->probs, nk * sizeof *tr->probs);
+    /* Predictions and features exist mid-run only for finished folds;
+     * one model makes them all at the end. */
+    if (tr->folds > 1) {
+        ck_put(&w, tr->probs, nk * sizeof *tr->probs);
+        ck_put(&w, tr->features,
+               (size_t)tr->n * (size_t)tr->feat_dim * sizeof *tr->features);
+    }
     if (tr->target != NULL)
         ck_put(&w, tr->target, nk * sizeof *tr->target);
     if (tr->margin_sum != NULL) {
@@ -389,8 +406,11 @@ ckpt_load(struct trainer *tr, const void *blob, size_t len, char **cause)
               ck_get(&r, vel, nv * sizeof *vel) != 0 ||
               ck_get(&r, tr->order, (size_t)tr->n * sizeof *tr->order) != 0 ||
               ck_get(&r, tr->fold_of, (size_t)tr->n * sizeof *tr->fold_of) !=
-                  0 ||
-              ck_get(&r, tr->probs, nk * sizeof *tr->probs) != 0;
+                  0;
+    if (!bad && tr->folds > 1)
+        bad = ck_get(&r, tr->probs, nk * sizeof *tr->probs) != 0 ||
+              ck_get(&r, tr->features, (size_t)tr->n * (size_t)tr->feat_dim *
+                                           sizeof *tr->features) != 0;
     if (!bad && tr->target != NULL)
         bad = ck_get(&r, tr->target, nk * sizeof *tr->target) != 0;
     if (!bad && tr->margin_sum != NULL)
@@ -422,6 +442,7 @@ trainer_fini(struct trainer *tr)
     free(tr->margin_sum);
     free(tr->margin_n);
     free(tr->probs);
+    free(tr->features);
     free(tr->x);
     free(tr->y);
     free(tr->p);
@@ -432,7 +453,8 @@ trainer_fini(struct trainer *tr)
 
 int
 train_run(const struct dataset *d, const struct train_config *cfg,
-          train_observer_fn observer, void *ctx, const void *resume,
+          train_observer_fn observer, train_checkpoint_fn checkpoint,
+          void *ctx, const void *resume,
           size_t resume_len, struct train_output *out, void **ckpt_out,
           size_t *ckpt_len, char **cause)
 {
@@ -469,7 +491,9 @@ train_run(const struct dataset *d, const struct train_config *cfg,
     tr.order = xcalloc(n, sizeof *tr.order);
     tr.fold_of = xcalloc(n, sizeof *tr.fold_of);
     tr.probs = xcalloc(n * k, sizeof *tr.probs);
-    if (cfg->elr && tr.folds == 1)
+    (void)model_features(tr.model, &tr.feat_dim);
+    tr.features = xcalloc(n * (size_t)tr.feat_dim, sizeof *tr.features);
+    if (tr.folds == 1)
         tr.target = xcalloc(n * k, sizeof *tr.target);
     if (tr.folds == 1) {
         tr.margin_sum = xcalloc(n, sizeof *tr.margin_sum);
@@ -519,6 +543,13 @@ train_run(const struct dataset *d, const struct train_config *cfg,
             if (!order_ready) {
                 start_epoch(&tr);
                 order_ready = 1;
+                if (checkpoint != NULL && (tr.epoch > 0 || tr.fold > 0)) {
+                    void *blob;
+                    size_t len;
+                    ckpt_save(&tr, &blob, &len);
+                    checkpoint(ctx, blob, len);
+                    free(blob);
+                }
             }
             int64_t batches = (tr.n_train + bsz - 1) / bsz;
             long steps = (long)batches;
@@ -605,6 +636,13 @@ train_run(const struct dataset *d, const struct train_config *cfg,
     out->k = tr.k;
     out->probs = tr.probs;
     tr.probs = NULL;
+    out->features = tr.features;
+    tr.features = NULL;
+    out->feature_dim = tr.feat_dim;
+    if (tr.folds > 1) {
+        out->group = tr.fold_of;
+        tr.fold_of = NULL;
+    }
     out->elr_target = tr.target;
     tr.target = NULL;
     if (tr.margin_sum != NULL) {
@@ -627,6 +665,8 @@ train_output_fini(struct train_output *out)
     if (out == NULL)
         return;
     free(out->probs);
+    free(out->features);
+    free(out->group);
     free(out->elr_target);
     free(out->aum);
     memset(out, 0, sizeof *out);

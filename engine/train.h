@@ -54,13 +54,26 @@ struct train_status { /* plain data, passed to the observer */
  * 0 to go on, non-zero to stop at once (a checkpoint is then returned). */
 typedef int (*train_observer_fn)(void *ctx, const struct train_status *st);
 
+/* Called at the start of every epoch but the run's first, when the state
+ * is one a resumed run continues from exactly, with that state as a
+ * checkpoint; blob is only borrowed for the call. Keeping some of them
+ * bounds what a crash or kill -9 can lose. */
+typedef void (*train_checkpoint_fn)(void *ctx, const void *blob, size_t len);
+
 struct train_output { /* train_output_fini frees */
     int64_t n;
     int k;
     float *probs;      /* (N, K): out-of-sample (folds) or final eval probs */
-    float *elr_target; /* (N, K) ELR running targets, or NULL without ELR */
+    float *elr_target; /* (N, K) running targets (a temporal ensemble of the
+                        * predictions, which ELR trains towards), or NULL
+                        * with folds */
     float *aum;        /* (N) mean over epochs of logit[y] - max other logit,
                         * or NULL with folds */
+    float *features;   /* (N, feature_dim) the pooled features behind probs */
+    int feature_dim;
+    int32_t *group;    /* (N) the fold whose model judged each sample, or
+                        * NULL with one model: features are comparable
+                        * only within a group */
     double train_seconds;
     double gflop;      /* arithmetic done, for GFLOP/s */
     double final_loss;
@@ -73,7 +86,8 @@ struct train_output { /* train_output_fini frees */
  * dataset, config, seed and thread count give bit-identical output. */
 WN_NODISCARD int train_run(const struct dataset *d,
                            const struct train_config *cfg,
-                           train_observer_fn observer, void *ctx,
+                           train_observer_fn observer,
+                           train_checkpoint_fn checkpoint, void *ctx,
                            const void *resume, size_t resume_len,
                            struct train_output *out, void **ckpt_out,
                            size_t *ckpt_len, char **cause);

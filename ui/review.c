@@ -1473,22 +1473,61 @@ review_draw_prompt(struct review *rv)
     mvwhline(stdscr, y0 + 3, x0, ACS_HLINE, w);
 }
 
+/* Put the words of s (ASCII, single spaces) on lines of at most width
+ * columns from line y; a word longer than a line is clipped. Returns the
+ * lines used; draws only with draw set (so a caller can centre). */
+static int
+review_wrap(const char *s, int y, int width, int draw)
+{
+    int n = 0;
+    while (*s != '\0') {
+        size_t len = strcspn(s, " ");
+        while (s[len] == ' ') {
+            size_t next = len + 1 + strcspn(s + len + 1, " ");
+            if ((int)next > width)
+                break;
+            len = next;
+        }
+        if (draw && y + n >= 0 && y + n < LINES) {
+            char buf[256];
+            snprintf(buf, sizeof buf, "%.*s", (int)len, s);
+            text_put(stdscr, y + n, 1, width, buf, 0);
+        }
+        n++;
+        s += len;
+        while (*s == ' ')
+            s++;
+    }
+    return n;
+}
+
+/* Below 80x24 the screen says so instead, wrapped so that even a narrow
+ * terminal shows the size needed. */
+static void
+review_draw_too_small(void)
+{
+    char need[200];
+    snprintf(need, sizeof need,
+             "winnow needs a terminal of at least %dx%d; this one is %dx%d.",
+             REVIEW_MIN_COLS, REVIEW_MIN_LINES, COLS, LINES);
+    static const char hint[] = "Make it larger, or press q to quit.";
+    int width = COLS > 2 ? COLS - 2 : 1;
+    int n1 = review_wrap(need, 0, width, 0);
+    int n2 = review_wrap(hint, 0, width, 0);
+    int y = (LINES - n1 - n2) / 2;
+    if (y < 0)
+        y = 0;
+    review_wrap(need, y, width, 1);
+    review_wrap(hint, y + n1, width, 1);
+}
+
 static void
 review_draw(struct review *rv)
 {
     cells_frame_begin(rv->rend);
     werase(stdscr);
     if (review_too_small()) {
-        char line[200];
-        snprintf(line, sizeof line,
-                 "winnow needs a terminal of at least %dx%d; this one is "
-                 "%dx%d.",
-                 REVIEW_MIN_COLS, REVIEW_MIN_LINES, COLS, LINES);
-        int y = LINES / 2 - 1;
-        text_put(stdscr, y < 0 ? 0 : y, 1, COLS - 2, line, 0);
-        if (y + 1 < LINES)
-            text_put(stdscr, y + 1, 1, COLS - 2,
-                     "Make it larger, or press q to quit.", 0);
+        review_draw_too_small();
         wnoutrefresh(stdscr);
         doupdate();
         return;

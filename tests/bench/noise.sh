@@ -8,8 +8,9 @@
 #
 # CASE (or CASES="..." in the environment; default: all but torch):
 #   cifar-sym20 cifar-sym40 cifar-asym40   CIFAR-10 30k, CSV manifest
-#   cifar-sym20-noelr cifar-sym20-folds5   the same as cifar-sym20, with
-#                                          --no-elr or --folds 5
+#   cifar-sym20-elr cifar-asym40-elr       the same with --elr
+#   cifar-sym20-folds5                     the same as cifar-sym20, with
+#                                          --folds 5
 #   mnist-sym20 mnist-asym40               MNIST test, IDX (gzip images)
 #   torch                                  the same CNN in PyTorch, one
 #                                          epoch, images/s (tests/bench/
@@ -38,7 +39,7 @@ seed=${NOISE_SEED:-1}
 score_args=${SCORE_ARGS:-}
 results=${RESULTS:-}
 all="cifar-sym20 cifar-sym40 cifar-asym40 mnist-sym20 mnist-asym40
-cifar-sym20-noelr cifar-sym20-folds5"
+cifar-sym20-elr cifar-asym40-elr cifar-sym20-folds5"
 if [ $# -gt 0 ]; then cases=$*; else cases=${CASES:-$all}; fi
 
 [ -x "$winnow" ] || { echo "no winnow at $winnow (make first)" >&2; exit 1; }
@@ -113,7 +114,8 @@ for c in $cases; do
   cifar-sym20)        run_case "$c" cifar sym 0.2 ;;
   cifar-sym40)        run_case "$c" cifar sym 0.4 ;;
   cifar-asym40)       run_case "$c" cifar cifar-asym 0.4 ;;
-  cifar-sym20-noelr)  run_case "$c" cifar sym 0.2 --no-elr ;;
+  cifar-sym20-elr)    run_case "$c" cifar sym 0.2 --elr ;;
+  cifar-asym40-elr)   run_case "$c" cifar cifar-asym 0.4 --elr ;;
   cifar-sym20-folds5) run_case "$c" cifar sym 0.2 --folds 5 ;;
   mnist-sym20)        run_case "$c" mnist sym 0.2 ;;
   mnist-asym40)       run_case "$c" mnist mnist-asym 0.4 ;;

@@ -664,7 +664,7 @@ cmd_eval(char **argv)
     size_t s_flag = table_col(&sc, "flagged");
     size_t s_sprob = table_col(&sc, "suggested_prob");
     static const char *const kinds[] = {"score", "self_confidence", "margin",
-                                        "aum", "elr", "cl_flag"};
+                                        "aum", "elr", "cl_flag", "knn"};
     enum { N_KINDS = WN_ARRAY_LEN(kinds) };
     size_t s_col[N_KINDS];
     for (size_t j = 0; j < N_KINDS; j++)

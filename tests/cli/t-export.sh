@@ -44,7 +44,7 @@ ok "'-' writes the same to standard output" $?
 cmp -s n.csv ds/clean.csv
 ok "import of the exported CSV gives the same labels" $?
 is "the scores CSV keeps its header" "$(head -1 scores.csv)" \
-  "path,given_label,suggested_label,score,flagged,self_confidence,margin,cl_flag,aum,elr,suggested_prob"
+  "path,given_label,suggested_label,score,flagged,self_confidence,margin,cl_flag,aum,elr,suggested_prob,knn"
 "$WINNOW" export p.db --scores - | cmp -s - scores.csv
 ok "and its rows" $?
 
@@ -67,7 +67,7 @@ is "a relabeled sample in JSON" \
   "$(given "$f1") $(truth "$f1") relabeled 2 import human 1"
 is "scores, suggestion and flag are there" \
   "$(jq -r 'select(.path == "img/0007.png") | [(.score | type), (.scores | keys | join(",")), (.suggested_label | type), (.suggested_prob | type), (.flagged | type)] | join(" ")' all.jsonl)" \
-  "number aum,cl_flag,elr,margin,self_confidence string number boolean"
+  "number aum,cl_flag,elr,knn,margin,self_confidence string number boolean"
 
 # Names that need escaping: a quote and a backslash in a class, a byte
 # that is not UTF-8 and a tab in a path.

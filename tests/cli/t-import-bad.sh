@@ -13,6 +13,9 @@ png ds/cat/photo.jpg
 mkdir -p ds/empty
 ln -s .. ds/cat/loop
 ln -s /nonexistent/file.png ds/dog/dangling.png
+ln -s self.png ds/dog/self.png
+mkfifo ds/cat/fifo.png
+png ds/stray.png
 cp "$TESTS_SRCDIR"/data/bad/*.png ds/cat/ 2>/dev/null
 nbad=$(ls "$TESTS_SRCDIR"/data/bad/*.png 2>/dev/null | wc -l)
 
@@ -26,11 +29,14 @@ has "unknown extension is named" "$T/err" "winnow: import: ds/cat/photo.jpg: unk
 has "empty class folder is named" "$T/err" "winnow: import: ds/empty: empty class folder"
 has "a directory loop is named, not followed" "$T/err" "directory loop"
 has "a dangling link is named" "$T/err" "winnow: import: ds/dog/dangling.png: No such file or directory"
+has "a link to itself is named" "$T/err" "winnow: import: ds/dog/self.png: Too many levels of symbolic links"
+has "a FIFO is named, not opened" "$T/err" "winnow: import: ds/cat/fifo.png: not a regular file"
+has "an image beside the class folders is named" "$T/err" "winnow: import: ds/stray.png: image outside any class folder"
 for f in "$TESTS_SRCDIR"/data/bad/*.png; do
   [ -e "$f" ] || continue
   has "bad fixture $(basename "$f") is reported" "$T/err" "ds/cat/$(basename "$f"): "
 done
-has "the summary counts the skipped files" "$T/out" "skipped: $((7 + nbad)) "
+has "the summary counts the skipped files" "$T/out" "skipped: $((10 + nbad)) "
 has "the summary gives reasons" "$T/out" "not a PNG file"
 run "$WINNOW" info p.db
 has "the empty folder made no class" "$T/out" "classes:    2"

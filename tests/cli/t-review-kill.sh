@@ -1,6 +1,7 @@
 #!/bin/sh
-# Nothing a person decided is lost: not to kill -9 right after a decision,
-# not to a second winnow process writing the same project meanwhile.
+# Nothing a person decided is lost: not to kill -9 right after a decision
+# or an undo, not to a second winnow process writing the same project
+# meanwhile; and the project file passes integrity_check after each kill.
 . "${TESTS_SRCDIR:-$(dirname "$0")/..}/lib.sh"
 . "$TESTS_SRCDIR/tmux.sh"
 command -v sqlite3 >/dev/null 2>&1 || {
@@ -22,6 +23,13 @@ tm_wait_current_not "$p1"
 kill -9 "$(tm_pid)"
 is "killed with SIGKILL" "$(tm_wait_exit)" 137
 is "the decision shown is in the store" "$(humans)" 1
+is "with the label it showed: the suggestion" "$(sqlite3 p.db "SELECT
+  e.new_label = sc.suggested FROM label_events e
+  JOIN samples s ON s.id = e.sample_id
+  JOIN scores sc ON sc.sample_id = s.id AND sc.run_id = 1
+  WHERE e.source = 'human' AND s.path = '$p1'")" 1
+is "the project file is sound after the kill" \
+  "$(sqlite3 p.db 'PRAGMA integrity_check')" ok
 tm_kill
 
 # Three keys at once, killed as soon as the screen counts them.
@@ -72,4 +80,35 @@ sqlite3 p.db "SELECT e.id, s.path, e.old_label, e.new_label, e.note
 decided=$(awk -F, '$3 == "kept" || $3 == "relabeled"' out.csv | wc -l)
 is "export --labels has every decision" "$decided" 6
 [ "$decided" -eq 6 ] || sed 's/^/# /' humans.txt
+tm_kill
+
+# A relabel by class key, then u, then kill -9: the undo is as durable as
+# the decision. Both events are stored and the sample has its label back.
+label_of() {
+  sqlite3 p.db "SELECT e.new_label FROM label_events e
+    JOIN samples s ON s.id = e.sample_id WHERE s.path = '$1'
+    ORDER BY e.id DESC LIMIT 1"
+}
+tm_start 100 30 "'$WINNOW' review p.db"
+tm_wait "reviewed 6" >/dev/null
+p2=$(tm_current)
+was=$(label_of "$p2")
+to=$(((was + 1) % 3))
+tm_keys $((to + 1))
+tm_wait_current_not "$p2"
+is "the class key relabels the sample" "$(label_of "$p2")" $to
+tm_keys u
+tm_wait "undone:"
+ok "u says the decision is undone" $?
+kill -9 "$(tm_pid)"
+is "killed with SIGKILL after the undo" "$(tm_wait_exit)" 137
+is "the undo is in the store: the label is back" "$(label_of "$p2")" "$was"
+is "as an event that names the one it undoes" "$(sqlite3 p.db "SELECT
+  count(*) FROM label_events u JOIN label_events d ON d.id = u.undoes
+  JOIN samples s ON s.id = d.sample_id
+  WHERE s.path = '$p2' AND d.new_label = $to AND u.new_label = $was")" 1
+is "the project file is sound after that kill" \
+  "$(sqlite3 p.db 'PRAGMA integrity_check')" ok
+run "$WINNOW" log p.db "$p2"
+exits "winnow log reads the sample's history" 0
 done_testing

@@ -15,7 +15,7 @@ has "score reports the run" "$T/out" "run 1 done"
 run "$WINNOW" export p.db --scores s1.csv
 exits "export --scores exits 0" 0
 is "the header is the documented one" "$(head -1 s1.csv)" \
-  "path,given_label,suggested_label,score,flagged,self_confidence,margin,cl_flag,aum,elr,suggested_prob"
+  "path,given_label,suggested_label,score,flagged,self_confidence,margin,cl_flag,aum,elr,suggested_prob,knn"
 is "one row per sample" "$(($(wc -l < s1.csv) - 1))" 300
 
 # AUROC of score against the flips, from the rank order of the export
@@ -79,6 +79,32 @@ ok "a resumed run gives the scores of an uninterrupted one" $?
 run "$WINNOW" score p.db $score_args --resume
 exits "--resume with nothing to resume fails" 1
 has "and says why" "$T/err" "no interrupted run to resume"
+
+# With folds the checkpoint also carries the finished folds' predictions
+# and features (the neighbours' votes are taken per fold): stopped in the
+# second fold, the resumed run must equal an uninterrupted one.
+fold_args="--folds 3 --epochs 4 --seed 5 --threads 1"
+"$WINNOW" import f.db --csv ds/manifest.csv -q >/dev/null
+"$WINNOW" score f.db $fold_args --quiet
+"$WINNOW" export f.db --scores f1.csv
+"$WINNOW" score f.db $fold_args >"$T/fold.out" 2>"$T/fold.err" &
+pid=$!
+deadline=$(($(date +%s) + 60))
+while ! grep -q "fold 2/3 epoch 2/" "$T/fold.err" &&
+      [ "$(date +%s)" -lt "$deadline" ]; do
+  sleep 0.05
+done
+kill -INT $pid
+rc=0
+wait $pid || rc=$?
+exits "a run stopped in its second fold exits 1" 1
+run "$WINNOW" score f.db $fold_args --resume
+exits "and resumes" 0
+"$WINNOW" export f.db --scores f2.csv
+cmp -s f1.csv f2.csv
+ok "a resumed cross-validated run gives the uninterrupted scores" $?
+knn=$(awk -F, 'NR > 1 && $12 != "" { n++ } END { print n + 0 }' f2.csv)
+is "every sample has a neighbour vote with folds" "$knn" 300
 
 "$WINNOW" import e.db --csv ds/manifest.csv -q >/dev/null
 run "$WINNOW" export e.db --scores x.csv

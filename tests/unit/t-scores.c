@@ -61,6 +61,8 @@ compute(const struct scores_input *in, const char *spec,
     char *cause = NULL;
 
     scores_config_default(&cfg);
+    /* The combinations themselves; test_per_class ranks them per class. */
+    cfg.per_class = 0;
     if (spec != NULL && scores_config_parse(spec, &cfg, &cause) != 0)
         bail("config %s: %s", spec, cause);
     if (scores_compute(in, &cfg, r, &cause) != 0) {
@@ -806,10 +808,92 @@ test_parse(void)
     is_str(scores_kind_name(SCORES_SELF_CONFIDENCE), "self_confidence");
 }
 
+/* The default's last step on the hand case: the raw means are .2, .65,
+ * .3, .725; class 0 holds samples 0 and 3 (ranks 1/4 and 3/4), classes 1
+ * and 2 one sample each (rank 1/2); each is lifted by its class's
+ * estimated noise rate. Then a synthetic case where raw scores of a hard
+ * class outrank the wrong labels of an easy one and ranking per class
+ * puts them right. */
+static void
+test_per_class(void)
+{
+    struct scores_input in;
+    struct scores_result r;
+    struct scores_config cfg;
+    hand_input(&in);
+    scores_config_default(&cfg);
+    cfg.per_class = 1.0;
+    if (scores_compute(&in, &cfg, &r, NULL) != 0)
+        bail("hand case failed");
+    const double u[4] = {0.25, 0.5, 0.5, 0.75};
+    const double mean[4] = {0.2, 0.65, 0.3, 0.725};
+    double ranked[4];
+    for (int i = 0; i < 4; i++) {
+        ranked[i] = (u[i] + r.class_noise[hand_label[i]]) / 2.0;
+        is_float(r.sample[i].score, ranked[i], TOL);
+    }
+    scores_result_fini(&r);
+    /* The default takes half of each. */
+    if (scores_compute(&in, NULL, &r, NULL) != 0)
+        bail("hand case failed");
+    for (int i = 0; i < 4; i++)
+        is_float(r.sample[i].score, (mean[i] + ranked[i]) / 2.0, TOL);
+    scores_result_fini(&r);
+    cfg.per_class = 1.5;
+    char *cause = NULL;
+    ok(scores_compute(&in, &cfg, &r, &cause) == -1 && cause != NULL,
+       "a per-class weight above 1 is refused");
+    free(cause);
+
+    /* Class 0 is easy: its 90 right labels have P[y] .95, its 10 wrong
+     * ones .35. Class 1 is hard: all 100 labels right, P[y] spread from
+     * .2 to .9, so a fifth of them look worse than class 0's wrong
+     * ones. */
+    enum { N = 200 };
+    int32_t label[N];
+    float probs[N * 2];
+    uint8_t wrong[N];
+    for (int i = 0; i < N; i++) {
+        int c = i < 100 ? 0 : 1;
+        float py = c == 0 ? (i < 10 ? 0.35f : 0.95f)
+                          : 0.2f + 0.007f * (float)(i - 100);
+        label[i] = c;
+        wrong[i] = c == 0 && i < 10;
+        probs[i * 2 + c] = py;
+        probs[i * 2 + (1 - c)] = 1.0f - py;
+    }
+    struct scores_input syn = {.n = N, .k = 2, .label = label,
+                               .probs = probs};
+    scores_config_default(&cfg);
+    double raw[N], cls[N];
+    cfg.per_class = 0;
+    if (scores_compute(&syn, &cfg, &r, NULL) != 0)
+        bail("synthetic raw failed");
+    for (int i = 0; i < N; i++)
+        raw[i] = r.sample[i].score;
+    scores_result_fini(&r);
+    cfg.per_class = 1.0;
+    if (scores_compute(&syn, &cfg, &r, NULL) != 0)
+        bail("synthetic per class failed");
+    for (int i = 0; i < N; i++)
+        cls[i] = r.sample[i].score;
+    scores_result_fini(&r);
+    double auroc_raw = metrics_auroc(raw, wrong, N);
+    double auroc_cls = metrics_auroc(cls, wrong, N);
+    diag("AUROC raw %.3f, per class %.3f", auroc_raw, auroc_cls);
+    ok(auroc_raw < 0.95, "raw scores put some of the hard class first");
+    ok(auroc_cls == 1.0, "per class, the wrong labels come first");
+    int bounded = 1;
+    for (int i = 0; i < N; i++)
+        bounded &= cls[i] > 0.0 && cls[i] < 1.0;
+    ok(bounded, "per-class scores stay inside (0, 1)");
+}
+
 int
 main(void)
 {
     test_hand_scores();
+    test_per_class();
     test_hand_combine();
     test_hand_trusted();
     test_keep_argmax();

@@ -1,0 +1,50 @@
+/* engine/knn.h: what a sample's nearest neighbours in the network's
+ * feature space are labelled.
+ *
+ * Evidence that does not come from the classifier's head: a network that
+ * cannot keep two classes apart, or that learned a systematic swap, still
+ * places similar images near each other, and there the majority of the
+ * given labels is usually right (Bahri et al., "Deep k-NN for Noisy
+ * Labels", ICML 2020; Zhu et al., "Detecting Corrupted Labels Without
+ * Training a Model to Predict", ICML 2022). Similarity is the cosine of the
+ * centred features; a sample is never its own neighbour and only meets
+ * samples of its own group (the fold whose model computed its features).
+ * The products go through engine/gemm.h in blocks over a team of threads;
+ * each row's result depends on nothing but the inputs, so it is the same
+ * for any thread count. */
+#ifndef WINNOW_ENGINE_KNN_H
+#define WINNOW_ENGINE_KNN_H
+
+#include <stdint.h>
+
+#include "data/base.h"
+
+struct knn_config {        /* plain data; knn_config_default fills it */
+    int k;                 /* neighbours per sample, >= 1 */
+    /* Each sample is compared with at most this many samples of its
+     * group (a seeded random subset when the group is larger), which
+     * bounds the work at N * max_reference products. */
+    int64_t max_reference;
+    uint64_t seed;
+    int threads; /* >= 1 */
+};
+
+void knn_config_default(struct knn_config *cfg);
+
+struct knn_input {          /* plain data; every pointer is borrowed */
+    int64_t n;              /* samples, >= 0 */
+    int dim;                /* feature length, >= 1 */
+    int classes;            /* >= 1 */
+    const float *features;  /* (N, dim), finite */
+    const int32_t *label;   /* (N) in [0, classes) */
+    const int32_t *group;   /* (N) group ids >= 0, or NULL for one group */
+};
+
+/* Fill votes (N, classes) with the share of each sample's neighbours that
+ * carry each label (a row of zeros for a sample alone in its group). On
+ * bad input or when memory runs out return -1 with a cause. */
+WN_NODISCARD int knn_votes(const struct knn_input *in,
+                           const struct knn_config *cfg, float *votes,
+                           char **cause);
+
+#endif
