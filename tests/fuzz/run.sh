@@ -6,9 +6,11 @@
 #       starting from the seed corpus and the crashes found so far; new
 #       inputs go to WORKDIR/corpus, crashes to WORKDIR/crashes, the log
 #       to WORKDIR/log; ARGS go to libFuzzer as they are
-#   tests/fuzz/run.sh [-b BUILDDIR] [-w WORKDIR] -m TARGET
+#   tests/fuzz/run.sh [-b BUILDDIR] [-w WORKDIR] -m TARGET [ARGS...]
 #       merge into tests/fuzz/corpus/TARGET those inputs of WORKDIR/corpus
-#       that reach coverage the seeds do not (libFuzzer -merge=1)
+#       that reach coverage the seeds do not (libFuzzer -merge=1; for
+#       store add -use_counters=0: new edges only, or the 17 KB project
+#       files pile up)
 #
 # BUILDDIR (default: the current folder) is a configured tree where `make
 # fuzz` ran; WORKDIR defaults to $TMPDIR/winnow-fuzz/TARGET, outside the
@@ -31,7 +33,7 @@ while [ $# -gt 0 ]; do
 done
 usage() {
   echo "usage: run.sh [-b BUILDDIR] [-w WORKDIR] TARGET SECONDS [ARGS...]" >&2
-  echo "       run.sh [-b BUILDDIR] [-w WORKDIR] -m TARGET" >&2
+  echo "       run.sh [-b BUILDDIR] [-w WORKDIR] -m TARGET [ARGS...]" >&2
   exit 2
 }
 [ $# -ge 1 ] || usage
@@ -52,7 +54,7 @@ mkdir -p "$work/corpus" "$work/crashes"
 
 if [ $merge = yes ]; then
   before=$(ls "$src/corpus/$target" | wc -l)
-  "$bin" -merge=1 "$src/corpus/$target" "$work/corpus" 2>&1 |
+  "$bin" -merge=1 "$@" "$src/corpus/$target" "$work/corpus" 2>&1 |
     tail -n 3
   after=$(ls "$src/corpus/$target" | wc -l)
   echo "run.sh: corpus/$target: $before -> $after files," \
