@@ -103,11 +103,16 @@ run_case() {
   epochs=$(grep -o 'epoch [0-9]*/[0-9]*' "$dir/score.log" | tail -1 |
            cut -d/ -f2)
   ips=$(grep -o '[0-9]* images/s' "$dir/score.log" | tail -1 | cut -d' ' -f1)
+  gflops=$(grep -o '[0-9.]* GFLOP/s' "$dir/score.log" | tail -1 |
+           cut -d' ' -f1)
   est=$(grep -o 'estimated noise rate [0-9.]*' "$dir/score.log" |
         cut -d' ' -f4)
-  emit "case=$name secs=$secs peak_mib=$((kb / 1024)) epochs=${epochs:-?} images_per_s=${ips:-?} est_noise_pct=${est:-?} $figures"
+  emit "case=$name secs=$secs peak_mib=$((kb / 1024)) epochs=${epochs:-?} images_per_s=${ips:-?} train_gflops=${gflops:-?} est_noise_pct=${est:-?} $figures"
   [ "${KEEP:-0}" = 1 ] || rm -rf "$dir"
 }
+
+# The yardstick for train_gflops, measured now, on this machine and load.
+emit "case=peak $("$noisetool" peak "$(nproc)")"
 
 for c in $cases; do
   case $c in

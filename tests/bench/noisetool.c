@@ -50,6 +50,7 @@
 #include "data/base.h"
 #include "data/csv.h"
 #include "data/idx.h"
+#include "engine/gemm.h"
 #include "engine/metrics.h"
 
 #define FILE_MAX_BYTES ((size_t)1 << 31)
@@ -72,6 +73,7 @@ usage(void)
     fputs("usage: noisetool inject-folder ROOT OUTDIR MODE RATE SEED\n"
           "       noisetool inject-idx IMAGES LABELS OUTDIR MODE RATE SEED\n"
           "       noisetool eval TRUTH.csv SCORES.csv\n"
+          "       noisetool peak THREADS\n"
           "MODE: sym, cifar-asym (folders), mnist-asym (IDX)\n",
           stderr);
     exit(2);
@@ -803,9 +805,45 @@ cmd_eval(char **argv)
     return unmatched || missing || mismatch || n == 0;
 }
 
+/* The machine's sgemm peak for a thread count: the best of several
+ * 2048-cube products through engine/gemm.h with BLAS on that many
+ * threads, the yardstick for the training's achieved GFLOP/s. */
+static int
+cmd_peak(char **argv)
+{
+    int threads = atoi(argv[0]);
+    if (threads < 1)
+        die("peak: bad thread count '%s'", argv[0]);
+    enum { S = 2048 };
+    float *a = xmalloc((size_t)S * S * sizeof *a);
+    float *b = xmalloc((size_t)S * S * sizeof *b);
+    float *c = xmalloc((size_t)S * S * sizeof *c);
+    for (size_t i = 0; i < (size_t)S * S; i++) {
+        a[i] = (float)(i % 7) * 0.1f;
+        b[i] = (float)(i % 5) * 0.1f;
+    }
+    gemm_set_blas_threads(threads);
+    double best = 0;
+    for (int rep = 0; rep < 6; rep++) {
+        double t0 = wn_monotonic();
+        gemm_nn(S, S, S, 1.0f, a, b, 0.0f, c);
+        double dt = wn_monotonic() - t0;
+        double gf = 2.0 * S * (double)S * S / dt * 1e-9;
+        if (gf > best)
+            best = gf;
+    }
+    printf("threads=%d sgemm_peak_gflops=%.1f\n", threads, best);
+    free(a);
+    free(b);
+    free(c);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "peak") == 0)
+        return cmd_peak(argv + 2);
     if (argc == 7 && strcmp(argv[1], "inject-folder") == 0)
         return cmd_inject_folder(argv + 2);
     if (argc == 8 && strcmp(argv[1], "inject-idx") == 0)
