@@ -65,7 +65,8 @@ static const char *const run_sql[RS_COUNT] = {
                         "rate) VALUES (?1, ?2, ?3, ?4)",
     [RS_DONE] = "UPDATE runs SET status = 'done', finished = ?2, heartbeat "
                 "= ?2, n_samples = ?3, n_classes = ?4, seconds = ?5, "
-                "noise_rate = ?6, checkpoint = NULL WHERE id = ?1",
+                "noise_rate = ?6, checkpoint = NULL, message = NULL "
+                "WHERE id = ?1",
     [RS_NOISE_READ] = "SELECT given, true_label, rate FROM class_noise "
                       "WHERE run_id = ?1",
     [RS_SCORE_WALK] =

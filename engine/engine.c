@@ -31,6 +31,9 @@
 /* How often a running job refreshes its heartbeat in the store, so that
  * another process can tell a live run from one whose process died. */
 #define ENGINE_HEARTBEAT_SECONDS 5.0
+/* A run whose process still exists is taken for alive until its heartbeat
+ * is this old (a recycled pid can block a new run at most this long). */
+#define ENGINE_STALE_SECONDS 600.0
 /* A running job keeps a checkpoint at an epoch boundary at most this
  * often: a crash or kill -9 then costs at most this much training, and
  * smaller sets, whose epochs take seconds, do not rewrite it every few
@@ -284,6 +287,7 @@ engine_publish(struct engine *e, const struct dataset *d,
             .group = out->group,
         };
         votes = xcalloc((size_t)d->n * (size_t)d->k, sizeof *votes);
+        engine_heartbeat(e);
         if (knn_votes(&ki, &kc, votes, cause) != 0) {
             free(votes);
             return -1;
@@ -301,6 +305,7 @@ engine_publish(struct engine *e, const struct dataset *d,
         .knn_votes = votes,
     };
     struct scores_result res;
+    engine_heartbeat(e);
     int scored = scores_compute(&in, NULL, &res, cause);
     free(votes);
     if (scored != 0)
@@ -356,8 +361,14 @@ engine_check_busy(struct store *s, char **cause)
             return -1;
         int alive = r.pid > 0 && r.pid != (int64_t)getpid() &&
                     (kill((pid_t)r.pid, 0) == 0 || errno == EPERM);
+        /* The heartbeat comes every few seconds, but one step between
+         * beats (the neighbour votes of a very large set, a publication
+         * waiting for the write lock) can take minutes; a live process
+         * with a beat that old is still taken for the run's owner, and
+         * only a process that is gone, or a beat older than this, frees
+         * the run. */
         int fresh = wn_time_ms() - r.heartbeat <
-                    (int64_t)(ENGINE_HEARTBEAT_SECONDS * 1000.0 * 6);
+                    (int64_t)(ENGINE_STALE_SECONDS * 1000.0);
         int64_t pid = r.pid;
         store_run_fini(&r);
         if (alive && fresh)

@@ -98,6 +98,9 @@ struct trainer {
     int64_t seen;
     double t_start, flop_per_image, gflop;
     int64_t images_done, images_total;
+    train_observer_fn observer;
+    void *ctx;
+    struct train_status status; /* the last one reported */
 };
 
 static void
@@ -237,6 +240,10 @@ predict(struct trainer *tr, const int32_t *idx, int64_t m)
             memcpy(tr->features + (size_t)idx[at + b] * (size_t)dim,
                    feat + (size_t)b * (size_t)dim,
                    (size_t)dim * sizeof(float));
+        }
+        if (tr->observer != NULL) {
+            tr->status.predicting = 1;
+            (void)tr->observer(tr->ctx, &tr->status);
         }
     }
 }
@@ -469,6 +476,8 @@ train_run(const struct dataset *d, const struct train_config *cfg,
     tr.n = d->n;
     tr.k = d->k;
     tr.folds = cfg->folds >= 2 ? cfg->folds : 1;
+    tr.observer = observer;
+    tr.ctx = ctx;
     if (tr.folds > d->n)
         return wn_fail(cause, "more folds (%d) than samples", tr.folds);
     gemm_set_threads(cfg->threads > 0 ? cfg->threads : 1);
@@ -601,6 +610,7 @@ train_run(const struct dataset *d, const struct train_config *cfg,
                                : 0,
                     .gflops = el > 0 ? (tr.gflop - gflop_at_start) / el : 0,
                 };
+                tr.status = st;
                 if (observer(ctx, &st) != 0) {
                     ckpt_save(&tr, ckpt_out, ckpt_len);
                     trainer_fini(&tr);

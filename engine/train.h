@@ -48,10 +48,14 @@ struct train_status { /* plain data, passed to the observer */
     double accuracy;     /* running training accuracy against labels */
     double images_per_sec;
     double gflops;       /* achieved, training arithmetic only */
+    int predicting;      /* 1 during the predictions after training */
 };
 
-/* Called after every batch, from the thread that called train_run. Return
- * 0 to go on, non-zero to stop at once (a checkpoint is then returned). */
+/* Called after every batch, from the thread that called train_run, also
+ * during the predictions after training (the last training status, with
+ * predicting set), so that a caller keeping a heartbeat sees the job
+ * alive. Return 0 to go on, non-zero to stop at once (a checkpoint is
+ * then returned); while predicting the return value is ignored. */
 typedef int (*train_observer_fn)(void *ctx, const struct train_status *st);
 
 /* Called at the start of every epoch but the run's first, when the state

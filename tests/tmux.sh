@@ -34,7 +34,11 @@ tm_start() {
       "$_cmd"
     tm resize-window -t w -x "$_w" -y "$_h"
   else
-    tm start-server \; set -g default-terminal tmux-256color \; \
+    # exit-empty off: the server outlives a test's last window (closed
+    # by tm_kill), so the next tm_start never meets a server on its way
+    # out; the test's exit trap kills the server.
+    tm start-server \; set -g exit-empty off \; \
+      set -g default-terminal tmux-256color \; \
       set -g remain-on-exit on \; set -g history-limit 200 \; \
       new-session -d -s t -n w -x "$_w" -y "$_h" -c "$T" \
       -e LC_ALL=$TM_LOCALE -e LANG=$TM_LOCALE "$_cmd"
