@@ -99,6 +99,7 @@ run_score(int argc, char **argv)
         {"no-elr", no_argument, NULL, 'E'},
         {"no-flip", no_argument, NULL, 'F'},
         {"resume", no_argument, NULL, 'r'},
+        {"checkpoint-every", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -139,6 +140,12 @@ run_score(int argc, char **argv)
             break;
         case 'F':
             ep.flip = 0;
+            break;
+        case 'c':
+            if (cmd_parse_int(c, "--checkpoint-every", optarg, 0, 86400,
+                              &v) != 0)
+                return EXIT_USAGE;
+            ep.checkpoint_seconds = (double)v;
             break;
         case 'r':
             ep.resume = 1;
@@ -223,7 +230,8 @@ run_score(int argc, char **argv)
 const struct cmd cmd_score = {
     .name = "score",
     .usage = "DB [--epochs N] [--folds K] [--seed S] [--threads T] "
-             "[--elr] [--no-flip] [--resume] [--quiet]",
+             "[--elr] [--no-flip] [--resume] [--checkpoint-every S] "
+             "[--quiet]",
     .summary = "train on the project's samples and score every label",
     .help = "options:\n"
             "  --epochs N    training epochs (default: from the dataset "
@@ -239,7 +247,11 @@ const struct cmd cmd_score = {
             "  --elr         train with early-learning regularization (off\n"
             "                by default; --no-elr is accepted too)\n"
             "  --no-flip     no horizontal flips in augmentation\n"
-            "  --resume      continue the latest interrupted run\n"
+            "  --resume      continue the latest interrupted run (also one\n"
+            "                whose process died: from its last checkpoint)\n"
+            "  --checkpoint-every S  keep a checkpoint at an epoch boundary\n"
+            "                at most every S seconds (default 60; 0: every\n"
+            "                epoch)\n"
             "  -q, --quiet   no progress output\n"
             "Ctrl-C stops at the next batch and saves a checkpoint.\n",
     .run = run_score,

@@ -165,15 +165,17 @@ store_run_set_status(struct store *s, int64_t run_id, const char *status,
     return store_wend(s, own, rc, cause);
 }
 
-int
-store_run_interrupt(struct store *s, int64_t run_id, const void *checkpoint,
-                    size_t len, char **cause)
+/* Write a run's checkpoint (RS_INTERRUPT also marks it interrupted;
+ * RS_SAVE_CHECKPOINT leaves a running run running). */
+static int
+run_put_checkpoint(struct store *s, enum run_stmt which, int64_t run_id,
+                   const void *checkpoint, size_t len, char **cause)
 {
     int own;
     if (store_wbegin(s, &own, cause) != 0)
         return -1;
     sqlite3_stmt *st;
-    int rc = run_stmt(s, RS_INTERRUPT, &st, cause);
+    int rc = run_stmt(s, which, &st, cause);
     if (rc == 0) {
         sqlite3_bind_int64(st, 1, run_id);
         if (checkpoint != NULL && len > 0)
@@ -187,23 +189,19 @@ store_run_interrupt(struct store *s, int64_t run_id, const void *checkpoint,
 }
 
 int
+store_run_interrupt(struct store *s, int64_t run_id, const void *checkpoint,
+                    size_t len, char **cause)
+{
+    return run_put_checkpoint(s, RS_INTERRUPT, run_id, checkpoint, len,
+                              cause);
+}
+
+int
 store_run_save_checkpoint(struct store *s, int64_t run_id,
                           const void *checkpoint, size_t len, char **cause)
 {
-    int own;
-    if (store_wbegin(s, &own, cause) != 0)
-        return -1;
-    sqlite3_stmt *st;
-    int rc = run_stmt(s, RS_SAVE_CHECKPOINT, &st, cause);
-    if (rc == 0) {
-        sqlite3_bind_int64(st, 1, run_id);
-        rc = store_bind_blob(s, st, 2, checkpoint, len, cause);
-        if (rc == 0) {
-            sqlite3_bind_int64(st, 3, wn_time_ms());
-            rc = store_run(s, st, cause, "save checkpoint");
-        }
-    }
-    return store_wend(s, own, rc, cause);
+    return run_put_checkpoint(s, RS_SAVE_CHECKPOINT, run_id, checkpoint, len,
+                              cause);
 }
 
 int

@@ -34,11 +34,6 @@
 /* A run whose process still exists is taken for alive until its heartbeat
  * is this old (a recycled pid can block a new run at most this long). */
 #define ENGINE_STALE_SECONDS 600.0
-/* A running job keeps a checkpoint at an epoch boundary at most this
- * often: a crash or kill -9 then costs at most this much training, and
- * smaller sets, whose epochs take seconds, do not rewrite it every few
- * seconds. */
-#define ENGINE_CHECKPOINT_SECONDS 60.0
 /* Wake-ups of the caller are throttled to this interval during training. */
 #define ENGINE_NOTIFY_SECONDS 0.05
 
@@ -71,6 +66,9 @@ engine_params_default(struct engine_params *p)
      * still kept, as evidence. */
     p->elr = 0;
     p->flip = 1;
+    /* A crash costs at most a minute of training, and small sets, whose
+     * epochs take seconds, do not rewrite the checkpoint every few. */
+    p->checkpoint_seconds = 60.0;
 }
 
 const char *
@@ -144,7 +142,7 @@ engine_keep_checkpoint(void *ctx, const void *blob, size_t len)
 {
     struct engine *e = ctx;
     double now = wn_monotonic();
-    if (now - e->last_checkpoint < ENGINE_CHECKPOINT_SECONDS)
+    if (now - e->last_checkpoint < e->params.checkpoint_seconds)
         return;
     char *cause = NULL;
     if (store_run_save_checkpoint(e->store, e->run_id, blob, len, &cause) ==

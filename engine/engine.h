@@ -23,6 +23,9 @@ struct engine_params { /* plain data; engine_params_default fills it */
     int elr;           /* early-learning regularization */
     int flip;          /* horizontal flips for colour images */
     int resume;        /* continue the latest interrupted run */
+    /* Keep a checkpoint at an epoch boundary at most this often, so a
+     * crash costs at most this much training (0: every epoch). */
+    double checkpoint_seconds;
 };
 void engine_params_default(struct engine_params *p);
 

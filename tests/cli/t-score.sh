@@ -106,6 +106,39 @@ ok "a resumed cross-validated run gives the uninterrupted scores" $?
 knn=$(awk -F, 'NR > 1 && $12 != "" { n++ } END { print n + 0 }' f2.csv)
 is "every sample has a neighbour vote with folds" "$knn" 300
 
+# kill -9 after a few epochs with a checkpoint kept at every epoch: the
+# next score marks the run interrupted, --resume starts from the last
+# checkpoint (not from epoch 1) and ends with the uninterrupted scores.
+if command -v sqlite3 >/dev/null 2>&1; then
+  "$WINNOW" import k.db --csv ds/manifest.csv -q >/dev/null
+  "$WINNOW" score k.db $score_args --checkpoint-every 0 \
+    >"$T/k.out" 2>"$T/k.err" &
+  pid=$!
+  deadline=$(($(date +%s) + 60))
+  while ! grep -q "epoch 6/" "$T/k.err" && [ "$(date +%s)" -lt "$deadline" ]
+  do
+    sleep 0.05
+  done
+  kill -9 $pid
+  wait $pid 2>/dev/null
+  kept=$(sqlite3 k.db "SELECT length(checkpoint) > 0 FROM runs WHERE id = 1")
+  is "a running job keeps a checkpoint" "$kept" 1
+  run "$WINNOW" score k.db $score_args --resume
+  exits "--resume continues a run whose process was killed" 0
+  first=$(grep -o 'epoch [0-9]*/' "$T/err" | head -1)
+  case $first in
+  "epoch 1/"|"") resumed_late=1 ;;
+  *) resumed_late=0 ;;
+  esac
+  ok "it starts from the checkpoint ($first), not from the start" \
+    $resumed_late
+  is "the killed run is the one finished" \
+    "$(sqlite3 k.db "SELECT id, status FROM runs")" "1|done"
+  "$WINNOW" export k.db --scores k.csv
+  cmp -s s1.csv k.csv
+  ok "and ends with the scores of an uninterrupted run" $?
+fi
+
 "$WINNOW" import e.db --csv ds/manifest.csv -q >/dev/null
 run "$WINNOW" export e.db --scores x.csv
 exits "export before any run fails" 1
