@@ -2,16 +2,16 @@
 """Reference speed for winnow's trainer: the same CNN in PyTorch on the CPU.
 
 winnow's default network (engine/model.c): 3 stages of 2 conv3x3 (no bias)
--BN-ReLU layers and a 2x2 max pool, widths 32/64/128, global average pool,
-linear classifier; batch 128, SGD lr 0.05 with Nesterov momentum 0.9 and
-weight decay 5e-4. This trains it for one epoch on the CIFAR-10 class
+-BN-ReLU layers and a 2x2 max pool, widths W/2W/4W (16/32/64 by default,
+as winnow's), global average pool, linear classifier; batch 128, SGD with
+Nesterov momentum 0.9 and weight decay 5e-4. This trains it for one epoch on the CIFAR-10 class
 folders with plain cross-entropy and prints one line of key=value figures,
 of which train_images_per_s is the one to compare with winnow's per-epoch
 "images/s". The PNGs are decoded into one tensor first and that time is
 reported apart (load_s), not counted; no augmentation, so the figure is the
 network's forward, backward and update alone.
 
-    python3 tests/bench/torch-ref.py CIFAR_ROOT [THREADS]
+    python3 tests/bench/torch-ref.py CIFAR_ROOT [THREADS [WIDTH]]
 
 Needs python3-torch and python3-pil (Debian); tests/bench/noise.sh installs
 them for its `torch` case.
@@ -58,9 +58,10 @@ def network(classes, widths=(32, 64, 128), convs=2):
 
 
 def main():
-    if len(sys.argv) not in (2, 3):
-        sys.exit('usage: torch-ref.py CIFAR_ROOT [THREADS]')
-    threads = int(sys.argv[2]) if len(sys.argv) == 3 else 2
+    if len(sys.argv) not in (2, 3, 4):
+        sys.exit('usage: torch-ref.py CIFAR_ROOT [THREADS [WIDTH]]')
+    threads = int(sys.argv[2]) if len(sys.argv) >= 3 else 2
+    width = int(sys.argv[3]) if len(sys.argv) == 4 else 16
     torch.set_num_threads(threads)
     torch.manual_seed(1)
 
@@ -68,7 +69,7 @@ def main():
     x, y, classes = load(sys.argv[1])
     load_s = time.monotonic() - t0
 
-    model = network(classes)
+    model = network(classes, (width, 2 * width, 4 * width))
     decay = [p for p in model.parameters() if p.dim() > 1]
     other = [p for p in model.parameters() if p.dim() <= 1]
     opt = torch.optim.SGD([{'params': decay, 'weight_decay': 5e-4},
@@ -99,10 +100,11 @@ def main():
             model(x[s:s + 512])
     infer_s = time.monotonic() - t0
 
-    print('torch=%s threads=%d images=%d load_s=%.1f train_s=%.1f '
-          'train_images_per_s=%.0f infer_images_per_s=%.0f train_acc=%.3f'
-          % (torch.__version__, threads, n, load_s, train_s, seen / train_s,
-             n / infer_s, correct / seen))
+    print('torch=%s threads=%d width=%d images=%d load_s=%.1f '
+          'train_s=%.1f train_images_per_s=%.0f infer_images_per_s=%.0f '
+          'train_acc=%.3f'
+          % (torch.__version__, threads, width, n, load_s, train_s,
+             seen / train_s, n / infer_s, correct / seen))
 
 
 if __name__ == '__main__':
