@@ -220,10 +220,9 @@ run_export(int argc, char **argv)
             return cmd_option_error(c, o, argv);
         }
     }
-    if (argc - optind < 1)
-        return cmd_usage_error(c, "missing project file DB");
-    if (argc - optind > 1)
-        return cmd_usage_error(c, "unexpected argument '%s'", argv[optind + 1]);
+    const char *db;
+    if (cmd_db_operand(c, argc, argv, &db) != 0)
+        return EXIT_USAGE;
     if (!opt.labels && !opt.jsonl && !opt.folder && !opt.scores &&
         !opt.idx_images)
         return cmd_usage_error(c, "nothing to export: give --labels, "
@@ -253,7 +252,6 @@ run_export(int argc, char **argv)
     if (check_names(c, &opt) != 0)
         return EXIT_USAGE;
 
-    const char *db = argv[optind];
     struct store *s;
     char *cause = NULL;
     /* Only accepting suggestions writes to the project. */

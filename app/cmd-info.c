@@ -96,20 +96,9 @@ static int
 run_info(int argc, char **argv)
 {
     const struct cmd *c = &cmd_info;
-    static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int o;
-    opterr = 0;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        if (o == 'h') {
-            cmd_print_help(c, stdout);
-            return EXIT_OK;
-        }
-        return cmd_usage_error(c, "unknown option '%s'", argv[optind - 1]);
-    }
+    int done = cmd_help_only(c, argc, argv);
+    if (done >= 0)
+        return done;
     if (argc - optind != 1)
         return cmd_usage_error(c, argc - optind < 1
                                       ? "missing project file DB"

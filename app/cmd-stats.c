@@ -436,11 +436,9 @@ run_stats(int argc, char **argv)
             return cmd_option_error(c, o, argv);
         }
     }
-    if (argc - optind < 1)
-        return cmd_usage_error(c, "missing project file DB");
-    if (argc - optind > 1)
-        return cmd_usage_error(c, "unexpected argument '%s'", argv[optind + 1]);
-    const char *db = argv[optind];
+    const char *db;
+    if (cmd_db_operand(c, argc, argv, &db) != 0)
+        return EXIT_USAGE;
     struct store *s;
     char *cause = NULL;
     if ((s = cmd_open_store(db, STORE_READONLY)) == NULL)

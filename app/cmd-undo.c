@@ -52,20 +52,9 @@ static int
 run_undo(int argc, char **argv)
 {
     const struct cmd *c = &cmd_undo;
-    static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int o;
-    opterr = 0;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        if (o == 'h') {
-            cmd_print_help(c, stdout);
-            return EXIT_OK;
-        }
-        return cmd_usage_error(c, "unknown option '%s'", argv[optind - 1]);
-    }
+    int done = cmd_help_only(c, argc, argv);
+    if (done >= 0)
+        return done;
     int n_args = argc - optind;
     if (n_args < 1)
         return cmd_usage_error(c, "missing project file DB");

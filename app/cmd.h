@@ -31,6 +31,14 @@ WN_PRINTF(2, 3) int cmd_usage_error(const struct cmd *c, const char *fmt, ...);
 /* The usage error for what getopt_long returned as o (':' for a missing
  * argument, anything else for an unknown option); returns EXIT_USAGE. */
 int cmd_option_error(const struct cmd *c, int o, char **argv);
+/* The option loop of a command whose only option is --help: return -1 to
+ * go on (optind then at the first operand), else the exit status (help
+ * printed, or a usage error). */
+int cmd_help_only(const struct cmd *c, int argc, char **argv);
+/* The one operand DB of a command, after its options: set *db and return
+ * 0, or print the usage error and return EXIT_USAGE. */
+int cmd_db_operand(const struct cmd *c, int argc, char **argv,
+                   const char **db);
 /* Open a project file with store_open's flags; on failure print
  * "winnow: DB: why" and return NULL. */
 struct store *cmd_open_store(const char *db, int flags);

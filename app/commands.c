@@ -80,6 +80,37 @@ cmd_option_error(const struct cmd *c, int o, char **argv)
     return cmd_usage_error(c, "unknown option '%s'", argv[optind - 1]);
 }
 
+int
+cmd_help_only(const struct cmd *c, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int o;
+    opterr = 0;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (o == 'h') {
+            cmd_print_help(c, stdout);
+            return EXIT_OK;
+        }
+        return cmd_option_error(c, o, argv);
+    }
+    return -1;
+}
+
+int
+cmd_db_operand(const struct cmd *c, int argc, char **argv, const char **db)
+{
+    if (argc - optind < 1)
+        return cmd_usage_error(c, "missing project file DB");
+    if (argc - optind > 1)
+        return cmd_usage_error(c, "unexpected argument '%s'", argv[optind + 1]);
+    *db = argv[optind];
+    return 0;
+}
+
 void
 cmd_print_help(const struct cmd *c, FILE *f)
 {
