@@ -35,22 +35,26 @@ span=$(($(now_ms) - t0))
 is "they export one row per sample" "$(($(wc -l <ref.csv) - 1))" $n
 diag "one run takes $span ms; the plan is seeded with $seed"
 
-# The plan: one line per attempt, "MODE MS MS". early: start-up, loading
-# and the claim of the run; any: anywhere in training; publish: MS after
-# the last epoch is reported, in scoring and publication; stop: SIGINT,
-# then SIGKILL while the checkpoint is being written.
-awk -v seed="$seed" -v span="$span" -v n=$((kills_wanted * 3 + 10)) 'BEGIN {
+# The plan: one line per attempt, "MODE A B", A and B in thousandths of
+# the length of one run, turned into milliseconds when the attempt starts
+# (the length is re-measured as runs complete, so a machine that was busy
+# while the first run was timed does not push every kill past the end).
+# early: start-up, loading and the claim of the run; any: anywhere in
+# training; publish: B after the last epoch is reported, in scoring and
+# publication; stop: SIGINT at A, then SIGKILL B later, while the
+# checkpoint is being written.
+awk -v seed="$seed" -v n=$((kills_wanted * 4 + 10)) 'BEGIN {
   srand(seed)
   for (i = 0; i < n; i++) {
     r = rand()
     if (r < 0.15)
-      printf "early %d 0\n", rand() * 0.04 * span
+      printf "early %d 0\n", rand() * 40
     else if (r < 0.45)
-      printf "any %d 0\n", rand() * span
+      printf "any %d 0\n", rand() * 1000
     else if (r < 0.75)
-      printf "publish 0 %d\n", rand() * 0.1 * span
+      printf "publish 0 %d\n", rand() * 100
     else
-      printf "stop %d %d\n", (0.1 + rand() * 0.7) * span, rand() * 0.05 * span
+      printf "stop %d %d\n", 100 + rand() * 700, rand() * 50
   }
 }' >plan
 
@@ -70,6 +74,8 @@ wait_ms() {
 # $mode $d1 $d2 says; sets pid and rc.
 attempt() {
   : >"$T/run.err" # before wait_ms looks at it, not when the child opens it
+  d1=$((f1 * span / 1000)) d2=$((f2 * span / 1000))
+  started=$(now_ms)
   "$WINNOW" score p.db "$@" >"$T/run.out" 2>"$T/run.err" &
   pid=$!
   case $mode in
@@ -89,6 +95,12 @@ attempt() {
   kill -KILL $pid 2>/dev/null
   rc=0
   wait $pid 2>/dev/null || rc=$?
+  # A run that finished before its kill is the best measure of how long
+  # one takes now.
+  if [ $rc -eq 0 ] && [ "$mode" != stop ]; then
+    took=$(($(now_ms) - started))
+    [ $took -ge "$span" ] || span=$took
+  fi
   # winnow, read-only, is the first to open what the kill left (a hot WAL),
   # before the sqlite3 shell recovers it.
   "$WINNOW" info p.db >"$T/info.out" 2>&1 || {
@@ -120,7 +132,7 @@ while [ $kills -lt "$kills_wanted" ]; do
   line=$(sed -n "${tries}p" plan)
   [ -n "$line" ] || break
   set -- $line
-  mode=$1 d1=$2 d2=$3
+  mode=$1 f1=$2 f2=$3
   if [ $orphan -ne 0 ]; then
     attempt $score_args --resume
     state=$(q "SELECT status || ' ' || pid FROM runs WHERE id = $orphan")
@@ -206,7 +218,8 @@ while [ $kills -lt "$kills_wanted" ]; do
   ok "$what: sound, and run $ref_run's scores are whole" $whole
   [ $whole -eq 0 ] || diag "latest done, its scores, samples, strays: $pub"
 done
-diag "$kills kills in $tries attempts, $orphans left a run orphaned:" \
+diag "$kills kills in $tries attempts (one run: $span ms at the end), $orphans" \
+  "left a run orphaned:" \
   "$ph_early before the claim," \
   "$ph_train in training, $ph_end scoring or publishing, $ph_ckpt while" \
   "stopping, $ph_done after publishing; $publications new publications"
