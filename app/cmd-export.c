@@ -2,52 +2,25 @@
  * --folder, --scores and --idx, in one pass (data/export.c does the work).
  *
  * Signals do not kill an export: SIGINT, SIGTERM and SIGHUP set a flag the
- * writer checks at every sample, and since the handler is installed without
- * SA_RESTART a write blocked on a pipe returns at once. The writer then
- * removes its temporary files and folders, so only SIGKILL can leave one
- * behind (named NAME.tmp-PID, never NAME). SIGPIPE, when there are
- * files to clean up, is ignored (as SIGXFSZ is, for every command, in
- * app/main.c) so that a closed pipe is an error like a full disk, cleaned
- * up the same way. */
+ * writer checks at every sample (data/outfile.h), and a write blocked on a
+ * pipe returns at once. The writer then removes its temporary files and
+ * folders, so only SIGKILL can leave one behind (named NAME.tmp-PID, never
+ * NAME). SIGPIPE, when there are files to clean up, is ignored (as SIGXFSZ
+ * is, for every command, in app/main.c) so that a closed pipe is an error
+ * like a full disk, cleaned up the same way. */
 #include "config.h"
 
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app/cmd.h"
 #include "data/export.h"
+#include "data/outfile.h"
 #include "data/store.h"
 
 extern const struct cmd cmd_export;
-
-static volatile sig_atomic_t export_stop;
-
-static void
-export_on_signal(int sig)
-{
-    (void)sig;
-    export_stop = 1;
-}
-
-static void
-export_signals(int files)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = export_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; /* no SA_RESTART: interrupt blocked writes */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    /* With nothing but standard output there is nothing to clean up: a
-     * closed pipe ends us quietly, as it does any filter. */
-    if (files)
-        signal(SIGPIPE, SIG_IGN);
-}
 
 static int
 parse_policy(const struct cmd *c, const char *arg, int argc, char **argv,
@@ -263,10 +236,9 @@ run_export(int argc, char **argv)
                     (opt.scores && strcmp(opt.scores, "-") == 0);
     int n_outputs = !!opt.labels + !!opt.jsonl + !!opt.scores + !!opt.folder +
                     !!opt.idx_images;
-    export_signals(n_outputs > to_stdout);
+    opt.stop = outfile_catch_signals(n_outputs > to_stdout);
     if ((s = cmd_open_store(db, flags)) == NULL)
         return EXIT_FAIL;
-    opt.stop = &export_stop;
     struct export_result res;
     int rc = export_run(s, &opt, &res, &cause);
     store_close(s);

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "app/cmd.h"
-#include "data/export.h"
+#include "data/json.h"
 #include "data/store.h"
 
 extern const struct cmd cmd_stats;
@@ -182,10 +182,10 @@ print_json(const struct stats *x)
     fprintf(f, "{\"samples\":%zu,\"classes\":[", x->n_samples);
     for (int c = 0; c < x->n_names; c++) {
         fprintf(f, "%s{\"id\":%d,\"name\":", c ? "," : "", c);
-        export_json_string(f, x->names[c]);
+        json_put_string(f, x->names[c]);
         fprintf(f, ",\"samples\":%lld,\"given\":%lld,\"noise\":",
                 (long long)x->current[c], (long long)x->given[c]);
-        export_json_real(f, class_noise(x, c));
+        json_put_real(f, class_noise(x, c));
         fputc('}', f);
     }
     fprintf(f,
@@ -198,17 +198,16 @@ print_json(const struct stats *x)
         return;
     }
     fprintf(f, "{\"id\":%lld,\"finished\":", (long long)x->run);
-    export_json_time(f, x->info.finished);
+    json_put_time(f, x->info.finished);
     fputs(",\"noise_rate\":", f);
-    export_json_real(f, x->info.noise_rate);
+    json_put_real(f, x->info.noise_rate);
     fprintf(f, ",\"flagged\":%zu,\"matrix\":[", x->flagged);
     for (int g = 0; g < x->k; g++) {
         fputs(g ? ",[" : "[", f);
         for (int t = 0; t < x->k; t++) {
             if (t)
                 fputc(',', f);
-            export_json_real(f,
-                             x->matrix[(size_t)g * (size_t)x->k + (size_t)t]);
+            json_put_real(f, x->matrix[(size_t)g * (size_t)x->k + (size_t)t]);
         }
         fputc(']', f);
     }
@@ -216,13 +215,13 @@ print_json(const struct stats *x)
     for (size_t i = 0; i < x->n_pairs; i++) {
         const struct pair *p = &x->pairs[i];
         fputs(i ? ",{\"given\":" : "{\"given\":", f);
-        export_json_string(f, x->names[p->given]);
+        json_put_string(f, x->names[p->given]);
         fputs(",\"true\":", f);
-        export_json_string(f, x->names[p->truth]);
+        json_put_string(f, x->names[p->truth]);
         fputs(",\"rate\":", f);
-        export_json_real(f, p->rate);
+        json_put_real(f, p->rate);
         fputs(",\"samples\":", f);
-        export_json_real(f, p->samples);
+        json_put_real(f, p->samples);
         fputc('}', f);
     }
     size_t decided = x->accepted + x->rejected + x->corrected + x->auto_set;

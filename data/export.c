@@ -1,4 +1,6 @@
-/* data/export.c: the label CSV, JSON lines, class folders, IDX and scores.
+/* data/export.c: an export's job, and its file formats: the label CSV,
+ * JSON lines, IDX and the scores CSV (the class folder tree is in
+ * data/export_folder.c, the temporaries and renames in data/outfile.c).
  *
  * An export is three steps. First everything is read in one snapshot of
  * the project (labels and review state, the latest finished run's scores,
@@ -18,378 +20,25 @@
 
 #include "data/export.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
-#include <stdio_ext.h> /* __fpurge: glibc and musl */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "data/csv.h"
+#include "data/export_internal.h"
 #include "data/idx.h"
-#include "data/image.h"
+#include "data/json.h"
+#include "data/outfile.h"
 
-/* ---- JSON ---- */
-
-/* Length of the UTF-8 sequence at s, or 0 if it is not one. */
-static size_t
-utf8_len(const unsigned char *s)
-{
-    size_t n;
-    uint32_t c;
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        n = 2;
-        c = s[0] & 0x1fu;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        n = 3;
-        c = s[0] & 0x0fu;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        n = 4;
-        c = s[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3fu);
-    }
-    /* Overlong forms, surrogates and values past U+10FFFF. */
-    if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-        (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    return n;
-}
-
-void
-export_json_string(FILE *f, const char *str)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    fputc('"', f);
-    while (*s != '\0') {
-        size_t n = utf8_len(s);
-        if (n == 0) {
-            fputs("\\ufffd", f);
-            s++;
-            continue;
-        }
-        if (n > 1) {
-            fwrite(s, 1, n, f);
-            s += n;
-            continue;
-        }
-        unsigned char c = *s++;
-        switch (c) {
-        case '"':
-            fputs("\\\"", f);
-            break;
-        case '\\':
-            fputs("\\\\", f);
-            break;
-        case '\n':
-            fputs("\\n", f);
-            break;
-        case '\r':
-            fputs("\\r", f);
-            break;
-        case '\t':
-            fputs("\\t", f);
-            break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                fprintf(f, "\\u%04x", c);
-            else
-                fputc(c, f);
-        }
-    }
-    fputc('"', f);
-}
-
-void
-export_json_real(FILE *f, double v)
-{
-    if (isnan(v) || isinf(v))
-        fputs("null", f);
-    else
-        fprintf(f, "%.6g", v);
-}
-
-void
-export_json_time(FILE *f, int64_t ms)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    char buf[32];
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(f, "\"%s.%03dZ\"", buf, (int)(ms % 1000));
-}
-
-/* ---- targets: where an output is written, and where it ends up ---- */
-
-struct target {
-    const char *name; /* as given, for messages */
-    char *final;      /* renamed to at the end; NULL: written in place */
-    char *tmp;        /* written here */
-    FILE *f;          /* NULL for the folder and IDX targets */
-    int is_stdout, is_dir;
-    int in_place; /* a device or FIFO: tmp is the name itself */
-};
-
-static void
-target_discard(struct target *t)
-{
-    /* What a failed export left in stdout's buffer is dropped: it would
-     * only add to a partial output, and flushing it at exit could block
-     * forever on a pipe nobody reads (the very case of an interrupt). */
-    if (t->f != NULL && t->is_stdout)
-        __fpurge(t->f);
-    else if (t->f != NULL)
-        fclose(t->f);
-    t->f = NULL;
-}
-
-static int
-rmtree_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-/* Remove what the target wrote under a temporary name. */
-static void
-target_remove(struct target *t)
-{
-    target_discard(t);
-    if (t->tmp == NULL || t->in_place)
-        return;
-    if (t->is_dir)
-        nftw(t->tmp, rmtree_one, 16, FTW_DEPTH | FTW_PHYS);
-    else
-        unlink(t->tmp);
-}
-
-static void
-target_fini(struct target *t)
-{
-    free(t->final);
-    free(t->tmp);
-    memset(t, 0, sizeof *t);
-}
-
-/* Open a file output. A device or FIFO is written in place; a symbolic
- * link to a file is followed, so the file it names is replaced and the link
- * kept; anything else is written to NAME.tmp-PID (NAME.tmp-PID.gz for a
- * .gz name, whose suffix says how to write it). With want_file 0 the
- * temporary is only created, for a writer that opens it by name. */
-static int
-target_open_file(struct target *t, const char *name, int want_file,
-                 char **cause)
-{
-    struct stat st;
-    memset(t, 0, sizeof *t);
-    t->name = name;
-    if (strcmp(name, "-") == 0) {
-        t->is_stdout = 1;
-        t->f = stdout;
-        return 0;
-    }
-    if (stat(name, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            return wn_fail(cause, "%s: is a folder", name);
-        if (!S_ISREG(st.st_mode)) {
-            t->in_place = 1;
-            t->tmp = xstrdup(name);
-            if (want_file && (t->f = fopen(name, "w")) == NULL)
-                return wn_fail(cause, "%s: %s", name, strerror(errno));
-            return 0;
-        }
-    }
-    struct stat lst;
-    if (lstat(name, &lst) == 0 && S_ISLNK(lst.st_mode))
-        t->final = realpath(name, NULL);
-    if (t->final == NULL)
-        t->final = xstrdup(name);
-    size_t n = strlen(t->final);
-    if (n > 3 && strcmp(t->final + n - 3, ".gz") == 0)
-        t->tmp = xasprintf("%.*s.tmp-%ld.gz", (int)(n - 3), t->final,
-                           (long)getpid());
-    else
-        t->tmp = xasprintf("%s.tmp-%ld", t->final, (long)getpid());
-    int fd = open(t->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        int e = errno;
-        free(t->tmp);
-        t->tmp = NULL;
-        return wn_fail(cause, "%s: %s", name, strerror(e));
-    }
-    if (!want_file) {
-        close(fd);
-        return 0;
-    }
-    t->f = fdopen(fd, "w");
-    if (t->f == NULL) {
-        int e = errno;
-        close(fd);
-        return wn_fail(cause, "%s: %s", name, strerror(e));
-    }
-    return 0;
-}
-
-/* DIR must not exist or be an empty folder; the tree is built in
- * DIR.tmp-PID and renamed onto it. */
-static int
-target_open_dir(struct target *t, const char *name, char **cause)
-{
-    memset(t, 0, sizeof *t);
-    t->name = name;
-    t->is_dir = 1;
-    size_t n = strlen(name);
-    while (n > 1 && name[n - 1] == '/')
-        n--;
-    if (n == 0 || (n == 1 && name[0] == '/'))
-        return wn_fail(cause, "%s: not a folder to export into", name);
-    t->final = xstrndup(name, n);
-    struct stat st;
-    if (stat(t->final, &st) == 0) {
-        if (!S_ISDIR(st.st_mode))
-            return wn_fail(cause, "%s: exists and is not a folder", name);
-        /* An empty folder is replaced by the rename; the check is
-         * repeated by rename itself, which refuses a folder that filled up
-         * meanwhile. */
-        DIR *d = opendir(t->final);
-        if (d == NULL)
-            return wn_fail(cause, "%s: %s", name, strerror(errno));
-        struct dirent *de;
-        int empty = 1;
-        while (empty && (de = readdir(d)) != NULL)
-            if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-                empty = 0;
-        closedir(d);
-        if (!empty)
-            return wn_fail(cause, "%s: folder exists and is not empty", name);
-    }
-    t->tmp = xasprintf("%s.tmp-%ld", t->final, (long)getpid());
-    if (mkdir(t->tmp, 0777) != 0) {
-        int e = errno;
-        free(t->tmp);
-        t->tmp = NULL;
-        return wn_fail(cause, "%s: %s", name, strerror(e));
-    }
-    return 0;
-}
-
-static const char *
-errno_text(int e)
-{
-    return e == ENOSPC ? "no space left on device" : strerror(e);
-}
-
-/* Flush and close a file output; its cause names it. */
-static int
-target_close(struct target *t, char **cause)
-{
-    if (t->f == NULL)
-        return 0;
-    const char *what = t->is_stdout ? "standard output" : t->name;
-    int err = ferror(t->f) != 0;
-    int e = errno;
-    if (fflush(t->f) != 0 && !err) {
-        err = 1;
-        e = errno;
-    }
-    if (!t->is_stdout) {
-        if (fclose(t->f) != 0 && !err) {
-            err = 1;
-            e = errno;
-        }
-    }
-    t->f = NULL;
-    if (err)
-        return wn_fail(cause, "%s: %s", what, errno_text(e ? e : EIO));
-    return 0;
-}
-
-static int
-target_commit(struct target *t, char **cause)
-{
-    if (t->final == NULL || t->tmp == NULL)
-        return 0;
-    if (rename(t->tmp, t->final) != 0) {
-        int e = errno;
-        if (t->is_dir && (e == ENOTEMPTY || e == EEXIST))
-            return wn_fail(cause, "%s: folder exists and is not empty",
-                           t->name);
-        return wn_fail(cause, "%s: %s", t->name, strerror(e));
-    }
-    free(t->tmp);
-    t->tmp = NULL;
-    return 0;
-}
-
-/* ---- the export ---- */
-
-enum {
-    T_SCORES,
-    T_LABELS,
-    T_JSONL,
-    T_FOLDER,
-    T_IDX_IMAGES,
-    T_IDX_LABELS,
-    T_COUNT
-};
-
-struct row { /* one sample as it is exported */
-    int label;
-    enum store_review review;
-    int include;
-    int has_score;
-    struct store_score sc;
-};
-
-struct export_job {
-    struct store *s;
-    const struct export_options *o;
-    struct export_result *res;
-    char **names;
-    int n_names;
-    int64_t run;
-    struct store_label_state *st;
-    size_t n;
-    struct row *rows;
-    struct store_event *ev; /* by sample, then id */
-    size_t n_ev, ev_at;
-    struct store_auto_label *accepted;
-    int64_t now;
-    struct target t[T_COUNT];
-    int *class_made; /* folder: class folder exists */
-    uint8_t *idx_px, *idx_lb;
-    size_t idx_n, idx_cap, idx_per;
-    int idx_w, idx_h, idx_c;
-    uint8_t *pixbuf;
-    size_t pixcap;
-    size_t at; /* the walk's position */
-};
-
-static const char *
-class_name(const struct export_job *x, int id)
+const char *
+export_class_name(const struct export_job *x, int id)
 {
     return id >= 0 && id < x->n_names ? x->names[id] : "";
 }
 
-static int
-stopped(const struct export_job *x, char **cause)
+int
+export_stopped(const struct export_job *x, char **cause)
 {
     if (x->o->stop != NULL && *x->o->stop)
         return wn_fail(cause, "interrupted");
@@ -468,59 +117,13 @@ apply_policy(struct export_job *x)
     }
 }
 
-/* Why a class name cannot be a folder name, or NULL. */
-static const char *
-bad_folder_name(const char *name)
-{
-    if (*name == '\0')
-        return "it is empty";
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return "it names a folder itself";
-    if (strchr(name, '/') != NULL)
-        return "it contains '/'";
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return "it contains a control character";
-    return NULL;
-}
-
 /* Everything that can refuse the export, before anything is written. */
 static int
 check_outputs(struct export_job *x, char **cause)
 {
     const struct export_options *o = x->o;
-    if (o->folder != NULL) {
-        int *used = xcalloc((size_t)x->n_names + 1, sizeof *used);
-        for (size_t i = 0; i < x->n; i++)
-            if (x->rows[i].include && x->rows[i].label >= 0 &&
-                x->rows[i].label < x->n_names)
-                used[x->rows[i].label] = 1;
-        int rc = 0;
-        for (int c = 0; c < x->n_names && rc == 0; c++) {
-            const char *why = used[c] ? bad_folder_name(x->names[c]) : NULL;
-            if (why != NULL) {
-                /* Show the name with its control characters escaped. */
-                char *shown = xmalloc(4 * strlen(x->names[c]) + 1), *p = shown;
-                for (const unsigned char *q =
-                         (const unsigned char *)x->names[c];
-                     *q; q++) {
-                    if (*q < 0x20 || *q == 0x7f)
-                        p += sprintf(p, "\\x%02x", *q);
-                    else
-                        *p++ = (char)*q;
-                }
-                *p = '\0';
-                rc = wn_fail(cause,
-                             "--folder: class '%s' cannot be a folder name "
-                             "(%s)",
-                             shown, why);
-                free(shown);
-            }
-        }
-        free(used);
-        if (rc != 0)
-            return -1;
-    }
+    if (o->folder != NULL && export_folder_check(x, cause) != 0)
+        return -1;
     if (o->idx_images != NULL) {
         if (x->n_names > 256)
             return wn_fail(cause,
@@ -543,14 +146,14 @@ check_outputs(struct export_job *x, char **cause)
 static int
 target_failed(struct export_job *x, int which, char **cause)
 {
-    struct target *t = &x->t[which];
+    struct outfile *t = &x->t[which];
     if (t->f == NULL || !ferror(t->f))
         return 0;
     int e = errno;
-    if (e == EINTR && stopped(x, cause) != 0)
+    if (e == EINTR && export_stopped(x, cause) != 0)
         return -1;
-    return wn_fail(cause, "%s: %s", t->is_stdout ? "standard output" : t->name,
-                   errno_text(e ? e : EIO));
+    return wn_fail(cause, "%s: %s", outfile_what(t),
+                   outfile_strerror(e ? e : EIO));
 }
 
 /* ---- scores ---- */
@@ -570,9 +173,9 @@ write_score_row(void *ctx, const struct store_scored *row, char **cause)
     FILE *f = x->t[T_SCORES].f;
     csv_write_field(f, row->path);
     fputc(',', f);
-    csv_write_field(f, class_name(x, sc->label));
+    csv_write_field(f, export_class_name(x, sc->label));
     fputc(',', f);
-    csv_write_field(f, class_name(x, sc->suggested));
+    csv_write_field(f, export_class_name(x, sc->suggested));
     fprintf(f, ",%.6g,%d,", sc->score, sc->flagged);
     put_real(f, sc->self_confidence);
     fputc(',', f);
@@ -588,7 +191,7 @@ write_score_row(void *ctx, const struct store_scored *row, char **cause)
     fputc('\n', f);
     if (target_failed(x, T_SCORES, cause) != 0)
         return -1;
-    return stopped(x, cause);
+    return export_stopped(x, cause);
 }
 
 static int
@@ -609,10 +212,10 @@ write_label_row(struct export_job *x, size_t i)
     const struct row *w = &x->rows[i];
     csv_write_field(f, x->st[i].path);
     fputc(',', f);
-    csv_write_field(f, class_name(x, w->label));
+    csv_write_field(f, export_class_name(x, w->label));
     if (x->o->original) {
         fputc(',', f);
-        csv_write_field(f, class_name(x, x->st[i].given));
+        csv_write_field(f, export_class_name(x, x->st[i].given));
     }
     if (x->o->status) {
         fprintf(f, ",%s,", store_review_name(w->review));
@@ -626,7 +229,7 @@ static void
 json_label(FILE *f, const struct export_job *x, int id)
 {
     if (id >= 0 && id < x->n_names)
-        export_json_string(f, x->names[id]);
+        json_put_string(f, x->names[id]);
     else
         fputs("null", f);
 }
@@ -639,7 +242,7 @@ json_event(FILE *f, const struct export_job *x, const struct store_event *e)
         fprintf(f, "{\"id\":%lld,\"time\":", (long long)e->id);
     else
         fputs("{\"id\":null,\"time\":", f);
-    export_json_time(f, e->time);
+    json_put_time(f, e->time);
     fputs(",\"old\":", f);
     json_label(f, x, e->old_label);
     fputs(",\"new\":", f);
@@ -651,10 +254,10 @@ json_event(FILE *f, const struct export_job *x, const struct store_event *e)
     else
         fputs("null", f);
     fputs(",\"score\":", f);
-    export_json_real(f, e->score);
+    json_put_real(f, e->score);
     fputs(",\"note\":", f);
     if (e->note != NULL)
-        export_json_string(f, e->note);
+        json_put_string(f, e->note);
     else
         fputs("null", f);
     fputs(",\"undoes\":", f);
@@ -673,7 +276,7 @@ write_json_row(struct export_job *x, size_t i)
     const struct row *w = &x->rows[i];
     const struct store_score *sc = &w->sc;
     fputs("{\"path\":", f);
-    export_json_string(f, st->path);
+    json_put_string(f, st->path);
     fprintf(f, ",\"source\":\"%s\",\"given_label\":",
             store_source_kind_name(st->source_kind));
     json_label(f, x, st->given);
@@ -682,24 +285,24 @@ write_json_row(struct export_job *x, size_t i)
     fprintf(f, ",\"status\":\"%s\",\"run\":", store_review_name(w->review));
     if (w->has_score) {
         fprintf(f, "%lld,\"score\":", (long long)x->run);
-        export_json_real(f, sc->score);
+        json_put_real(f, sc->score);
         fputs(",\"scores\":{\"self_confidence\":", f);
-        export_json_real(f, sc->self_confidence);
+        json_put_real(f, sc->self_confidence);
         fputs(",\"margin\":", f);
-        export_json_real(f, sc->margin);
+        json_put_real(f, sc->margin);
         fprintf(f, ",\"cl_flag\":%d,\"aum\":", sc->cl_flag);
-        export_json_real(f, sc->aum);
+        json_put_real(f, sc->aum);
         fputs(",\"elr\":", f);
-        export_json_real(f, sc->elr);
+        json_put_real(f, sc->elr);
         fputs(",\"knn\":", f);
-        export_json_real(f, sc->knn);
+        json_put_real(f, sc->knn);
         fputs("},\"judged_label\":", f);
         json_label(f, x, sc->label);
         fprintf(f, ",\"flagged\":%s,\"suggested_label\":",
                 sc->flagged ? "true" : "false");
         json_label(f, x, sc->suggested);
         fputs(",\"suggested_prob\":", f);
-        export_json_real(f, sc->suggested_prob);
+        json_put_real(f, sc->suggested_prob);
     } else {
         fputs("null,\"score\":null,\"scores\":null,\"judged_label\":null,"
               "\"flagged\":null,\"suggested_label\":null,"
@@ -731,202 +334,6 @@ write_json_row(struct export_job *x, size_t i)
         json_event(f, x, &e);
     }
     fputs("]}\n", f);
-}
-
-/* The file name of a sample in its class folder: its path with '/' as '_'
- * (a leading '.' as '_' too, or importers would pass it over as hidden),
- * ending in .png when it is written from the stored pixels. */
-static char *
-folder_file_name(const char *path, int as_png)
-{
-    size_t n = strlen(path);
-    int add = 0;
-    if (as_png && (n < 4 || strcasecmp(path + n - 4, ".png") != 0))
-        add = 1;
-    char *name = xasprintf("%s%s", path, add ? ".png" : "");
-    for (char *p = name; *p; p++)
-        if (*p == '/')
-            *p = '_';
-    if (name[0] == '.' || name[0] == '\0') {
-        char *t = xasprintf("_%s", name);
-        free(name);
-        name = t;
-    }
-    return name;
-}
-
-/* name with "~k" before its extension. */
-static char *
-numbered(const char *name, int k)
-{
-    const char *dot = strrchr(name, '.');
-    if (dot == NULL || dot == name)
-        return xasprintf("%s~%d", name, k);
-    return xasprintf("%.*s~%d%s", (int)(dot - name), name, k, dot);
-}
-
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-    const unsigned char *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0)
-            return -1; /* EINTR too: a signal asks to stop */
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-enum entry_kind { ENTRY_SYMLINK, ENTRY_HARDLINK, ENTRY_BYTES };
-
-/* Make one entry under a name not yet taken in the class folder: a link
- * to src, or a file with the given bytes. Returns the errno of a failure,
- * 0 on success; EXDEV/EPERM/EMLINK from a hard link let the caller fall
- * back to a copy. */
-static int
-make_entry(const char *dir, const char *name, enum entry_kind kind,
-           const char *src, const void *bytes, size_t len, char **made)
-{
-    for (int k = 1;; k++) {
-        char *nm = k == 1 ? xstrdup(name) : numbered(name, k);
-        char *p = xasprintf("%s/%s", dir, nm);
-        free(nm);
-        int r, e = 0;
-        if (kind == ENTRY_SYMLINK) {
-            r = symlink(src, p);
-        } else if (kind == ENTRY_HARDLINK) {
-            /* The file, not a link that may lead to it. */
-            r = linkat(AT_FDCWD, src, AT_FDCWD, p, AT_SYMLINK_FOLLOW);
-        } else {
-            r = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-            if (r >= 0) {
-                int fd = r;
-                r = write_all(fd, bytes, len);
-                if (r != 0)
-                    e = errno;
-                if (close(fd) != 0 && r == 0) {
-                    r = -1;
-                    e = errno;
-                }
-                if (r != 0) {
-                    unlink(p);
-                    errno = e;
-                }
-            }
-        }
-        if (r == 0) {
-            *made = p;
-            return 0;
-        }
-        e = errno;
-        free(p);
-        if (e != EEXIST)
-            return e;
-    }
-}
-
-static int
-folder_entry(struct export_job *x, size_t i, const struct store_sample *smp,
-             char **cause)
-{
-    const struct store_label_state *st = &x->st[i];
-    const struct export_options *o = x->o;
-    int label = x->rows[i].label;
-    const char *root = x->t[T_FOLDER].tmp;
-    char *dir = xasprintf("%s/%s", root, class_name(x, label));
-    int rc = 0, e = 0;
-    char *src = NULL, *made = NULL, *name = NULL;
-    void *bytes = NULL;
-    size_t len = 0;
-
-    if (!x->class_made[label]) {
-        if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-            rc = wn_fail(cause, "%s/%s: %s", o->folder, class_name(x, label),
-                         strerror(errno));
-            goto done;
-        }
-        x->class_made[label] = 1;
-    }
-    if (store_sample_source_file(x->s, st->sample_id, &src, cause) != 0) {
-        rc = -1;
-        goto done;
-    }
-    struct stat sst;
-    if (src != NULL && (stat(src, &sst) != 0 || !S_ISREG(sst.st_mode))) {
-        free(src);
-        src = NULL; /* moved or gone: the stored copy stands in */
-    }
-    if (src != NULL && o->link != EXPORT_LINK_COPY) {
-        name = folder_file_name(st->path, 0);
-        e = make_entry(dir, name,
-                       o->link == EXPORT_LINK_SYMBOLIC ? ENTRY_SYMLINK
-                                                       : ENTRY_HARDLINK,
-                       src, NULL, 0, &made);
-        if (e == 0) {
-            x->res->linked++;
-            goto done;
-        }
-        if (o->link == EXPORT_LINK_SYMBOLIC ||
-            (e != EXDEV && e != EPERM && e != EMLINK))
-            goto fail;
-        /* No hard link across file systems: a copy does. */
-    }
-    if (src != NULL) {
-        unsigned char *buf;
-        if (wn_read_file(src, (size_t)1 << 31, &buf, &len, cause) != 0) {
-            rc = -1;
-            goto done;
-        }
-        bytes = buf;
-        free(name);
-        name = folder_file_name(st->path, 0);
-        e = make_entry(dir, name, ENTRY_BYTES, NULL, bytes, len, &made);
-        if (e != 0)
-            goto fail;
-        x->res->copied++;
-        goto done;
-    }
-    /* An IDX sample or a source that moved: the stored copy, as a PNG. */
-    size_t raw = (size_t)smp->stored_width * (size_t)smp->stored_height *
-                 (size_t)smp->channels;
-    if (raw > x->pixcap) {
-        free(x->pixbuf);
-        x->pixbuf = xmalloc(raw);
-        x->pixcap = raw;
-    }
-    memcpy(x->pixbuf, smp->pixels, raw);
-    struct image im = {.width = smp->stored_width,
-                       .height = smp->stored_height,
-                       .channels = smp->channels,
-                       .pixels = x->pixbuf};
-    char *why = NULL;
-    if (image_encode_png(&im, &bytes, &len, &why) != 0) {
-        rc = wn_fail(cause, "%s: %s", st->path, why);
-        free(why);
-        goto done;
-    }
-    free(name);
-    name = folder_file_name(st->path, 1);
-    e = make_entry(dir, name, ENTRY_BYTES, NULL, bytes, len, &made);
-    if (e != 0)
-        goto fail;
-    x->res->rendered++;
-    goto done;
-fail:
-    if (e == EINTR && stopped(x, cause) != 0)
-        rc = -1;
-    else
-        rc = wn_fail(cause, "%s/%s/%s: %s", o->folder, class_name(x, label),
-                     name, errno_text(e));
-done:
-    free(dir);
-    free(src);
-    free(made);
-    free(name);
-    free(bytes);
-    return rc;
 }
 
 static int
@@ -974,7 +381,7 @@ static int
 export_one(struct export_job *x, size_t i, const struct store_sample *smp,
            char **cause)
 {
-    if (stopped(x, cause) != 0)
+    if (export_stopped(x, cause) != 0)
         return -1;
     if (!x->rows[i].include)
         return 0;
@@ -991,7 +398,7 @@ export_one(struct export_job *x, size_t i, const struct store_sample *smp,
         if (target_failed(x, T_JSONL, cause) != 0)
             return -1;
     }
-    if (x->o->folder != NULL && folder_entry(x, i, smp, cause) != 0)
+    if (x->o->folder != NULL && export_folder_entry(x, i, smp, cause) != 0)
         return -1;
     if (x->o->idx_images != NULL && idx_append(x, i, smp, cause) != 0)
         return -1;
@@ -1014,20 +421,20 @@ open_targets(struct export_job *x, char **cause)
 {
     const struct export_options *o = x->o;
     if (o->scores != NULL &&
-        target_open_file(&x->t[T_SCORES], o->scores, 1, cause) != 0)
+        outfile_open(&x->t[T_SCORES], o->scores, 1, cause) != 0)
         return -1;
     if (o->labels != NULL &&
-        target_open_file(&x->t[T_LABELS], o->labels, 1, cause) != 0)
+        outfile_open(&x->t[T_LABELS], o->labels, 1, cause) != 0)
         return -1;
     if (o->jsonl != NULL &&
-        target_open_file(&x->t[T_JSONL], o->jsonl, 1, cause) != 0)
+        outfile_open(&x->t[T_JSONL], o->jsonl, 1, cause) != 0)
         return -1;
     if (o->idx_images != NULL &&
-        (target_open_file(&x->t[T_IDX_IMAGES], o->idx_images, 0, cause) != 0 ||
-         target_open_file(&x->t[T_IDX_LABELS], o->idx_labels, 0, cause) != 0))
+        (outfile_open(&x->t[T_IDX_IMAGES], o->idx_images, 0, cause) != 0 ||
+         outfile_open(&x->t[T_IDX_LABELS], o->idx_labels, 0, cause) != 0))
         return -1;
     if (o->folder != NULL &&
-        target_open_dir(&x->t[T_FOLDER], o->folder, cause) != 0)
+        outfile_open_dir(&x->t[T_FOLDER], o->folder, cause) != 0)
         return -1;
     if (o->labels != NULL) {
         FILE *f = x->t[T_LABELS].f;
@@ -1052,7 +459,7 @@ write_idx(struct export_job *x, char **cause)
                         (uint32_t)x->idx_w, (uint32_t)x->idx_c};
     uint32_t ldims[1] = {(uint32_t)x->idx_n};
     char *why = NULL;
-    struct target *ti = &x->t[T_IDX_IMAGES], *tl = &x->t[T_IDX_LABELS];
+    struct outfile *ti = &x->t[T_IDX_IMAGES], *tl = &x->t[T_IDX_LABELS];
     if (idx_write(ti->tmp, x->idx_c == 1 ? 3 : 4, dims, x->idx_px, &why) != 0 ||
         idx_write(tl->tmp, 1, ldims, x->idx_lb, &why) != 0) {
         /* idx_write names the temporary; the person knows the real name. */
@@ -1119,17 +526,17 @@ static int
 finish(struct export_job *x, char **cause)
 {
     for (int i = 0; i < T_COUNT; i++)
-        if (target_close(&x->t[i], cause) != 0)
+        if (outfile_close(&x->t[i], cause) != 0)
             return -1;
     if (x->o->idx_images != NULL && write_idx(x, cause) != 0)
         return -1;
-    if (stopped(x, cause) != 0)
+    if (export_stopped(x, cause) != 0)
         return -1;
     if (x->res->accepted > 0 &&
         store_label_auto(x->s, x->accepted, x->res->accepted, cause) != 0)
         return -1;
     for (int i = 0; i < T_COUNT; i++)
-        if (target_commit(&x->t[i], cause) != 0)
+        if (outfile_commit(&x->t[i], cause) != 0)
             return -1;
     return 0;
 }
@@ -1159,9 +566,9 @@ export_run(struct store *s, const struct export_options *o,
         rc = finish(&x, cause);
     if (rc != 0)
         for (int i = 0; i < T_COUNT; i++)
-            target_remove(&x.t[i]);
+            outfile_remove(&x.t[i]);
     for (int i = 0; i < T_COUNT; i++)
-        target_fini(&x.t[i]);
+        outfile_fini(&x.t[i]);
     store_names_free(x.names);
     store_states_free(x.st, x.n);
     store_events_free(x.ev, x.n_ev);

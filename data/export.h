@@ -5,16 +5,15 @@
  * of the project, all or nothing: each file is written under a temporary
  * name beside its real one (a folder tree under DIR.tmp-PID) and renamed
  * into place only when every output is complete, so a failure or an
- * interruption leaves nothing under a real name. "-" is standard output,
- * and a path naming a device or a FIFO is written directly; neither can be
- * taken back. */
+ * interruption leaves nothing under a real name (data/outfile.h). "-" is
+ * standard output, and a path naming a device or a FIFO is written
+ * directly; neither can be taken back. */
 #ifndef WINNOW_DATA_EXPORT_H
 #define WINNOW_DATA_EXPORT_H
 
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "data/base.h"
 #include "data/store.h"
@@ -70,12 +69,5 @@ struct export_result { /* plain data */
  * finished run. */
 WN_NODISCARD int export_run(struct store *s, const struct export_options *o,
                             struct export_result *res, char **cause);
-
-/* JSON pieces, also for app/: a string with every needed escape (bytes
- * that are not UTF-8 become U+FFFD, so the output always parses), a number
- * or null for NAN and infinities, a time as an ISO 8601 UTC string. */
-void export_json_string(FILE *f, const char *s);
-void export_json_real(FILE *f, double v);
-void export_json_time(FILE *f, int64_t ms);
 
 #endif
