@@ -27,7 +27,17 @@ print_usage(FILE *f)
 int
 main(int argc, char **argv)
 {
+    /* The environment's locale is for the screen: ncursesw and chafa need
+     * its LC_CTYPE to draw UTF-8 and wide characters. Its decimal comma is
+     * not wanted anywhere: what winnow writes is read by programs (CSV
+     * fields split on commas, JSON, run parameters and top classes kept in
+     * the project file and parsed back) and options must read 0.9 in every
+     * locale, so printf and strtod keep the C locale's point for the whole
+     * process. Nothing after this sets the locale again (ncurses, GLib and
+     * chafa only query LC_CTYPE; tests/cli/t-locale.sh runs under a comma
+     * locale). */
     setlocale(LC_ALL, "");
+    setlocale(LC_NUMERIC, "C");
     /* Past `ulimit -f` a write should fail with EFBIG and reach the user
      * as a message, not kill the process halfway through a transaction. */
     signal(SIGXFSZ, SIG_IGN);
