@@ -55,6 +55,27 @@
 #define REVIEW_MESSAGE_SECONDS 6.0
 /* How often to look for a run published by another process. */
 #define REVIEW_RUN_CHECK_SECONDS 3.0
+/* The loop's poll() timeout while the engine runs: a timeout redraws the
+ * status line, so its elapsed time and ETA move on twice a second even
+ * when no progress arrives (a long batch), without waking more often. */
+#define REVIEW_POLL_ENGINE_MS 500
+/* The timeout with no engine: only the message expiry (seconds) and the
+ * check for another process's run (seconds) wait on the clock, so once a
+ * second is on time for both and keeps an idle screen idle. */
+#define REVIEW_POLL_IDLE_MS 1000
+/* On the way out, how long each wait for the engine's pipe lasts before
+ * engine_finished is asked again: short against a stop that takes a
+ * fraction of a second, so q quits without a lag a person would notice. */
+#define REVIEW_QUIT_POLL_MS 50
+/* A stop that takes longer than this gets a line saying what we wait
+ * for; most stops end sooner, and a message that flashes up and vanishes
+ * would only puzzle. */
+#define REVIEW_QUIT_NOTICE_SECONDS 0.15
+/* How long ncurses waits after Esc for the rest of a key's escape
+ * sequence. Its default, a second, makes Esc (cancel) feel broken; a
+ * terminal sends a sequence in one write, so a few tens of milliseconds
+ * still tell an arrow key from Esc followed by a letter. */
+#define REVIEW_ESC_DELAY_MS 25
 
 /* ---- signals ---- */
 
@@ -282,11 +303,11 @@ review_engine_quit(struct review *rv)
     sig_atomic_t signals = review_sig_quit;
     while (!engine_finished(rv->eng)) {
         struct pollfd pfd = {.fd = engine_fd(rv->eng), .events = POLLIN};
-        (void)poll(&pfd, 1, 50);
+        (void)poll(&pfd, 1, REVIEW_QUIT_POLL_MS);
         engine_ack(rv->eng);
         if (review_sig_quit > signals)
             return 1;
-        if (!shown && wn_monotonic() - t0 > 0.15) {
+        if (!shown && wn_monotonic() - t0 > REVIEW_QUIT_NOTICE_SECONDS) {
             shown = 1;
             review_draw_stopping(rv);
         }
@@ -321,7 +342,8 @@ review_loop(struct review *rv, int sig_rd)
             {.fd = sig_rd, .events = POLLIN},
             {.fd = rv->eng != NULL ? engine_fd(rv->eng) : -1, .events = POLLIN},
         };
-        int timeout = rv->eng != NULL ? 500 : 1000;
+        int timeout =
+            rv->eng != NULL ? REVIEW_POLL_ENGINE_MS : REVIEW_POLL_IDLE_MS;
         int n = poll(pfd, 3, timeout);
         double now = wn_monotonic();
         if (n < 0 && errno != EINTR)
@@ -465,7 +487,7 @@ review_run(const char *db_path, const struct review_options *o,
     keypad(stdscr, TRUE);
     nodelay(stdscr, TRUE);
     curs_set(0);
-    set_escdelay(25);
+    set_escdelay(REVIEW_ESC_DELAY_MS);
     mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED
 #ifdef BUTTON5_PRESSED
                   | BUTTON5_PRESSED
