@@ -410,6 +410,12 @@ review_fini(struct review *rv)
         fclose(rv->debug);
 }
 
+void
+review_set_threads(int n)
+{
+    cells_set_threads(n);
+}
+
 int
 review_run(const char *db_path, const struct review_options *o,
            struct review_result *res, char **cause)
