@@ -7,7 +7,7 @@
  * terminal, signals, the engine. review_load.c fills the queue from the
  * store. review_keys.c turns keys into state changes and decisions.
  * review_draw.c draws a frame from the state and changes nothing but the
- * scroll position. A new view is a mode below, its keys in review_keys.c
+ * scroll position, the layout and its caches. A new view is a mode below, its keys in review_keys.c
  * and its drawing in review_draw.c; the loop stays as it is. */
 #ifndef WINNOW_UI_REVIEW_INTERNAL_H
 #define WINNOW_UI_REVIEW_INTERNAL_H
@@ -112,7 +112,8 @@ void review_engine_stop(struct review *rv);
  * the queue, keeping the cursor on its sample and screen row; -1 with a
  * cause. */
 int review_load(struct review *rv, char **cause);
-/* Say that run's scores are in the queue (after review_load). */
+/* After review_load brought in run's scores: a screen nobody has touched
+ * goes to the new top; say what happened. */
 void review_reranked(struct review *rv, int64_t run);
 
 /* review_keys.c: keys and decisions. */
