@@ -14,7 +14,6 @@
 
 #include "app/cmd.h"
 #include "app/review_cmd.h"
-#include "ui/cells.h"
 #include "ui/review.h"
 
 extern const struct cmd cmd_review;
@@ -82,7 +81,7 @@ review_cmd_parse(const struct cmd *c, int argc, char **argv,
 void
 review_cmd_budgets(void)
 {
-    cells_set_threads(1);
+    review_set_threads(1);
 }
 
 void

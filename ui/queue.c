@@ -163,14 +163,25 @@ queue_rebuild(struct queue *q)
         q->cur_id = q->nview > 0 ? q->items[q->view[0]].sample_id : 0;
 }
 
-static const struct queue_item *q_sorted_items; /* for the qsort below */
+/* An item's sample id beside its index: by_id is sorted as an array of
+ * these, so the comparison reads its keys from the elements themselves
+ * and needs no pointer to the items on the side (a file-scope one would
+ * make two queues sorting at once, on two threads, trample each other). */
+struct queue_id_key {
+    int64_t id;
+    size_t index;
+};
 
 static int
 queue_cmp_id(const void *a, const void *b)
 {
-    int64_t x = q_sorted_items[*(const size_t *)a].sample_id;
-    int64_t y = q_sorted_items[*(const size_t *)b].sample_id;
-    return (x > y) - (x < y);
+    const struct queue_id_key *x = a, *y = b;
+    if (x->id != y->id)
+        return (x->id > y->id) - (x->id < y->id);
+    /* Equal ids (a store never has them) stay in rank order, as glibc's
+     * merge sort left them, rather than in whatever order a sort
+     * chooses. */
+    return (x->index > y->index) - (x->index < y->index);
 }
 
 static int
@@ -230,12 +241,16 @@ queue_load(struct queue *q, struct queue_item *items, size_t n)
         items[i].rank = i + 1;
     q->items = items;
     q->n = n;
+    struct queue_id_key *keys = xcalloc(n, sizeof *keys);
+    for (size_t i = 0; i < n; i++) {
+        keys[i].id = items[i].sample_id;
+        keys[i].index = i;
+    }
+    qsort(keys, n, sizeof *keys, queue_cmp_id);
     q->by_id = xcalloc(n, sizeof *q->by_id);
     for (size_t i = 0; i < n; i++)
-        q->by_id[i] = i;
-    q_sorted_items = items;
-    qsort(q->by_id, n, sizeof *q->by_id, queue_cmp_id);
-    q_sorted_items = NULL;
+        q->by_id[i] = keys[i].index;
+    free(keys);
     q->view = xcalloc(n, sizeof *q->view);
     queue_examples_reset(q);
     queue_rebuild(q);

@@ -28,6 +28,11 @@ struct review_result { /* plain data */
     int engine_stopped; /* scoring was stopped with a checkpoint on quit */
 };
 
+/* The threads that render images (ui/cells.h), for every later review:
+ * process-wide, so app/ sets it once, before review_run. The UI layer
+ * keeps its image library to itself; this is all app/ needs of it. */
+void review_set_threads(int n);
+
 /* Run the UI until the person quits or a signal asks to. Needs a terminal
  * on stdin and stdout. Returns 0 (filling *res, which may be NULL), or -1
  * with a cause after restoring the terminal. */
