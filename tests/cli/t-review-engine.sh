@@ -19,11 +19,14 @@ humans() {
 tm_start 100 30 "'$WINNOW' review p.db --epochs 3 --threads 1"
 tm_wait "#1 of 60  img/0000.png"
 ok "unscored samples come in import order" $?
+# The run may finish at any moment (a 3-epoch run on a fast or a busy
+# machine), so wait for what lasts: the screen leaving the decided sample,
+# and the status line naming the run, not its passing notice.
 tm_keys Space
-tm_wait "#2 of 60"
+tm_wait_current_not "img/0000.png"
 ok "a decision can be made before any score" $?
 here=$(tm_current)
-tm_wait "run 1 finished"
+tm_wait "scores of run 1"
 ok "the run started by the screen finishes and re-ranks the queue" $?
 is "the screen stays on its sample" "$(tm_current)" "$here"
 has "scores are shown" "$T/screen" "scores of run 1"
@@ -63,7 +66,10 @@ tm_keys q
 st=$(tm_wait_exit)
 t1=$(date +%s)
 is "q during training exits 0" "$st" 0
-ok "and quickly ($((t1 - t0)) s)" $([ $((t1 - t0)) -le 5 ]; echo $?)
+# Stopping takes a batch and a checkpoint (well under a second here); the
+# bound is loose so that a busy machine cannot fail it, while a q that
+# waited for the 2000 epochs would still be caught.
+ok "and quickly ($((t1 - t0)) s)" $([ $((t1 - t0)) -le 30 ]; echo $?)
 tm_wait "scoring stopped with a checkpoint"
 ok "it says the run goes on next time" $?
 run "$WINNOW" info q.db
