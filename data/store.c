@@ -206,8 +206,6 @@ enum store_stmt_id {
     ST_COUNT
 };
 
-_Static_assert(ST_COUNT <= STORE_CORE_STMTS, "room for every statement");
-
 static const char *const store_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_BEGIN_READ] = "BEGIN",
@@ -395,21 +393,74 @@ store_fail(struct store *s, int rc, char **cause, const char *what)
 
 /* ---- statements ---- */
 
+/* Fibonacci hashing: the multiplication spreads every bit of the address
+ * into the high half, which picks the slot. */
+static size_t
+store_stmt_slot_of(const char *const *sql, size_t cap)
+{
+    uint64_t h = (uint64_t)(uintptr_t)sql * UINT64_C(0x9E3779B97F4A7C15);
+    return (size_t)(h >> 32) & (cap - 1);
+}
+
+static void
+store_stmt_put(struct store_stmt_slot *slots, size_t cap,
+               const char *const *sql, sqlite3_stmt *st)
+{
+    size_t i = store_stmt_slot_of(sql, cap);
+    while (slots[i].sql != NULL)
+        i = (i + 1) & (cap - 1);
+    slots[i].sql = sql;
+    slots[i].st = st;
+}
+
+/* Double the table (64 slots at first: the module has about 60
+ * statements, and a connection uses a few of them). */
+static void
+store_stmt_grow(struct store *s)
+{
+    size_t cap = s->stmt_cap != 0 ? s->stmt_cap * 2 : 64;
+    struct store_stmt_slot *slots = xcalloc(cap, sizeof *slots);
+    for (size_t i = 0; i < s->stmt_cap; i++)
+        if (s->stmts[i].sql != NULL)
+            store_stmt_put(slots, cap, s->stmts[i].sql, s->stmts[i].st);
+    free(s->stmts);
+    s->stmts = slots;
+    s->stmt_cap = cap;
+}
+
+int
+store_stmt_get(struct store *s, const char *const *sql, sqlite3_stmt **out,
+               char **cause)
+{
+    if (s->stmt_cap != 0) {
+        size_t mask = s->stmt_cap - 1;
+        for (size_t i = store_stmt_slot_of(sql, s->stmt_cap);
+             s->stmts[i].sql != NULL; i = (i + 1) & mask)
+            if (s->stmts[i].sql == sql) {
+                *out = s->stmts[i].st;
+                return 0;
+            }
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(s->db, *sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                &st, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return store_fail(s, rc, cause, "prepare");
+    }
+    if ((s->n_stmts + 1) * 2 > s->stmt_cap)
+        store_stmt_grow(s);
+    store_stmt_put(s->stmts, s->stmt_cap, sql, st);
+    s->n_stmts++;
+    *out = st;
+    return 0;
+}
+
 static int
 store_stmt(struct store *s, enum store_stmt_id id, sqlite3_stmt **out,
            char **cause)
 {
-    if (s->stmts[id] == NULL) {
-        int rc =
-            sqlite3_prepare_v3(s->db, store_sql[id], -1,
-                               SQLITE_PREPARE_PERSISTENT, &s->stmts[id], NULL);
-        if (rc != SQLITE_OK) {
-            s->stmts[id] = NULL;
-            return store_fail(s, rc, cause, "prepare");
-        }
-    }
-    *out = s->stmts[id];
-    return 0;
+    return store_stmt_get(s, &store_sql[id], out, cause);
 }
 
 void
@@ -449,12 +500,12 @@ store_row(struct store *s, sqlite3_stmt *st, char **cause, const char *what)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* A single integer from a query without parameters; 0 when no rows. */
-static int
-store_int64(struct store *s, enum store_stmt_id id, int64_t *out, char **cause)
+int
+store_int64(struct store *s, const char *const *sql, int64_t *out,
+            char **cause)
 {
     sqlite3_stmt *st = NULL;
-    if (store_stmt(s, id, &st, cause) != 0)
+    if (store_stmt_get(s, sql, &st, cause) != 0)
         return -1;
     int r = store_row(s, st, cause, "query");
     if (r < 0)
@@ -945,10 +996,9 @@ store_close(struct store *s)
     if (s == NULL)
         return;
     store_rollback(s);
-    for (int i = 0; i < ST_COUNT; i++)
-        sqlite3_finalize(s->stmts[i]);
-    for (int i = 0; i < STORE_EXT_STMTS; i++)
-        sqlite3_finalize(s->ext[i]);
+    for (size_t i = 0; i < s->stmt_cap; i++)
+        sqlite3_finalize(s->stmts[i].st);
+    free(s->stmts);
     sqlite3_close(s->db);
     if (s->def_ready)
         deflateEnd(&s->def);
@@ -991,7 +1041,7 @@ int
 store_class_count(struct store *s, int *n_out, char **cause)
 {
     int64_t n;
-    if (store_int64(s, ST_CLASS_COUNT, &n, cause) != 0)
+    if (store_int64(s, &store_sql[ST_CLASS_COUNT], &n, cause) != 0)
         return -1;
     *n_out = (int)n;
     return 0;
@@ -1228,7 +1278,7 @@ store_sample_exists(struct store *s, int64_t source_id, const char *path,
 int
 store_sample_count(struct store *s, int64_t *n_out, char **cause)
 {
-    return store_int64(s, ST_SUM_SAMPLES, n_out, cause);
+    return store_int64(s, &store_sql[ST_SUM_SAMPLES], n_out, cause);
 }
 
 int
@@ -1581,7 +1631,8 @@ store_summary_read(struct store *s, struct store_summary *out, char **cause)
     size_t cap;
     int rc;
 
-    if (store_int64(s, ST_SUM_SAMPLES, &out->n_samples, cause) != 0 ||
+    if (store_int64(s, &store_sql[ST_SUM_SAMPLES], &out->n_samples,
+                    cause) != 0 ||
         store_class_names(s, &out->class_names, &out->n_classes, cause) != 0)
         return -1;
     size_t nc = (size_t)out->n_classes;
@@ -1615,7 +1666,8 @@ store_summary_read(struct store *s, struct store_summary *out, char **cause)
     out->dup_groups = sqlite3_column_int64(st, 0);
     out->dup_samples = sqlite3_column_int64(st, 1);
     store_done(st);
-    if (store_int64(s, ST_SUM_CONFLICTS, &out->dup_conflicts, cause) != 0)
+    if (store_int64(s, &store_sql[ST_SUM_CONFLICTS], &out->dup_conflicts,
+                    cause) != 0)
         return -1;
 
     if (store_stmt(s, ST_SUM_SOURCES, &st, cause) != 0)
@@ -1649,7 +1701,8 @@ store_summary_read(struct store *s, struct store_summary *out, char **cause)
     if (rc != SQLITE_DONE)
         return store_fail(s, rc, cause, "summary");
 
-    if (store_int64(s, ST_SUM_HUMAN, &out->n_human_events, cause) != 0)
+    if (store_int64(s, &store_sql[ST_SUM_HUMAN], &out->n_human_events,
+                    cause) != 0)
         return -1;
 
     const char *db_path = sqlite3_db_filename(s->db, "main");

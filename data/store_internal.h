@@ -12,17 +12,11 @@
 
 #include "data/store.h"
 
-/* Statements of the other files of the module, prepared on first use into
- * store.ext and finalized by store_close: store_runs.c owns the slots
- * [0, STORE_RUNS_STMTS), store_labels.c the next STORE_LABELS_STMTS,
- * store_review.c the next STORE_REVIEW_STMTS. */
-#define STORE_RUNS_STMTS   24
-#define STORE_LABELS_STMTS 24
-#define STORE_REVIEW_STMTS 8
-#define STORE_EXT_STMTS                                                        \
-    (STORE_RUNS_STMTS + STORE_LABELS_STMTS + STORE_REVIEW_STMTS)
-/* Room for store.c's own statements (enum store_stmt_id). */
-#define STORE_CORE_STMTS 40
+/* One prepared statement; sql NULL marks a free slot. */
+struct store_stmt_slot {
+    const char *const *sql;
+    sqlite3_stmt *st;
+};
 
 enum store_txn {
     STORE_TXN_NONE,
@@ -36,8 +30,11 @@ struct store {
     int opened_version;
     enum store_txn txn;
     int walking; /* store_foreach_sample is running */
-    sqlite3_stmt *stmts[STORE_CORE_STMTS]; /* store.c's statements */
-    sqlite3_stmt *ext[STORE_EXT_STMTS]; /* the other files' statements */
+    /* Prepared statements, an open-addressing table keyed by the address
+     * of each statement's SQL (see store_stmt_get); stmt_cap is 0 or a
+     * power of two, and at most half the slots are taken. */
+    struct store_stmt_slot *stmts;
+    size_t n_stmts, stmt_cap;
     z_stream def, inf; /* kept and reset: a fresh deflate state per
                         * sample costs more than compressing it */
     int def_ready, inf_ready;
@@ -47,6 +44,18 @@ struct store {
     size_t pixcap;
 };
 
+
+/* The statement whose SQL is *sql, prepared on first use and finalized by
+ * store_close. Every file of the module keeps its SQL in a static table
+ * and passes the address of an entry: the address, not the text, names
+ * the statement, so two files may hold the same text without sharing a
+ * statement one of them may be stepping. Adding a file or a statement
+ * needs no room reserved anywhere. */
+int store_stmt_get(struct store *s, const char *const *sql,
+                   sqlite3_stmt **out, char **cause);
+/* A single integer from a query without parameters; 0 when no rows. */
+int store_int64(struct store *s, const char *const *sql, int64_t *out,
+                char **cause);
 
 /* Turn an SQLite result into a cause; returns -1. */
 int store_fail(struct store *s, int rc, char **cause, const char *what);

@@ -37,7 +37,6 @@ enum label_stmt {
     LS_SAMPLE_PATH,
     LS_COUNT
 };
-_Static_assert(LS_COUNT <= STORE_LABELS_STMTS, "room for every statement");
 
 #define LS_EVENT_COLUMNS                                                       \
     "SELECT e.id, e.sample_id, s.path, coalesce(e.old_label, -1), "            \
@@ -86,17 +85,7 @@ static int
 label_stmt(struct store *s, enum label_stmt id, sqlite3_stmt **out,
            char **cause)
 {
-    sqlite3_stmt **slot = &s->ext[STORE_RUNS_STMTS + id];
-    if (*slot == NULL) {
-        int rc = sqlite3_prepare_v3(s->db, label_sql[id], -1,
-                                    SQLITE_PREPARE_PERSISTENT, slot, NULL);
-        if (rc != SQLITE_OK) {
-            *slot = NULL;
-            return store_fail(s, rc, cause, "prepare");
-        }
-    }
-    *out = *slot;
-    return 0;
+    return store_stmt_get(s, &label_sql[id], out, cause);
 }
 
 static char *

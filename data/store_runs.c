@@ -34,7 +34,6 @@ enum run_stmt {
     RS_SCORE_WALK,
     RS_COUNT
 };
-_Static_assert(RS_COUNT <= STORE_RUNS_STMTS, "room for every statement");
 
 static const char *const run_sql[RS_COUNT] = {
     [RS_CREATE] = "INSERT INTO runs (status, started, seed, params, version, "
@@ -84,17 +83,7 @@ static const char *const run_sql[RS_COUNT] = {
 static int
 run_stmt(struct store *s, enum run_stmt id, sqlite3_stmt **out, char **cause)
 {
-    if (s->ext[id] == NULL) {
-        int rc = sqlite3_prepare_v3(s->db, run_sql[id], -1,
-                                    SQLITE_PREPARE_PERSISTENT, &s->ext[id],
-                                    NULL);
-        if (rc != SQLITE_OK) {
-            s->ext[id] = NULL;
-            return store_fail(s, rc, cause, "prepare");
-        }
-    }
-    *out = s->ext[id];
-    return 0;
+    return store_stmt_get(s, &run_sql[id], out, cause);
 }
 
 /* NAN is stored as NULL: SQLite has no NaN, and NULL reads as "not
