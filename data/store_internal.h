@@ -1,6 +1,7 @@
-/* data/store_internal.h: what store.c shares with the other files of the
- * store module (store_runs.c, store_labels.c, store_review.c). Not for
- * use outside data/store*.c. */
+/* data/store_internal.h: what the files of the store module share: the
+ * connection, the statement cache, errors and transactions (store.c), and
+ * the pieces of SQL and decision code several files use. Not for use
+ * outside data/store*.c. */
 #ifndef WINNOW_DATA_STORE_INTERNAL_H
 #define WINNOW_DATA_STORE_INTERNAL_H
 
@@ -11,6 +12,26 @@
 #include <zlib.h>
 
 #include "data/store.h"
+
+#define STORE_CAUSE_BUSY     "project is busy: another winnow is writing to it"
+#define STORE_CAUSE_READONLY "read-only project file"
+#define STORE_CAUSE_READONLY_DIR                                              \
+    "read-only folder (the project file needs its -wal and -shm files "      \
+    "beside it)"
+#define STORE_CAUSE_FOREIGN  "not a winnow project file"
+#define STORE_CAUSE_FULL     "disk full (no space left on device)"
+#define STORE_CAUSE_FBIG                                                       \
+    "file too large: the project would pass the file size limit (ulimit -f)"
+#define STORE_CAUSE_NOTADB   STORE_CAUSE_FOREIGN " (not an SQLite database)"
+
+/* The latest event of every sample, as (sample_id, label, source). A join
+ * on max(id) per sample reads the (sample_id, id) index once instead of
+ * seeking per sample. */
+#define STORE_CURRENT_SQL                                                      \
+    "SELECT e.sample_id AS sample_id, e.new_label AS label,"                   \
+    " e.source AS source, e.undoes AS undoes FROM label_events e"              \
+    " JOIN (SELECT max(id) AS mid FROM label_events GROUP BY sample_id) m"     \
+    " ON e.id = m.mid"
 
 /* One prepared statement; sql NULL marks a free slot. */
 struct store_stmt_slot {
@@ -59,6 +80,8 @@ int store_int64(struct store *s, const char *const *sql, int64_t *out,
 
 /* Turn an SQLite result into a cause; returns -1. */
 int store_fail(struct store *s, int rc, char **cause, const char *what);
+/* The same on a bare connection (db may be NULL: rc alone then). */
+int store_fail_db(sqlite3 *db, int rc, char **cause, const char *what);
 /* Reset a statement and clear its bindings. */
 void store_done(sqlite3_stmt *st);
 /* Step a statement to its end; -1 with a cause on error. */
@@ -75,6 +98,9 @@ int store_bind_blob(struct store *s, sqlite3_stmt *st, int i, const void *p,
  * the result rc: commit or roll back. */
 int store_wbegin(struct store *s, int *own, char **cause);
 int store_wend(struct store *s, int own, int rc, char **cause);
+/* The same for reads: one snapshot unless a transaction is open already. */
+int store_rbegin(struct store *s, int *own, char **cause);
+int store_rend(struct store *s, int own, int rc, char **cause);
 
 /* Shared by the decision code of store_labels.c and store_review.c. */
 /* The latest finished run and the sample's score in it (0 / NAN), as every
@@ -82,7 +108,8 @@ int store_wend(struct store *s, int own, int rc, char **cause);
 int store_score_now(struct store *s, int64_t sample_id, int64_t *run_out,
                     double *score_out, char **cause);
 /* Append one label event (old_label -1, run_id 0, score NAN, note NULL,
- * undoes 0 for none); *id_out gets its id when not NULL. In store.c. */
+ * undoes 0 for none); *id_out gets its id when not NULL. In
+ * store_labels.c. */
 int store_event_insert(struct store *s, int64_t sample_id, int old_label,
                        int new_label, enum store_label_source src,
                        int64_t run_id, double score, const char *note,
