@@ -651,7 +651,7 @@ store_score_now(struct store *s, int64_t sample_id, int64_t *run_out,
           double *score_out, char **cause)
 {
     *score_out = NAN;
-    if (store_run_latest(s, "done", run_out, cause) != 0)
+    if (store_run_newest(s, STORE_RUN_DONE, run_out, cause) != 0)
         return -1;
     if (*run_out == 0)
         return 0;

@@ -130,7 +130,8 @@ engine_heartbeat(struct engine *e)
         return;
     e->last_heartbeat = now;
     char *cause = NULL;
-    if (store_run_set_status(e->store, e->run_id, "running", NULL, &cause) != 0)
+    if (store_run_mark(e->store, e->run_id, STORE_RUN_RUNNING, NULL,
+                       &cause) != 0)
         free(cause);
 }
 
@@ -350,7 +351,7 @@ engine_check_busy(struct store *s, char **cause)
 {
     for (;;) {
         int64_t id;
-        if (store_run_latest(s, "running", &id, cause) != 0)
+        if (store_run_newest(s, STORE_RUN_RUNNING, &id, cause) != 0)
             return -1;
         if (id == 0)
             return 0;
@@ -374,10 +375,10 @@ engine_check_busy(struct store *s, char **cause)
                            "project is busy: run %lld is being scored by "
                            "process %lld",
                            (long long)id, (long long)pid);
-        if (store_run_set_status(s, id, "interrupted",
-                                 "the process scoring it ended without "
-                                 "finishing",
-                                 cause) != 0)
+        if (store_run_mark(s, id, STORE_RUN_INTERRUPTED,
+                           "the process scoring it ended without "
+                           "finishing",
+                           cause) != 0)
             return -1;
     }
 }
@@ -395,7 +396,7 @@ engine_claim_run(struct engine *e, const char *params, uint64_t seed,
         goto fail;
     if (e->params.resume) {
         int64_t id;
-        if (store_run_latest(e->store, "interrupted", &id, cause) != 0)
+        if (store_run_newest(e->store, STORE_RUN_INTERRUPTED, &id, cause) != 0)
             goto fail;
         if (id == 0) {
             wn_fail(cause, "no interrupted run to resume");
@@ -415,7 +416,7 @@ engine_claim_run(struct engine *e, const char *params, uint64_t seed,
         }
         if (store_run_checkpoint(e->store, id, resume, resume_len, cause) !=
                 0 ||
-            store_run_set_status(e->store, id, "running", NULL, cause) != 0)
+            store_run_mark(e->store, id, STORE_RUN_RUNNING, NULL, cause) != 0)
             goto fail;
         e->run_id = id;
     } else if (store_run_create(e->store, seed, params, PACKAGE_VERSION,
@@ -486,8 +487,8 @@ engine_job(struct engine *e, char **cause)
 fail_run:
     if (e->run_id != 0) {
         char *c2 = NULL;
-        if (store_run_set_status(e->store, e->run_id, "failed",
-                                 cause && *cause ? *cause : NULL, &c2) != 0)
+        if (store_run_mark(e->store, e->run_id, STORE_RUN_FAILED,
+                           cause && *cause ? *cause : NULL, &c2) != 0)
             free(c2);
     }
 done:

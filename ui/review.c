@@ -295,7 +295,7 @@ review_load(struct review *rv, char **cause)
 
     if (store_snapshot_begin(rv->store, cause) != 0)
         return -1;
-    if (store_run_latest(rv->store, "done", &run, cause) != 0 ||
+    if (store_run_newest(rv->store, STORE_RUN_DONE, &run, cause) != 0 ||
         store_label_states(rv->store, &states, &n, cause) != 0)
         goto fail;
     struct queue_item *items = xcalloc(n, sizeof *items);
@@ -385,7 +385,7 @@ review_check_interrupted(struct review *rv)
         latest != 0) {
         struct store_run r;
         if (store_run_get(rv->store, latest, &r, &cause) == 0) {
-            if (strcmp(r.status, "interrupted") == 0)
+            if (r.state == STORE_RUN_INTERRUPTED)
                 rv->interrupted = latest;
             store_run_fini(&r);
         }
@@ -1709,7 +1709,8 @@ review_loop(struct review *rv, int sig_rd)
             int64_t latest = 0;
             char *cause = NULL;
             rv->last_run_check = now;
-            if (store_run_latest(rv->store, "done", &latest, &cause) == 0 &&
+            if (store_run_newest(rv->store, STORE_RUN_DONE, &latest,
+                                 &cause) == 0 &&
                 latest != rv->run_id) {
                 if (review_load(rv, &cause) == 0)
                     review_reranked(rv, latest);
