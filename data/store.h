@@ -238,6 +238,29 @@ WN_NODISCARD int store_run_mark(struct store *s, int64_t run_id,
 WN_NODISCARD int store_run_set_status(struct store *s, int64_t run_id,
                                       const char *status, const char *message,
                                       char **cause);
+/* What a scoring job asks of store_run_claim. */
+struct store_run_request {
+    uint64_t seed;
+    const char *params;  /* the settings, as text: a resume must match */
+    const char *version; /* of the winnow taking the run */
+    int resume;          /* continue the newest interrupted run */
+    /* A running run whose process still exists is taken for alive until
+     * its heartbeat is this old (a recycled pid blocks at most this
+     * long). */
+    int64_t stale_ms;
+};
+
+/* Take a run for a scoring job, in one write transaction, so that two
+ * jobs starting at once cannot both go ahead. A run another live process
+ * is scoring refuses the claim ("project is busy"); a running run whose
+ * process is gone (a crash, kill -9) or silent past stale_ms is marked
+ * interrupted. Then the newest interrupted run is resumed (same params and
+ * seed; its checkpoint in *resume_out, malloc'd, NULL if none) or a new
+ * one is created, owned by this process. *id_out is 0 on failure. */
+WN_NODISCARD int store_run_claim(struct store *s,
+                                 const struct store_run_request *req,
+                                 int64_t *id_out, void **resume_out,
+                                 size_t *resume_len_out, char **cause);
 /* Mark interrupted and keep the training state to resume from. */
 WN_NODISCARD int store_run_interrupt(struct store *s, int64_t run_id,
                                      const void *checkpoint, size_t len,

@@ -8,12 +8,16 @@
  * run half written.
  *
  * The status names are written only from run_status_names: the SQL binds
- * them, so the names old project files hold stay the one place to look. */
+ * them, so the names old project files hold stay the one place to look.
+ * A job takes its run with store_run_claim, which also settles the runs
+ * of processes that died. */
 #include "config.h"
 
 #include "data/store.h"
 
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,6 +373,102 @@ store_run_fini(struct store_run *r)
     free(r->version);
     free(r->message);
     memset(r, 0, sizeof *r);
+}
+
+/* A run marked running is either alive (its process exists and its
+ * heartbeat is fresh) or orphaned by a crash or kill -9. A live one makes
+ * the claim refuse to race it; an orphaned one is marked interrupted, as a
+ * stopped one would be, so that --resume continues it: from the checkpoint
+ * it kept, or from the start under the same id and settings. */
+static int
+claim_check_busy(struct store *s, int64_t stale_ms, char **cause)
+{
+    for (;;) {
+        int64_t id;
+        if (store_run_newest(s, STORE_RUN_RUNNING, &id, cause) != 0)
+            return -1;
+        if (id == 0)
+            return 0;
+        struct store_run r;
+        if (store_run_get(s, id, &r, cause) != 0)
+            return -1;
+        int alive = r.pid > 0 && r.pid != (int64_t)getpid() &&
+                    (kill((pid_t)r.pid, 0) == 0 || errno == EPERM);
+        /* The heartbeat comes every few seconds, but one step between
+         * beats (the neighbour votes of a very large set, a publication
+         * waiting for the write lock) can take minutes; a live process
+         * with a beat that old is still taken for the run's owner, and
+         * only a process that is gone, or a beat older than stale_ms,
+         * frees the run. */
+        int fresh = wn_time_ms() - r.heartbeat < stale_ms;
+        int64_t pid = r.pid;
+        store_run_fini(&r);
+        if (alive && fresh)
+            return wn_fail(cause,
+                           "project is busy: run %lld is being scored by "
+                           "process %lld",
+                           (long long)id, (long long)pid);
+        if (store_run_mark(s, id, STORE_RUN_INTERRUPTED,
+                           "the process scoring it ended without "
+                           "finishing",
+                           cause) != 0)
+            return -1;
+    }
+}
+
+/* The newest interrupted run, if it was started with these settings;
+ * running again from here. */
+static int
+claim_resume(struct store *s, const struct store_run_request *req,
+             int64_t *id_out, void **resume_out, size_t *resume_len_out,
+             char **cause)
+{
+    int64_t id;
+    if (store_run_newest(s, STORE_RUN_INTERRUPTED, &id, cause) != 0)
+        return -1;
+    if (id == 0)
+        return wn_fail(cause, "no interrupted run to resume");
+    struct store_run r;
+    if (store_run_get(s, id, &r, cause) != 0)
+        return -1;
+    int same = r.params != NULL && req->params != NULL &&
+               strcmp(r.params, req->params) == 0 && r.seed == req->seed;
+    store_run_fini(&r);
+    if (!same)
+        return wn_fail(cause, "run %lld was started with other settings or "
+                              "samples; start a new run instead",
+                       (long long)id);
+    if (store_run_checkpoint(s, id, resume_out, resume_len_out, cause) != 0 ||
+        store_run_mark(s, id, STORE_RUN_RUNNING, NULL, cause) != 0)
+        return -1;
+    *id_out = id;
+    return 0;
+}
+
+int
+store_run_claim(struct store *s, const struct store_run_request *req,
+                int64_t *id_out, void **resume_out, size_t *resume_len_out,
+                char **cause)
+{
+    *id_out = 0;
+    *resume_out = NULL;
+    *resume_len_out = 0;
+    if (store_begin(s, cause) != 0)
+        return -1;
+    int rc = claim_check_busy(s, req->stale_ms, cause);
+    if (rc == 0 && req->resume)
+        rc = claim_resume(s, req, id_out, resume_out, resume_len_out, cause);
+    else if (rc == 0)
+        rc = store_run_create(s, req->seed, req->params, req->version, id_out,
+                              cause);
+    if (rc == 0 && store_commit(s, cause) == 0)
+        return 0;
+    store_rollback(s);
+    free(*resume_out);
+    *resume_out = NULL;
+    *resume_len_out = 0;
+    *id_out = 0;
+    return -1;
 }
 
 /* The top classes travel as text, "3:0.912,5:0.051,1:0.020": short,
