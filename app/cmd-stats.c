@@ -123,7 +123,7 @@ gather(struct store *s, struct stats *x, char **cause)
         if (st->given >= 0 && st->given < x->n_names)
             x->given[st->given]++;
     }
-    if (store_run_latest(s, "done", &x->run, cause) != 0)
+    if (store_run_newest(s, STORE_RUN_DONE, &x->run, cause) != 0)
         return -1;
     if (x->run == 0)
         return 0;

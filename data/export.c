@@ -476,7 +476,7 @@ read_project(struct export_job *x, char **cause)
 {
     const struct export_options *o = x->o;
     if (store_class_names(x->s, &x->names, &x->n_names, cause) != 0 ||
-        store_run_latest(x->s, "done", &x->run, cause) != 0)
+        store_run_newest(x->s, STORE_RUN_DONE, &x->run, cause) != 0)
         return -1;
     x->res->run_id = x->run;
     if (x->run == 0 && o->scores != NULL)

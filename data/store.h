@@ -195,9 +195,27 @@ struct store_score { /* plain data */
     double top_prob[STORE_TOP_CLASSES];
 };
 
+/* The lifecycle of a run: created running; running ends done, interrupted
+ * or failed; an interrupted run may run again (--resume). */
+enum store_run_status {
+    STORE_RUN_RUNNING,
+    STORE_RUN_INTERRUPTED,
+    STORE_RUN_FAILED,
+    STORE_RUN_DONE,
+};
+#define STORE_RUN_STATUSES 4
+
+/* The name the runs table stores ("running", ...); "?" out of range. */
+const char *store_run_status_name(enum store_run_status st);
+/* The status of a stored name: 0, or -1 with a cause naming it. */
+WN_NODISCARD int store_run_status_parse(const char *name,
+                                        enum store_run_status *out,
+                                        char **cause);
+
 struct store_run { /* store_run_fini frees the strings */
     int64_t id;
-    char *status; /* running, interrupted, failed, done */
+    enum store_run_status state;
+    const char *status; /* state's name, for messages */
     int64_t started, finished; /* ms since the epoch; finished 0 if not */
     uint64_t seed;
     char *params, *version, *message;
@@ -211,11 +229,38 @@ struct store_run { /* store_run_fini frees the strings */
 WN_NODISCARD int store_run_create(struct store *s, uint64_t seed,
                                   const char *params, const char *version,
                                   int64_t *id_out, char **cause);
-/* Set the status (and a message, may be NULL); "running" refreshes the
- * heartbeat. */
+/* Set the status (and a message, may be NULL); running refreshes the
+ * heartbeat and makes this process the run's owner. */
+WN_NODISCARD int store_run_mark(struct store *s, int64_t run_id,
+                                enum store_run_status status,
+                                const char *message, char **cause);
+/* store_run_mark by the status's name. */
 WN_NODISCARD int store_run_set_status(struct store *s, int64_t run_id,
                                       const char *status, const char *message,
                                       char **cause);
+/* What a scoring job asks of store_run_claim. */
+struct store_run_request {
+    uint64_t seed;
+    const char *params;  /* the settings, as text: a resume must match */
+    const char *version; /* of the winnow taking the run */
+    int resume;          /* continue the newest interrupted run */
+    /* A running run whose process still exists is taken for alive until
+     * its heartbeat is this old (a recycled pid blocks at most this
+     * long). */
+    int64_t stale_ms;
+};
+
+/* Take a run for a scoring job, in one write transaction, so that two
+ * jobs starting at once cannot both go ahead. A run another live process
+ * is scoring refuses the claim ("project is busy"); a running run whose
+ * process is gone (a crash, kill -9) or silent past stale_ms is marked
+ * interrupted. Then the newest interrupted run is resumed (same params and
+ * seed; its checkpoint in *resume_out, malloc'd, NULL if none) or a new
+ * one is created, owned by this process. *id_out is 0 on failure. */
+WN_NODISCARD int store_run_claim(struct store *s,
+                                 const struct store_run_request *req,
+                                 int64_t *id_out, void **resume_out,
+                                 size_t *resume_len_out, char **cause);
 /* Mark interrupted and keep the training state to resume from. */
 WN_NODISCARD int store_run_interrupt(struct store *s, int64_t run_id,
                                      const void *checkpoint, size_t len,
@@ -229,7 +274,11 @@ WN_NODISCARD int store_run_save_checkpoint(struct store *s, int64_t run_id,
 WN_NODISCARD int store_run_checkpoint(struct store *s, int64_t run_id,
                                       void **blob_out, size_t *len_out,
                                       char **cause);
-/* Id of the newest run with this status (NULL: any), or 0. */
+/* Id of the newest run with this status, or 0. */
+WN_NODISCARD int store_run_newest(struct store *s,
+                                  enum store_run_status status,
+                                  int64_t *id_out, char **cause);
+/* The same by the status's name; NULL: the newest run of any status. */
 WN_NODISCARD int store_run_latest(struct store *s, const char *status,
                                   int64_t *id_out, char **cause);
 WN_NODISCARD int store_run_get(struct store *s, int64_t run_id,

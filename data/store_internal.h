@@ -1,6 +1,7 @@
-/* data/store_internal.h: what store.c shares with the other files of the
- * store module (store_runs.c, store_labels.c, store_review.c). Not for
- * use outside data/store*.c. */
+/* data/store_internal.h: what the files of the store module share: the
+ * connection, the statement cache, errors and transactions (store.c), and
+ * the pieces of SQL and decision code several files use. Not for use
+ * outside data/store*.c. */
 #ifndef WINNOW_DATA_STORE_INTERNAL_H
 #define WINNOW_DATA_STORE_INTERNAL_H
 
@@ -12,17 +13,31 @@
 
 #include "data/store.h"
 
-/* Statements of the other files of the module, prepared on first use into
- * store.ext and finalized by store_close: store_runs.c owns the slots
- * [0, STORE_RUNS_STMTS), store_labels.c the next STORE_LABELS_STMTS,
- * store_review.c the next STORE_REVIEW_STMTS. */
-#define STORE_RUNS_STMTS   24
-#define STORE_LABELS_STMTS 24
-#define STORE_REVIEW_STMTS 8
-#define STORE_EXT_STMTS                                                        \
-    (STORE_RUNS_STMTS + STORE_LABELS_STMTS + STORE_REVIEW_STMTS)
-/* Room for store.c's own statements (enum store_stmt_id). */
-#define STORE_CORE_STMTS 40
+#define STORE_CAUSE_BUSY     "project is busy: another winnow is writing to it"
+#define STORE_CAUSE_READONLY "read-only project file"
+#define STORE_CAUSE_READONLY_DIR                                              \
+    "read-only folder (the project file needs its -wal and -shm files "      \
+    "beside it)"
+#define STORE_CAUSE_FOREIGN  "not a winnow project file"
+#define STORE_CAUSE_FULL     "disk full (no space left on device)"
+#define STORE_CAUSE_FBIG                                                       \
+    "file too large: the project would pass the file size limit (ulimit -f)"
+#define STORE_CAUSE_NOTADB   STORE_CAUSE_FOREIGN " (not an SQLite database)"
+
+/* The latest event of every sample, as (sample_id, label, source). A join
+ * on max(id) per sample reads the (sample_id, id) index once instead of
+ * seeking per sample. */
+#define STORE_CURRENT_SQL                                                      \
+    "SELECT e.sample_id AS sample_id, e.new_label AS label,"                   \
+    " e.source AS source, e.undoes AS undoes FROM label_events e"              \
+    " JOIN (SELECT max(id) AS mid FROM label_events GROUP BY sample_id) m"     \
+    " ON e.id = m.mid"
+
+/* One prepared statement; sql NULL marks a free slot. */
+struct store_stmt_slot {
+    const char *const *sql;
+    sqlite3_stmt *st;
+};
 
 enum store_txn {
     STORE_TXN_NONE,
@@ -36,8 +51,11 @@ struct store {
     int opened_version;
     enum store_txn txn;
     int walking; /* store_foreach_sample is running */
-    sqlite3_stmt *stmts[STORE_CORE_STMTS]; /* store.c's statements */
-    sqlite3_stmt *ext[STORE_EXT_STMTS]; /* the other files' statements */
+    /* Prepared statements, an open-addressing table keyed by the address
+     * of each statement's SQL (see store_stmt_get); stmt_cap is 0 or a
+     * power of two, and at most half the slots are taken. */
+    struct store_stmt_slot *stmts;
+    size_t n_stmts, stmt_cap;
     z_stream def, inf; /* kept and reset: a fresh deflate state per
                         * sample costs more than compressing it */
     int def_ready, inf_ready;
@@ -48,8 +66,22 @@ struct store {
 };
 
 
+/* The statement whose SQL is *sql, prepared on first use and finalized by
+ * store_close. Every file of the module keeps its SQL in a static table
+ * and passes the address of an entry: the address, not the text, names
+ * the statement, so two files may hold the same text without sharing a
+ * statement one of them may be stepping. Adding a file or a statement
+ * needs no room reserved anywhere. */
+int store_stmt_get(struct store *s, const char *const *sql,
+                   sqlite3_stmt **out, char **cause);
+/* A single integer from a query without parameters; 0 when no rows. */
+int store_int64(struct store *s, const char *const *sql, int64_t *out,
+                char **cause);
+
 /* Turn an SQLite result into a cause; returns -1. */
 int store_fail(struct store *s, int rc, char **cause, const char *what);
+/* The same on a bare connection (db may be NULL: rc alone then). */
+int store_fail_db(sqlite3 *db, int rc, char **cause, const char *what);
 /* Reset a statement and clear its bindings. */
 void store_done(sqlite3_stmt *st);
 /* Step a statement to its end; -1 with a cause on error. */
@@ -66,6 +98,9 @@ int store_bind_blob(struct store *s, sqlite3_stmt *st, int i, const void *p,
  * the result rc: commit or roll back. */
 int store_wbegin(struct store *s, int *own, char **cause);
 int store_wend(struct store *s, int own, int rc, char **cause);
+/* The same for reads: one snapshot unless a transaction is open already. */
+int store_rbegin(struct store *s, int *own, char **cause);
+int store_rend(struct store *s, int own, int rc, char **cause);
 
 /* Shared by the decision code of store_labels.c and store_review.c. */
 /* The latest finished run and the sample's score in it (0 / NAN), as every
@@ -73,7 +108,8 @@ int store_wend(struct store *s, int own, int rc, char **cause);
 int store_score_now(struct store *s, int64_t sample_id, int64_t *run_out,
                     double *score_out, char **cause);
 /* Append one label event (old_label -1, run_id 0, score NAN, note NULL,
- * undoes 0 for none); *id_out gets its id when not NULL. In store.c. */
+ * undoes 0 for none); *id_out gets its id when not NULL. In
+ * store_labels.c. */
 int store_event_insert(struct store *s, int64_t sample_id, int old_label,
                        int new_label, enum store_label_source src,
                        int64_t run_id, double score, const char *note,

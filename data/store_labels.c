@@ -35,9 +35,10 @@ enum label_stmt {
     LS_RUN_SCORE,
     LS_UNDO_NEXT,
     LS_SAMPLE_PATH,
+    LS_EVENT_INSERT,
+    LS_LABEL_CURRENT,
     LS_COUNT
 };
-_Static_assert(LS_COUNT <= STORE_LABELS_STMTS, "room for every statement");
 
 #define LS_EVENT_COLUMNS                                                       \
     "SELECT e.id, e.sample_id, s.path, coalesce(e.old_label, -1), "            \
@@ -80,23 +81,19 @@ static const char *const label_sql[LS_COUNT] = {
                      "NULL AND id NOT IN (SELECT undoes FROM label_events "
                      "WHERE undoes IS NOT NULL) ORDER BY id DESC LIMIT 1",
     [LS_SAMPLE_PATH] = "SELECT path FROM samples WHERE id = ?1",
+    [LS_EVENT_INSERT] =
+        "INSERT INTO label_events (sample_id, old_label, new_label, source, "
+        "time, run_id, score, note, undoes) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [LS_LABEL_CURRENT] = "SELECT new_label FROM label_events "
+                         "WHERE sample_id = ?1 ORDER BY id DESC LIMIT 1",
 };
 
 static int
 label_stmt(struct store *s, enum label_stmt id, sqlite3_stmt **out,
            char **cause)
 {
-    sqlite3_stmt **slot = &s->ext[STORE_RUNS_STMTS + id];
-    if (*slot == NULL) {
-        int rc = sqlite3_prepare_v3(s->db, label_sql[id], -1,
-                                    SQLITE_PREPARE_PERSISTENT, slot, NULL);
-        if (rc != SQLITE_OK) {
-            *slot = NULL;
-            return store_fail(s, rc, cause, "prepare");
-        }
-    }
-    *out = *slot;
-    return 0;
+    return store_stmt_get(s, &label_sql[id], out, cause);
 }
 
 static char *
@@ -140,6 +137,102 @@ store_review_name(enum store_review r)
         return "auto";
     }
     return "?";
+}
+
+/* ---- appending to the history ---- */
+
+int
+store_event_insert(struct store *s, int64_t sample_id, int old_label,
+                   int new_label, enum store_label_source src, int64_t run_id,
+                   double score, const char *note, int64_t undoes,
+                   int64_t *id_out, char **cause)
+{
+    sqlite3_stmt *st = NULL;
+    if (label_stmt(s, LS_EVENT_INSERT, &st, cause) != 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, sample_id);
+    if (old_label >= 0) /* an import has no old label */
+        sqlite3_bind_int(st, 2, old_label);
+    sqlite3_bind_int(st, 3, new_label);
+    if (store_bind_text(s, st, 4, store_label_source_name(src), cause) != 0)
+        return -1;
+    sqlite3_bind_int64(st, 5, wn_time_ms());
+    if (run_id != 0)
+        sqlite3_bind_int64(st, 6, run_id);
+    if (!isnan(score))
+        sqlite3_bind_double(st, 7, score);
+    if (note != NULL && store_bind_text(s, st, 8, note, cause) != 0)
+        return -1;
+    if (undoes != 0)
+        sqlite3_bind_int64(st, 9, undoes);
+    if (store_run(s, st, cause, "add label event") != 0)
+        return -1;
+    if (id_out != NULL)
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+const char *
+store_label_source_name(enum store_label_source src)
+{
+    switch (src) {
+    case STORE_LABEL_IMPORT:
+        return "import";
+    case STORE_LABEL_HUMAN:
+        return "human";
+    case STORE_LABEL_AUTO:
+        return "auto";
+    }
+    return "?";
+}
+
+int
+store_label_current(struct store *s, int64_t sample_id, int *label_out,
+                    char **cause)
+{
+    sqlite3_stmt *st = NULL;
+    if (label_stmt(s, LS_LABEL_CURRENT, &st, cause) != 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, sample_id);
+    int r = store_row(s, st, cause, "current label");
+    if (r < 0)
+        return -1;
+    if (r == 0) {
+        *label_out = -1;
+        return wn_fail(cause, "no such sample: %lld", (long long)sample_id);
+    }
+    *label_out = sqlite3_column_int(st, 0);
+    store_done(st);
+    return 0;
+}
+
+static int
+store_label_insert(struct store *s, int64_t sample_id, int new_label,
+                   enum store_label_source src, int64_t run_id, double score,
+                   const char *note, char **cause)
+{
+    int old, n;
+    if (store_label_current(s, sample_id, &old, cause) != 0 ||
+        store_class_count(s, &n, cause) != 0)
+        return -1;
+    if (new_label < 0 || new_label >= n)
+        return wn_fail(cause, "no such class: %d", new_label);
+    return store_event_insert(s, sample_id, old, new_label, src, run_id, score,
+                              note, 0, NULL, cause);
+}
+
+int
+store_label_append(struct store *s, int64_t sample_id, int new_label,
+                   enum store_label_source src, int64_t run_id, double score,
+                   const char *note, char **cause)
+{
+    int own;
+    if (store_wbegin(s, &own, cause) != 0)
+        return -1;
+    return store_wend(s, own,
+                      store_label_insert(s, sample_id, new_label, src, run_id,
+                                         score, note, cause),
+                      cause);
 }
 
 /* ---- snapshots ---- */
@@ -558,7 +651,7 @@ store_score_now(struct store *s, int64_t sample_id, int64_t *run_out,
           double *score_out, char **cause)
 {
     *score_out = NAN;
-    if (store_run_latest(s, "done", run_out, cause) != 0)
+    if (store_run_newest(s, STORE_RUN_DONE, run_out, cause) != 0)
         return -1;
     if (*run_out == 0)
         return 0;

@@ -29,7 +29,6 @@ enum review_stmt {
     RV_LATER,
     RV_COUNT
 };
-_Static_assert(RV_COUNT <= STORE_REVIEW_STMTS, "room for every statement");
 
 static const char *const review_sql[RV_COUNT] = {
     [RV_PIXELS] = "SELECT width, height, channels, stored_width, "
@@ -48,17 +47,7 @@ static int
 review_stmt(struct store *s, enum review_stmt id, sqlite3_stmt **out,
             char **cause)
 {
-    sqlite3_stmt **slot = &s->ext[STORE_RUNS_STMTS + STORE_LABELS_STMTS + id];
-    if (*slot == NULL) {
-        int rc = sqlite3_prepare_v3(s->db, review_sql[id], -1,
-                                    SQLITE_PREPARE_PERSISTENT, slot, NULL);
-        if (rc != SQLITE_OK) {
-            *slot = NULL;
-            return store_fail(s, rc, cause, "prepare");
-        }
-    }
-    *out = *slot;
-    return 0;
+    return store_stmt_get(s, &review_sql[id], out, cause);
 }
 
 /* ---- pixels ---- */

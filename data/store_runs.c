@@ -5,12 +5,19 @@
  * or "failed" (with a message). Scores are written only by
  * store_run_publish, in the same transaction that marks the run done, so
  * the newest done run is always complete: readers pick it and never see a
- * run half written. */
+ * run half written.
+ *
+ * The status names are written only from run_status_names: the SQL binds
+ * them, so the names old project files hold stay the one place to look.
+ * A job takes its run with store_run_claim, which also settles the runs
+ * of processes that died. */
 #include "config.h"
 
 #include "data/store.h"
 
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,20 +41,20 @@ enum run_stmt {
     RS_SCORE_WALK,
     RS_COUNT
 };
-_Static_assert(RS_COUNT <= STORE_RUNS_STMTS, "room for every statement");
 
 static const char *const run_sql[RS_COUNT] = {
     [RS_CREATE] = "INSERT INTO runs (status, started, seed, params, version, "
-                  "pid, heartbeat) VALUES ('running', ?1, ?2, ?3, ?4, ?5, ?1)",
+                  "pid, heartbeat) VALUES (?6, ?1, ?2, ?3, ?4, ?5, ?1)",
+    /* ?6: the new status is running. */
     [RS_STATUS] = "UPDATE runs SET status = ?2, message = coalesce(?3, "
-                  "message), heartbeat = ?4, finished = CASE WHEN ?2 = "
-                  "'running' THEN NULL ELSE ?4 END, pid = CASE WHEN ?2 = "
-                  "'running' THEN ?5 ELSE pid END WHERE id = ?1",
-    [RS_INTERRUPT] = "UPDATE runs SET status = 'interrupted', checkpoint = ?2, "
+                  "message), heartbeat = ?4, finished = CASE WHEN ?6 "
+                  "THEN NULL ELSE ?4 END, pid = CASE WHEN ?6 THEN ?5 "
+                  "ELSE pid END WHERE id = ?1",
+    [RS_INTERRUPT] = "UPDATE runs SET status = ?4, checkpoint = ?2, "
                      "finished = ?3, heartbeat = ?3 WHERE id = ?1",
     [RS_CHECKPOINT] = "SELECT checkpoint FROM runs WHERE id = ?1",
     [RS_SAVE_CHECKPOINT] = "UPDATE runs SET checkpoint = ?2, heartbeat = ?3 "
-                           "WHERE id = ?1 AND status = 'running'",
+                           "WHERE id = ?1 AND status = ?4",
     [RS_LATEST] = "SELECT id FROM runs WHERE status = ?1 ORDER BY id DESC "
                   "LIMIT 1",
     [RS_LATEST_ANY] = "SELECT id FROM runs ORDER BY id DESC LIMIT 1",
@@ -63,7 +70,7 @@ static const char *const run_sql[RS_COUNT] = {
         "?12, ?13, ?14)",
     [RS_NOISE_INSERT] = "INSERT INTO class_noise (run_id, given, true_label, "
                         "rate) VALUES (?1, ?2, ?3, ?4)",
-    [RS_DONE] = "UPDATE runs SET status = 'done', finished = ?2, heartbeat "
+    [RS_DONE] = "UPDATE runs SET status = ?7, finished = ?2, heartbeat "
                 "= ?2, n_samples = ?3, n_classes = ?4, seconds = ?5, "
                 "noise_rate = ?6, checkpoint = NULL, message = NULL "
                 "WHERE id = ?1",
@@ -81,20 +88,39 @@ static const char *const run_sql[RS_COUNT] = {
         "WHERE sc.run_id = ?1 ORDER BY sc.score DESC, sc.sample_id",
 };
 
+/* The names the runs table stores, and its CHECK constraint allows. */
+static const char *const run_status_names[STORE_RUN_STATUSES] = {
+    [STORE_RUN_RUNNING] = "running",
+    [STORE_RUN_INTERRUPTED] = "interrupted",
+    [STORE_RUN_FAILED] = "failed",
+    [STORE_RUN_DONE] = "done",
+};
+
+const char *
+store_run_status_name(enum store_run_status st)
+{
+    if ((unsigned)st >= STORE_RUN_STATUSES)
+        return "?";
+    return run_status_names[st];
+}
+
+int
+store_run_status_parse(const char *name, enum store_run_status *out,
+                       char **cause)
+{
+    for (int i = 0; name != NULL && i < STORE_RUN_STATUSES; i++)
+        if (strcmp(name, run_status_names[i]) == 0) {
+            *out = (enum store_run_status)i;
+            return 0;
+        }
+    return wn_fail(cause, "no such run status: '%s'",
+                   name != NULL ? name : "");
+}
+
 static int
 run_stmt(struct store *s, enum run_stmt id, sqlite3_stmt **out, char **cause)
 {
-    if (s->ext[id] == NULL) {
-        int rc = sqlite3_prepare_v3(s->db, run_sql[id], -1,
-                                    SQLITE_PREPARE_PERSISTENT, &s->ext[id],
-                                    NULL);
-        if (rc != SQLITE_OK) {
-            s->ext[id] = NULL;
-            return store_fail(s, rc, cause, "prepare");
-        }
-    }
-    *out = s->ext[id];
-    return 0;
+    return store_stmt_get(s, &run_sql[id], out, cause);
 }
 
 /* NAN is stored as NULL: SQLite has no NaN, and NULL reads as "not
@@ -132,6 +158,10 @@ store_run_create(struct store *s, uint64_t seed, const char *params,
         rc = store_bind_text(s, st, 3, params, cause);
         if (rc == 0)
             rc = store_bind_text(s, st, 4, version, cause);
+        if (rc == 0)
+            rc = store_bind_text(s, st, 6,
+                                 store_run_status_name(STORE_RUN_RUNNING),
+                                 cause);
         if (rc == 0) {
             sqlite3_bind_int64(st, 5, (sqlite3_int64)getpid());
             rc = store_run(s, st, cause, "create run");
@@ -143,9 +173,11 @@ store_run_create(struct store *s, uint64_t seed, const char *params,
 }
 
 int
-store_run_set_status(struct store *s, int64_t run_id, const char *status,
-                     const char *message, char **cause)
+store_run_mark(struct store *s, int64_t run_id, enum store_run_status status,
+               const char *message, char **cause)
 {
+    if ((unsigned)status >= STORE_RUN_STATUSES)
+        return wn_fail(cause, "no such run status: %d", (int)status);
     int own;
     if (store_wbegin(s, &own, cause) != 0)
         return -1;
@@ -153,22 +185,35 @@ store_run_set_status(struct store *s, int64_t run_id, const char *status,
     int rc = run_stmt(s, RS_STATUS, &st, cause);
     if (rc == 0) {
         sqlite3_bind_int64(st, 1, run_id);
-        rc = store_bind_text(s, st, 2, status, cause);
+        rc = store_bind_text(s, st, 2, store_run_status_name(status), cause);
         if (rc == 0 && message != NULL)
             rc = store_bind_text(s, st, 3, message, cause);
         if (rc == 0) {
             sqlite3_bind_int64(st, 4, wn_time_ms());
             sqlite3_bind_int64(st, 5, (sqlite3_int64)getpid());
+            sqlite3_bind_int(st, 6, status == STORE_RUN_RUNNING);
             rc = store_run(s, st, cause, "update run");
         }
     }
     return store_wend(s, own, rc, cause);
 }
 
+int
+store_run_set_status(struct store *s, int64_t run_id, const char *status,
+                     const char *message, char **cause)
+{
+    enum store_run_status st;
+    if (store_run_status_parse(status, &st, cause) != 0)
+        return -1;
+    return store_run_mark(s, run_id, st, message, cause);
+}
+
 /* Write a run's checkpoint (RS_INTERRUPT also marks it interrupted;
- * RS_SAVE_CHECKPOINT leaves a running run running). */
+ * RS_SAVE_CHECKPOINT leaves a running run running). status is the one
+ * the statement writes or requires. */
 static int
-run_put_checkpoint(struct store *s, enum run_stmt which, int64_t run_id,
+run_put_checkpoint(struct store *s, enum run_stmt which,
+                   enum store_run_status status, int64_t run_id,
                    const void *checkpoint, size_t len, char **cause)
 {
     int own;
@@ -180,6 +225,9 @@ run_put_checkpoint(struct store *s, enum run_stmt which, int64_t run_id,
         sqlite3_bind_int64(st, 1, run_id);
         if (checkpoint != NULL && len > 0)
             rc = store_bind_blob(s, st, 2, checkpoint, len, cause);
+        if (rc == 0)
+            rc = store_bind_text(s, st, 4, store_run_status_name(status),
+                                 cause);
         if (rc == 0) {
             sqlite3_bind_int64(st, 3, wn_time_ms());
             rc = store_run(s, st, cause, "save checkpoint");
@@ -192,16 +240,16 @@ int
 store_run_interrupt(struct store *s, int64_t run_id, const void *checkpoint,
                     size_t len, char **cause)
 {
-    return run_put_checkpoint(s, RS_INTERRUPT, run_id, checkpoint, len,
-                              cause);
+    return run_put_checkpoint(s, RS_INTERRUPT, STORE_RUN_INTERRUPTED, run_id,
+                              checkpoint, len, cause);
 }
 
 int
 store_run_save_checkpoint(struct store *s, int64_t run_id,
                           const void *checkpoint, size_t len, char **cause)
 {
-    return run_put_checkpoint(s, RS_SAVE_CHECKPOINT, run_id, checkpoint, len,
-                              cause);
+    return run_put_checkpoint(s, RS_SAVE_CHECKPOINT, STORE_RUN_RUNNING, run_id,
+                              checkpoint, len, cause);
 }
 
 int
@@ -229,12 +277,12 @@ store_run_checkpoint(struct store *s, int64_t run_id, void **blob_out,
     return 0;
 }
 
-int
-store_run_latest(struct store *s, const char *status, int64_t *id_out,
-                 char **cause)
+/* The newest run whose status is named status (NULL: any). */
+static int
+run_newest(struct store *s, const char *status, int64_t *id_out,
+           char **cause)
 {
     sqlite3_stmt *st;
-    *id_out = 0;
     if (run_stmt(s, status ? RS_LATEST : RS_LATEST_ANY, &st, cause) != 0)
         return -1;
     if (status != NULL && store_bind_text(s, st, 1, status, cause) != 0)
@@ -247,6 +295,27 @@ store_run_latest(struct store *s, const char *status, int64_t *id_out,
         store_done(st);
     }
     return 0;
+}
+
+int
+store_run_newest(struct store *s, enum store_run_status status,
+                 int64_t *id_out, char **cause)
+{
+    *id_out = 0;
+    if ((unsigned)status >= STORE_RUN_STATUSES)
+        return wn_fail(cause, "no such run status: %d", (int)status);
+    return run_newest(s, store_run_status_name(status), id_out, cause);
+}
+
+int
+store_run_latest(struct store *s, const char *status, int64_t *id_out,
+                 char **cause)
+{
+    enum store_run_status st;
+    *id_out = 0;
+    if (status != NULL && store_run_status_parse(status, &st, cause) != 0)
+        return -1;
+    return run_newest(s, status, id_out, cause);
 }
 
 static char *
@@ -271,7 +340,14 @@ store_run_get(struct store *s, int64_t run_id, struct store_run *out,
     if (r == 0)
         return wn_fail(cause, "no run %lld", (long long)run_id);
     out->id = sqlite3_column_int64(st, 0);
-    out->status = column_strdup(st, 1);
+    const char *status = (const char *)sqlite3_column_text(st, 1);
+    if (store_run_status_parse(status, &out->state, NULL) != 0) {
+        wn_fail(cause, "project file is corrupt: run %lld has status '%s'",
+                (long long)run_id, status != NULL ? status : "");
+        store_done(st);
+        return -1;
+    }
+    out->status = store_run_status_name(out->state);
     out->started = sqlite3_column_int64(st, 2);
     out->finished = sqlite3_column_int64(st, 3);
     out->seed = (uint64_t)sqlite3_column_int64(st, 4);
@@ -285,8 +361,6 @@ store_run_get(struct store *s, int64_t run_id, struct store_run *out,
     out->seconds = column_real(st, 12);
     out->noise_rate = column_real(st, 13);
     store_done(st);
-    if (out->status == NULL)
-        out->status = xstrdup("?");
     return 0;
 }
 
@@ -295,11 +369,106 @@ store_run_fini(struct store_run *r)
 {
     if (r == NULL)
         return;
-    free(r->status);
     free(r->params);
     free(r->version);
     free(r->message);
     memset(r, 0, sizeof *r);
+}
+
+/* A run marked running is either alive (its process exists and its
+ * heartbeat is fresh) or orphaned by a crash or kill -9. A live one makes
+ * the claim refuse to race it; an orphaned one is marked interrupted, as a
+ * stopped one would be, so that --resume continues it: from the checkpoint
+ * it kept, or from the start under the same id and settings. */
+static int
+claim_check_busy(struct store *s, int64_t stale_ms, char **cause)
+{
+    for (;;) {
+        int64_t id;
+        if (store_run_newest(s, STORE_RUN_RUNNING, &id, cause) != 0)
+            return -1;
+        if (id == 0)
+            return 0;
+        struct store_run r;
+        if (store_run_get(s, id, &r, cause) != 0)
+            return -1;
+        int alive = r.pid > 0 && r.pid != (int64_t)getpid() &&
+                    (kill((pid_t)r.pid, 0) == 0 || errno == EPERM);
+        /* The heartbeat comes every few seconds, but one step between
+         * beats (the neighbour votes of a very large set, a publication
+         * waiting for the write lock) can take minutes; a live process
+         * with a beat that old is still taken for the run's owner, and
+         * only a process that is gone, or a beat older than stale_ms,
+         * frees the run. */
+        int fresh = wn_time_ms() - r.heartbeat < stale_ms;
+        int64_t pid = r.pid;
+        store_run_fini(&r);
+        if (alive && fresh)
+            return wn_fail(cause,
+                           "project is busy: run %lld is being scored by "
+                           "process %lld",
+                           (long long)id, (long long)pid);
+        if (store_run_mark(s, id, STORE_RUN_INTERRUPTED,
+                           "the process scoring it ended without "
+                           "finishing",
+                           cause) != 0)
+            return -1;
+    }
+}
+
+/* The newest interrupted run, if it was started with these settings;
+ * running again from here. */
+static int
+claim_resume(struct store *s, const struct store_run_request *req,
+             int64_t *id_out, void **resume_out, size_t *resume_len_out,
+             char **cause)
+{
+    int64_t id;
+    if (store_run_newest(s, STORE_RUN_INTERRUPTED, &id, cause) != 0)
+        return -1;
+    if (id == 0)
+        return wn_fail(cause, "no interrupted run to resume");
+    struct store_run r;
+    if (store_run_get(s, id, &r, cause) != 0)
+        return -1;
+    int same = r.params != NULL && req->params != NULL &&
+               strcmp(r.params, req->params) == 0 && r.seed == req->seed;
+    store_run_fini(&r);
+    if (!same)
+        return wn_fail(cause, "run %lld was started with other settings or "
+                              "samples; start a new run instead",
+                       (long long)id);
+    if (store_run_checkpoint(s, id, resume_out, resume_len_out, cause) != 0 ||
+        store_run_mark(s, id, STORE_RUN_RUNNING, NULL, cause) != 0)
+        return -1;
+    *id_out = id;
+    return 0;
+}
+
+int
+store_run_claim(struct store *s, const struct store_run_request *req,
+                int64_t *id_out, void **resume_out, size_t *resume_len_out,
+                char **cause)
+{
+    *id_out = 0;
+    *resume_out = NULL;
+    *resume_len_out = 0;
+    if (store_begin(s, cause) != 0)
+        return -1;
+    int rc = claim_check_busy(s, req->stale_ms, cause);
+    if (rc == 0 && req->resume)
+        rc = claim_resume(s, req, id_out, resume_out, resume_len_out, cause);
+    else if (rc == 0)
+        rc = store_run_create(s, req->seed, req->params, req->version, id_out,
+                              cause);
+    if (rc == 0 && store_commit(s, cause) == 0)
+        return 0;
+    store_rollback(s);
+    free(*resume_out);
+    *resume_out = NULL;
+    *resume_len_out = 0;
+    *id_out = 0;
+    return -1;
 }
 
 /* The top classes travel as text, "3:0.912,5:0.051,1:0.020": short,
@@ -396,6 +565,9 @@ publish_rows(struct store *s, int64_t run_id, const struct store_score *sc,
     sqlite3_bind_int(st, 4, k);
     bind_real(st, 5, seconds);
     bind_real(st, 6, noise_rate);
+    if (store_bind_text(s, st, 7, store_run_status_name(STORE_RUN_DONE),
+                        cause) != 0)
+        return -1;
     return store_run(s, st, cause, "finish run");
 }
 

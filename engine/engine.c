@@ -130,7 +130,8 @@ engine_heartbeat(struct engine *e)
         return;
     e->last_heartbeat = now;
     char *cause = NULL;
-    if (store_run_set_status(e->store, e->run_id, "running", NULL, &cause) != 0)
+    if (store_run_mark(e->store, e->run_id, STORE_RUN_RUNNING, NULL,
+                       &cause) != 0)
         free(cause);
 }
 
@@ -340,95 +341,6 @@ engine_publish(struct engine *e, const struct dataset *d,
     return rc;
 }
 
-/* A run marked running is either alive (its process exists and its
- * heartbeat is fresh) or orphaned by a crash or kill -9. A live one makes
- * this job refuse to race it; an orphaned one is marked interrupted, as a
- * stopped one would be, so that --resume continues it: from the checkpoint
- * it kept, or from the start under the same id and settings. */
-static int
-engine_check_busy(struct store *s, char **cause)
-{
-    for (;;) {
-        int64_t id;
-        if (store_run_latest(s, "running", &id, cause) != 0)
-            return -1;
-        if (id == 0)
-            return 0;
-        struct store_run r;
-        if (store_run_get(s, id, &r, cause) != 0)
-            return -1;
-        int alive = r.pid > 0 && r.pid != (int64_t)getpid() &&
-                    (kill((pid_t)r.pid, 0) == 0 || errno == EPERM);
-        /* The heartbeat comes every few seconds, but one step between
-         * beats (the neighbour votes of a very large set, a publication
-         * waiting for the write lock) can take minutes; a live process
-         * with a beat that old is still taken for the run's owner, and
-         * only a process that is gone, or a beat older than this, frees
-         * the run. */
-        int fresh = wn_time_ms() - r.heartbeat <
-                    (int64_t)(ENGINE_STALE_SECONDS * 1000.0);
-        int64_t pid = r.pid;
-        store_run_fini(&r);
-        if (alive && fresh)
-            return wn_fail(cause,
-                           "project is busy: run %lld is being scored by "
-                           "process %lld",
-                           (long long)id, (long long)pid);
-        if (store_run_set_status(s, id, "interrupted",
-                                 "the process scoring it ended without "
-                                 "finishing",
-                                 cause) != 0)
-            return -1;
-    }
-}
-
-/* Take a run for this job: resume the latest interrupted one or create a
- * new one. The check for a live run and the claim are one write
- * transaction, so two jobs starting at once cannot both go ahead. */
-static int
-engine_claim_run(struct engine *e, const char *params, uint64_t seed,
-                 void **resume, size_t *resume_len, char **cause)
-{
-    if (store_begin(e->store, cause) != 0)
-        return -1;
-    if (engine_check_busy(e->store, cause) != 0)
-        goto fail;
-    if (e->params.resume) {
-        int64_t id;
-        if (store_run_latest(e->store, "interrupted", &id, cause) != 0)
-            goto fail;
-        if (id == 0) {
-            wn_fail(cause, "no interrupted run to resume");
-            goto fail;
-        }
-        struct store_run r;
-        if (store_run_get(e->store, id, &r, cause) != 0)
-            goto fail;
-        int same = r.params != NULL && strcmp(r.params, params) == 0 &&
-                   r.seed == seed;
-        store_run_fini(&r);
-        if (!same) {
-            wn_fail(cause, "run %lld was started with other settings or "
-                           "samples; start a new run instead",
-                    (long long)id);
-            goto fail;
-        }
-        if (store_run_checkpoint(e->store, id, resume, resume_len, cause) !=
-                0 ||
-            store_run_set_status(e->store, id, "running", NULL, cause) != 0)
-            goto fail;
-        e->run_id = id;
-    } else if (store_run_create(e->store, seed, params, PACKAGE_VERSION,
-                                &e->run_id, cause) != 0) {
-        goto fail;
-    }
-    return store_commit(e->store, cause);
-fail:
-    store_rollback(e->store);
-    e->run_id = 0;
-    return -1;
-}
-
 static int
 engine_job(struct engine *e, char **cause)
 {
@@ -452,8 +364,15 @@ engine_job(struct engine *e, char **cause)
     struct train_config cfg;
     engine_config(e, &d, &cfg);
     params = engine_params_text(&cfg, &d);
-    if (engine_claim_run(e, params, cfg.seed, &resume, &resume_len, cause) !=
-        0)
+    struct store_run_request req = {
+        .seed = cfg.seed,
+        .params = params,
+        .version = PACKAGE_VERSION,
+        .resume = e->params.resume,
+        .stale_ms = (int64_t)(ENGINE_STALE_SECONDS * 1000.0),
+    };
+    if (store_run_claim(e->store, &req, &e->run_id, &resume, &resume_len,
+                        cause) != 0)
         goto done;
     pthread_mutex_lock(&e->lock);
     e->snap.run_id = e->run_id;
@@ -486,8 +405,8 @@ engine_job(struct engine *e, char **cause)
 fail_run:
     if (e->run_id != 0) {
         char *c2 = NULL;
-        if (store_run_set_status(e->store, e->run_id, "failed",
-                                 cause && *cause ? *cause : NULL, &c2) != 0)
+        if (store_run_mark(e->store, e->run_id, STORE_RUN_FAILED,
+                           cause && *cause ? *cause : NULL, &c2) != 0)
             free(c2);
     }
 done:

@@ -161,7 +161,7 @@ review_check_interrupted(struct review *rv)
         latest != 0) {
         struct store_run r;
         if (store_run_get(rv->store, latest, &r, &cause) == 0) {
-            if (strcmp(r.status, "interrupted") == 0)
+            if (r.state == STORE_RUN_INTERRUPTED)
                 rv->interrupted = latest;
             store_run_fini(&r);
         }
@@ -379,7 +379,8 @@ review_loop(struct review *rv, int sig_rd)
             int64_t latest = 0;
             char *cause = NULL;
             rv->last_run_check = now;
-            if (store_run_latest(rv->store, "done", &latest, &cause) == 0 &&
+            if (store_run_newest(rv->store, STORE_RUN_DONE, &latest,
+                                 &cause) == 0 &&
                 latest != rv->run_id) {
                 if (review_load(rv, &cause) == 0)
                     review_reranked(rv, latest);

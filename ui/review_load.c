@@ -97,7 +97,7 @@ review_load(struct review *rv, char **cause)
 
     if (store_snapshot_begin(rv->store, cause) != 0)
         return -1;
-    if (store_run_latest(rv->store, "done", &run, cause) != 0 ||
+    if (store_run_newest(rv->store, STORE_RUN_DONE, &run, cause) != 0 ||
         store_label_states(rv->store, &states, &n, cause) != 0)
         goto fail;
     struct queue_item *items = xcalloc(n, sizeof *items);
