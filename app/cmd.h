@@ -48,7 +48,9 @@ struct cmd_option {
     size_t offset;     /* CMD_FIELD(struct, member, type) */
     long min, max;     /* OPT_INT */
     double dmin, dmax; /* OPT_DOUBLE */
-    const char *const *choices; /* OPT_CHOICE: NULL-terminated */
+    /* OPT_CHOICE: the words it takes, NULL-terminated; OPT_CALL: what
+     * --help and cmd_bad_choice show ("accept-above P"). */
+    const char *const *choices;
     /* --help: one row per choice, choice_help[i] beside "--NAME CHOICE",
      * instead of one row for the option. */
     const char *const *choice_help;
