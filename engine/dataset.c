@@ -1,4 +1,5 @@
-/* engine/dataset.c: loads the project's samples for training.
+/* engine/dataset.c: loads the project's samples for training, and makes
+ * the network's batches from them.
  *
  * Two passes over the store: the first learns the sizes and channel count
  * (to choose the input side without holding every image twice), the second

@@ -1,8 +1,8 @@
 /* engine/dataset.h: every sample of a project in one contiguous tensor.
  *
  * Pixels stay 8-bit, (N, C, S, S): a 50,000-image set at 64x64 RGB is 600
- * MB as bytes and four times that as floats, and the trainer converts (and
- * augments) one batch at a time anyway. The per-channel mean and standard
+ * MB as bytes and four times that as floats, and dataset_batch converts
+ * (and augments) one batch at a time anyway. The per-channel mean and standard
  * deviation for normalisation are computed once here. */
 #ifndef WINNOW_ENGINE_DATASET_H
 #define WINNOW_ENGINE_DATASET_H

@@ -310,6 +310,35 @@ trainer_new_model(struct trainer *tr, char **cause)
     return model_new(&mc, &tr->model, cause);
 }
 
+/* The trainer's arrays, sized by the dataset and the model. */
+static void
+trainer_alloc(struct trainer *tr)
+{
+    struct ckpt_state *s = &tr->state;
+    const struct dataset *d = tr->d;
+    size_t n = (size_t)d->n, k = (size_t)d->k;
+    size_t b = (size_t)tr->cfg->batch_size;
+    size_t img = (size_t)d->c * (size_t)d->side * (size_t)d->side;
+    s->params = model_params(tr->model, &s->n_params);
+    s->velocity = model_velocity(tr->model, &s->n_velocity);
+    s->order = xcalloc(n, sizeof *s->order);
+    s->fold_of = xcalloc(n, sizeof *s->fold_of);
+    s->probs = xcalloc(n * k, sizeof *s->probs);
+    (void)model_features(tr->model, &s->feat_dim);
+    s->features = xcalloc(n * (size_t)s->feat_dim, sizeof *s->features);
+    if (s->folds == 1) {
+        s->target = xcalloc(n * k, sizeof *s->target);
+        s->margin_sum = xcalloc(n, sizeof *s->margin_sum);
+        s->margin_n = xcalloc(n, sizeof *s->margin_n);
+    }
+    tr->x = xcalloc(b * img, sizeof *tr->x);
+    tr->y = xcalloc(b, sizeof *tr->y);
+    tr->p = xcalloc(b * k, sizeof *tr->p);
+    tr->dlogits = xcalloc(b * k, sizeof *tr->dlogits);
+    tr->dprobs = xcalloc(b * k, sizeof *tr->dprobs);
+    tr->weights = xcalloc(b, sizeof *tr->weights);
+}
+
 /* Everything up to the first batch: the model, the buffers, and either the
  * folds of a new run or the state of a resumed one. On failure the
  * trainer still holds only what trainer_fini frees. */
@@ -336,33 +365,12 @@ trainer_setup(struct trainer *tr, const struct train_job *job, char **cause)
     gemm_set_threads(cfg->threads > 0 ? cfg->threads : 1);
     if (trainer_new_model(tr, cause) != 0)
         return -1;
-
-    size_t n = (size_t)d->n, k = (size_t)d->k, b = (size_t)cfg->batch_size;
-    size_t img = (size_t)d->c * (size_t)d->side * (size_t)d->side;
-    s->params = model_params(tr->model, &s->n_params);
-    s->velocity = model_velocity(tr->model, &s->n_velocity);
-    s->order = xcalloc(n, sizeof *s->order);
-    s->fold_of = xcalloc(n, sizeof *s->fold_of);
-    s->probs = xcalloc(n * k, sizeof *s->probs);
-    (void)model_features(tr->model, &s->feat_dim);
-    s->features = xcalloc(n * (size_t)s->feat_dim, sizeof *s->features);
-    if (s->folds == 1) {
-        s->target = xcalloc(n * k, sizeof *s->target);
-        s->margin_sum = xcalloc(n, sizeof *s->margin_sum);
-        s->margin_n = xcalloc(n, sizeof *s->margin_n);
-    }
+    trainer_alloc(tr);
     s->key = trainer_key(tr);
-    tr->x = xcalloc(b * img, sizeof *tr->x);
-    tr->y = xcalloc(b, sizeof *tr->y);
-    tr->p = xcalloc(b * k, sizeof *tr->p);
-    tr->dlogits = xcalloc(b * k, sizeof *tr->dlogits);
-    tr->dprobs = xcalloc(b * k, sizeof *tr->dprobs);
-    tr->weights = xcalloc(b, sizeof *tr->weights);
     tr->flop_per_image = model_flops(tr->model);
     tr->opt = (struct optim_sgd){.momentum = cfg->momentum,
                                  .weight_decay = cfg->weight_decay,
                                  .nesterov = 1};
-
     int64_t per_fold_train =
         s->folds == 1 ? s->n : s->n - s->n / s->folds; /* approximate */
     tr->images_total = per_fold_train * cfg->epochs * s->folds;
