@@ -18,6 +18,13 @@
 #include "data/store.h"
 #include "engine/engine.h"
 
+/* A finished epoch is logged once, keyed by fold * this + epoch: more
+ * epochs than any run has (--epochs stops at 10,000). */
+#define SCORE_EPOCH_KEY_FOLD 100000
+/* The longest wait for progress before the loop looks again; a signal
+ * cuts it short. */
+#define SCORE_POLL_MS 250
+
 extern const struct cmd cmd_score;
 
 static volatile sig_atomic_t score_signalled;
@@ -48,7 +55,7 @@ show_progress(struct progress *bar, const struct engine_progress *p,
         return;
     }
     /* A log gets one line per finished epoch. */
-    int epoch_key = p->fold * 100000 + p->epoch;
+    int epoch_key = p->fold * SCORE_EPOCH_KEY_FOLD + p->epoch;
     if (p->batches > 0 && p->batch == p->batches &&
         epoch_key != *last_epoch) {
         *last_epoch = epoch_key;
@@ -213,7 +220,7 @@ run_score(int argc, char **argv)
     for (;;) {
         struct pollfd pfd = {.fd = engine_fd(e), .events = POLLIN};
         /* EINTR (a signal) and timeouts both just look again. */
-        (void)poll(&pfd, 1, 250);
+        (void)poll(&pfd, 1, SCORE_POLL_MS);
         if (score_signalled && !asked) {
             asked = 1;
             if (!quiet)

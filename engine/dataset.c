@@ -1,4 +1,5 @@
-/* engine/dataset.c: loads the project's samples for training.
+/* engine/dataset.c: loads the project's samples for training, and makes
+ * the network's batches from them.
  *
  * Two passes over the store: the first learns the sizes and channel count
  * (to choose the input side without holding every image twice), the second
@@ -14,6 +15,11 @@
 
 #include "data/image.h"
 #include "data/store.h"
+#include "engine/rng.h"
+
+/* A channel with less variance than this (in squared pixel units) is
+ * flat: it is normalised by 1, not divided by almost nothing. */
+#define DATASET_MIN_VARIANCE 1e-6
 
 struct scan {
     int64_t n;
@@ -159,7 +165,7 @@ dataset_load(struct store *s, struct dataset *out, char **cause)
         double mean = sum / cnt;
         double var = sq / cnt - mean * mean;
         out->mean[ch] = (float)mean;
-        out->std[ch] = (float)(var > 1e-6 ? sqrt(var) : 1.0);
+        out->std[ch] = (float)(var > DATASET_MIN_VARIANCE ? sqrt(var) : 1.0);
     }
     return 0;
 }
@@ -173,4 +179,50 @@ dataset_fini(struct dataset *d)
     free(d->trusted);
     free(d->sample_id);
     memset(d, 0, sizeof *d);
+}
+
+void
+dataset_batch(const struct dataset *d, const int32_t *idx, int bn, int pad,
+              int flip, struct rng *r, float *x, int *y)
+{
+    int c = d->c, s = d->side;
+    size_t plane = (size_t)s * s;
+    float scale[3], shift[3];
+    for (int ch = 0; ch < c; ch++) {
+        scale[ch] = 1.0f / d->std[ch];
+        shift[ch] = -d->mean[ch] / d->std[ch];
+    }
+    for (int b = 0; b < bn; b++) {
+        const uint8_t *src = d->pixels + (size_t)idx[b] * (size_t)c * plane;
+        float *dst = x + (size_t)b * (size_t)c * plane;
+        int dx = 0, dy = 0, mirror = 0;
+        if (pad > 0) {
+            dx = (int)rng_below(r, (uint32_t)(2 * pad + 1)) - pad;
+            dy = (int)rng_below(r, (uint32_t)(2 * pad + 1)) - pad;
+        }
+        if (flip)
+            mirror = (int)(rng_u32(r) >> 31);
+        for (int ch = 0; ch < c; ch++) {
+            const uint8_t *sp = src + (size_t)ch * plane;
+            float *dp = dst + (size_t)ch * plane;
+            float zero = shift[ch]; /* a padded (black) pixel */
+            for (int yy = 0; yy < s; yy++) {
+                int sy = yy + dy;
+                float *row = dp + (size_t)yy * s;
+                if (sy < 0 || sy >= s) {
+                    for (int xx = 0; xx < s; xx++)
+                        row[xx] = zero;
+                    continue;
+                }
+                const uint8_t *srow = sp + (size_t)sy * s;
+                for (int xx = 0; xx < s; xx++) {
+                    int sx = (mirror ? s - 1 - xx : xx) + dx;
+                    row[xx] = sx < 0 || sx >= s
+                                  ? zero
+                                  : (float)srow[sx] * scale[ch] + shift[ch];
+                }
+            }
+        }
+        y[b] = d->label[idx[b]];
+    }
 }

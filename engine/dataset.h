@@ -1,8 +1,8 @@
 /* engine/dataset.h: every sample of a project in one contiguous tensor.
  *
  * Pixels stay 8-bit, (N, C, S, S): a 50,000-image set at 64x64 RGB is 600
- * MB as bytes and four times that as floats, and the trainer converts (and
- * augments) one batch at a time anyway. The per-channel mean and standard
+ * MB as bytes and four times that as floats, and dataset_batch converts
+ * (and augments) one batch at a time anyway. The per-channel mean and standard
  * deviation for normalisation are computed once here. */
 #ifndef WINNOW_ENGINE_DATASET_H
 #define WINNOW_ENGINE_DATASET_H
@@ -11,6 +11,7 @@
 
 #include "data/base.h"
 
+struct rng;
 struct store;
 
 #define DATASET_MAX_SIDE 64
@@ -36,5 +37,14 @@ int dataset_choose_side(int all_same_square, int common_side, int max_side);
 WN_NODISCARD int dataset_load(struct store *s, struct dataset *out,
                               char **cause);
 void dataset_fini(struct dataset *d);
+
+/* A batch for the network: the samples idx[0..bn) as floats in x (bn, C,
+ * S, S), each channel normalised by the set's mean and deviation, and
+ * their labels in y. Each image is shifted by a random offset in [-pad,
+ * pad] on both axes, the uncovered border black, and with flip mirrored
+ * left to right half the time. r is drawn from only for pad > 0 or flip,
+ * always in the same order, so a seed repeats a batch bit for bit. */
+void dataset_batch(const struct dataset *d, const int32_t *idx, int bn,
+                   int pad, int flip, struct rng *r, float *x, int *y);
 
 #endif

@@ -383,9 +383,11 @@ engine_job(struct engine *e, char **cause)
     engine_set_phase(e, ENGINE_TRAINING, NULL);
     e->last_heartbeat = wn_monotonic();
     e->last_checkpoint = wn_monotonic();
-    int tr = train_run(&d, &cfg, engine_observe, engine_keep_checkpoint, e,
-                       resume, resume_len, &out,
-                       &ckpt, &ckpt_len, cause);
+    struct train_job job = {.data = &d, .cfg = &cfg, .ctx = e,
+                            .observer = engine_observe,
+                            .checkpoint = engine_keep_checkpoint,
+                            .resume = resume, .resume_len = resume_len};
+    int tr = train_run(&job, &out, &ckpt, &ckpt_len, cause);
     if (tr < 0)
         goto fail_run;
     if (tr == 1) {

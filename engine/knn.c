@@ -24,18 +24,20 @@
 
 #define KNN_BLOCK 128 /* queries per product */
 #define KNN_MAX_K 256
+/* Enough neighbours that a 60/40 label split shows through the binomial
+ * noise of the vote, few enough to stay local. */
+#define KNN_NEIGHBOURS 20
+/* 30,000 references per query: every sample for sets up to that size
+ * (N^2 * dim products, ~2 s for 30,000 on two cores), a sample of that
+ * size beyond, so time grows linearly with N. */
+#define KNN_MAX_REFERENCE 30000
 
 void
 knn_config_default(struct knn_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    /* Enough neighbours that a 60/40 label split shows through the
-     * binomial noise of the vote, few enough to stay local. */
-    cfg->k = 20;
-    /* 30,000 references per query: every sample for sets up to that size
-     * (N^2 * dim products, ~2 s for 30,000 on two cores), a sample of
-     * that size beyond, so time grows linearly with N. */
-    cfg->max_reference = 30000;
+    cfg->k = KNN_NEIGHBOURS;
+    cfg->max_reference = KNN_MAX_REFERENCE;
     cfg->seed = 1;
     cfg->threads = 1;
 }

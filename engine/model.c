@@ -42,6 +42,19 @@
 #include "engine/rng.h"
 
 #define MODEL_ALIGN 16 /* floats */
+#define MODEL_ALIGN_BYTES (MODEL_ALIGN * sizeof(float)) /* a cache line */
+/* Every convolution is 3x3, stride 1, padded to keep the plane's size:
+ * the pools alone shrink it. */
+#define MODEL_KSIZE  3
+#define MODEL_STRIDE 1
+#define MODEL_PAD    1
+/* The default network (model_config_default): channels double at each
+ * stage; batch norm with PyTorch's defaults. */
+#define MODEL_DEFAULT_STAGES 3
+#define MODEL_DEFAULT_WIDTH  32 /* of the first stage */
+#define MODEL_DEFAULT_CONVS  2  /* per stage */
+#define MODEL_BN_EPS         1e-5f
+#define MODEL_BN_MOMENTUM    0.1f
 
 struct model_conv {
     struct conv_geom geom;
@@ -125,7 +138,7 @@ model_layout(struct model *m, struct model_cursor *p, struct model_cursor *g,
      * gradients cover exactly this range), then the classifier. */
     for (li = 0; li < m->n_convs; li++) {
         struct model_conv *L = &m->convs[li];
-        size_t k = (size_t)L->geom.c_in * 9;
+        size_t k = (size_t)L->geom.c_in * MODEL_KSIZE * MODEL_KSIZE;
         L->w = model_take(p, (size_t)L->geom.c_out, k);
         L->dw = model_take(g, (size_t)L->geom.c_out, k);
     }
@@ -197,14 +210,13 @@ model_config_default(struct model_config *cfg, int channels, int height,
     cfg->height = height;
     cfg->width = width;
     cfg->classes = classes;
-    cfg->stages = 3;
-    cfg->widths[0] = 32;
-    cfg->widths[1] = 64;
-    cfg->widths[2] = 128;
-    cfg->convs_per_stage = 2;
+    cfg->stages = MODEL_DEFAULT_STAGES;
+    for (int s = 0; s < MODEL_DEFAULT_STAGES; s++)
+        cfg->widths[s] = MODEL_DEFAULT_WIDTH << s;
+    cfg->convs_per_stage = MODEL_DEFAULT_CONVS;
     cfg->max_batch = max_batch;
-    cfg->bn_eps = 1e-5f;
-    cfg->bn_momentum = 0.1f;
+    cfg->bn_eps = MODEL_BN_EPS;
+    cfg->bn_momentum = MODEL_BN_MOMENTUM;
 }
 
 static float *
@@ -214,12 +226,13 @@ model_alloc(size_t floats, char **cause)
     void *p;
 
     if (wn_mul_size(floats ? floats : 1, sizeof(float), &bytes) == -1 ||
-        bytes > SIZE_MAX - 63) {
+        bytes > SIZE_MAX - (MODEL_ALIGN_BYTES - 1)) {
         wn_fail(cause, "model too large");
         return NULL;
     }
-    bytes = (bytes + 63) / 64 * 64;
-    p = aligned_alloc(64, bytes);
+    bytes = (bytes + MODEL_ALIGN_BYTES - 1) / MODEL_ALIGN_BYTES *
+            MODEL_ALIGN_BYTES;
+    p = aligned_alloc(MODEL_ALIGN_BYTES, bytes);
     if (p == NULL)
         wn_fail(cause, "cannot allocate %zu bytes for the model", bytes);
     return p;
@@ -264,8 +277,8 @@ model_new(const struct model_config *cfg, struct model **out, char **cause)
         }
         for (int k = 0; k < cfg->convs_per_stage; k++) {
             struct model_conv *L = &m->convs[m->n_convs++];
-            if (conv_geom_init(&L->geom, c, h, w, cfg->widths[s], 3, 1, 1) ==
-                -1) {
+            if (conv_geom_init(&L->geom, c, h, w, cfg->widths[s],
+                               MODEL_KSIZE, MODEL_STRIDE, MODEL_PAD) == -1) {
                 wn_fail(cause, "bad convolution size");
                 goto fail;
             }
@@ -354,7 +367,8 @@ model_init(struct model *m, struct rng *r)
 {
     for (int li = 0; li < m->n_convs; li++) {
         struct model_conv *L = &m->convs[li];
-        int c = L->geom.c_out, fan_in = L->geom.c_in * 9;
+        int c = L->geom.c_out;
+        int fan_in = L->geom.c_in * MODEL_KSIZE * MODEL_KSIZE;
         layers_init_he(r, L->w, (size_t)c * fan_in, fan_in);
         for (int j = 0; j < c; j++) {
             L->gamma[j] = 1.0f;

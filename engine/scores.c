@@ -27,6 +27,18 @@
 /* cleanlab compares against thresholds less a small slack, so that a
  * sample whose probability equals the class mean up to rounding counts. */
 #define SCORES_THRESHOLD_SLACK 1e-6
+/* Half of each score is its rank within the sample's class (per_class in
+ * scores.h says why half). */
+#define SCORES_PER_CLASS_SHARE 0.5
+/* Quickselect gives up and sorts after this many poor pivots plus two
+ * per doubling of the range (introselect's bound), and sorts ranges this
+ * small outright, where partitioning costs more than it saves. */
+#define SCORES_SELECT_BUDGET 8
+#define SCORES_SELECT_BUDGET_PER_DOUBLING 2
+#define SCORES_SELECT_SORT_BELOW 16
+/* The combination's prefixes in a spec. */
+#define SCORES_SPEC_MEAN "mean:"
+#define SCORES_SPEC_RANK "rank:"
 
 struct scores_key { /* a sample and the value it is ordered by */
     double v;
@@ -58,7 +70,7 @@ scores_config_default(struct scores_config *cfg)
     cfg->weight[SCORES_SELF_CONFIDENCE] = 1.0;
     cfg->weight[SCORES_ELR] = 1.0;
     cfg->cl_keep_argmax = 1;
-    cfg->per_class = 0.5;
+    cfg->per_class = SCORES_PER_CLASS_SHARE;
 }
 
 static int
@@ -87,11 +99,11 @@ scores_config_parse(const char *spec, struct scores_config *cfg, char **cause)
         return 0;
     }
     c.combine = SCORES_COMBINE_MEAN;
-    if (strncmp(p, "mean:", 5) == 0) {
-        p += 5;
-    } else if (strncmp(p, "rank:", 5) == 0) {
+    if (strncmp(p, SCORES_SPEC_MEAN, strlen(SCORES_SPEC_MEAN)) == 0) {
+        p += strlen(SCORES_SPEC_MEAN);
+    } else if (strncmp(p, SCORES_SPEC_RANK, strlen(SCORES_SPEC_RANK)) == 0) {
         c.combine = SCORES_COMBINE_RANK;
-        p += 5;
+        p += strlen(SCORES_SPEC_RANK);
     }
     for (int k = 0; k < SCORES_N_KINDS; k++)
         c.weight[k] = 0.0;
@@ -357,12 +369,12 @@ static void
 scores_select_top(struct scores_key *a, size_t n, size_t m)
 {
     size_t lo = 0, hi = n;
-    int budget = 8;
+    int budget = SCORES_SELECT_BUDGET;
     for (size_t s = n; s > 1; s >>= 1)
-        budget += 2;
+        budget += SCORES_SELECT_BUDGET_PER_DOUBLING;
 
     while (lo < m && m < hi) {
-        if (hi - lo <= 16 || budget-- == 0) {
+        if (hi - lo <= SCORES_SELECT_SORT_BELOW || budget-- == 0) {
             qsort(a + lo, hi - lo, sizeof *a, scores_key_cmp_desc);
             return;
         }

@@ -83,16 +83,23 @@ struct train_output { /* train_output_fini frees */
     double final_loss;
 };
 
+struct train_job { /* plain data, all borrowed: what train_run is given */
+    const struct dataset *data;
+    const struct train_config *cfg;
+    train_observer_fn observer;     /* or NULL */
+    train_checkpoint_fn checkpoint; /* or NULL */
+    void *ctx;                      /* passed to both */
+    /* A checkpoint from an earlier stopped call with the same dataset and
+     * config to continue from, or NULL. */
+    const void *resume;
+    size_t resume_len;
+};
+
 /* Train. Returns 0 when finished (out filled), 1 when the observer asked
  * to stop (a checkpoint in *ckpt_out / *ckpt_len, malloc'd, caller frees;
- * out untouched), -1 on error. resume/resume_len: a checkpoint from an
- * earlier stopped call with the same dataset and config, or NULL. The same
- * dataset, config, seed and thread count give bit-identical output. */
-WN_NODISCARD int train_run(const struct dataset *d,
-                           const struct train_config *cfg,
-                           train_observer_fn observer,
-                           train_checkpoint_fn checkpoint, void *ctx,
-                           const void *resume, size_t resume_len,
+ * out untouched), -1 on error. The same dataset, config, seed and thread
+ * count give bit-identical output, resumed or not. */
+WN_NODISCARD int train_run(const struct train_job *job,
                            struct train_output *out, void **ckpt_out,
                            size_t *ckpt_len, char **cause);
 void train_output_fini(struct train_output *out);
