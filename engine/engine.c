@@ -34,6 +34,13 @@
 /* A run whose process still exists is taken for alive until its heartbeat
  * is this old (a recycled pid can block a new run at most this long). */
 #define ENGINE_STALE_SECONDS 600.0
+/* A crash costs at most a minute of training, and small sets, whose
+ * epochs take seconds, do not rewrite the checkpoint every few. */
+#define ENGINE_CHECKPOINT_SECONDS 60.0
+/* All online cores by default, up to a team size no machine this code
+ * was measured on comes near; each member owns per-thread buffers, so a
+ * bound keeps a misreporting sysconf from allocating thousands. */
+#define ENGINE_MAX_AUTO_THREADS 256
 /* Wake-ups of the caller are throttled to this interval during training. */
 #define ENGINE_NOTIFY_SECONDS 0.05
 
@@ -66,9 +73,7 @@ engine_params_default(struct engine_params *p)
      * still kept, as evidence. */
     p->elr = 0;
     p->flip = 1;
-    /* A crash costs at most a minute of training, and small sets, whose
-     * epochs take seconds, do not rewrite the checkpoint every few. */
-    p->checkpoint_seconds = 60.0;
+    p->checkpoint_seconds = ENGINE_CHECKPOINT_SECONDS;
 }
 
 const char *
@@ -228,7 +233,9 @@ engine_threads(int requested)
     if (requested > 0)
         return requested;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+    return n < 1                         ? 1
+           : n > ENGINE_MAX_AUTO_THREADS ? ENGINE_MAX_AUTO_THREADS
+                                         : (int)n;
 }
 
 static void
@@ -369,7 +376,7 @@ engine_job(struct engine *e, char **cause)
         .params = params,
         .version = PACKAGE_VERSION,
         .resume = e->params.resume,
-        .stale_ms = (int64_t)(ENGINE_STALE_SECONDS * 1000.0),
+        .stale_ms = (int64_t)(ENGINE_STALE_SECONDS * 1e3) /* ms */,
     };
     if (store_run_claim(e->store, &req, &e->run_id, &resume, &resume_len,
                         cause) != 0)
