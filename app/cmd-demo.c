@@ -256,12 +256,10 @@ run_demo(int argc, char **argv)
 {
     const struct cmd *c = &cmd_demo;
     struct review_options o;
-    int at, ex = EXIT_OK;
-    if (review_cmd_parse(c, argc, argv, &o, &at, &ex) != 0)
-        return ex;
-    if (argc - at > 1)
-        return cmd_usage_error(c, "too many arguments");
-    const char *db = argc - at == 1 ? argv[at] : DEMO_DB;
+    int n, done = review_cmd_parse(c, argc, argv, &o, &n);
+    if (done >= 0)
+        return done;
+    const char *db = n == 1 ? argv[1] : DEMO_DB;
     if (o.epochs == 0)
         o.epochs = DEMO_EPOCHS;
 
@@ -291,7 +289,7 @@ run_demo(int argc, char **argv)
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         cmd_error("demo: the review screen needs a terminal; run `winnow "
                   "demo%s%s` in one",
-                  argc - at == 1 ? " " : "", argc - at == 1 ? db : "");
+                  n == 1 ? " " : "", n == 1 ? db : "");
         return EXIT_FAIL;
     }
 
@@ -312,14 +310,17 @@ const struct cmd cmd_demo = {
     .name = "demo",
     .usage = "[DB] [--threads T] [--epochs N] [--no-engine] [--debug FILE]",
     .summary = "review a small CIFAR-10 set with known label errors",
-    .help = "Imports 2,000 CIFAR-10 images, 10% of them labeled wrong on "
-            "purpose, into DB\n"
-            "(default " DEMO_DB "; an existing one is reopened), starts "
-            "scoring and opens\n"
-            "the review screen. On quit it tells how many of the planted "
-            "errors were fixed.\n"
-            "options: as for `winnow review` (--epochs defaults to 12 "
-            "here).\n"
-            "WINNOW_DEMO_DATA=DIR uses the demo files in DIR.\n",
+    .operands = (const struct cmd_operand[]){CMD_OPERAND_DB, {0}},
+    .options = review_cmd_options,
+    .help_column = 17,
+    .notes = "Imports 2,000 CIFAR-10 images, 10% of them labeled wrong on "
+             "purpose, into DB\n"
+             "(default " DEMO_DB "; an existing one is reopened), starts "
+             "scoring and opens\n"
+             "the review screen. On quit it tells how many of the planted "
+             "errors were fixed.\n"
+             "The options are those of `winnow review`; --epochs defaults "
+             "to 12 here.\n"
+             "WINNOW_DEMO_DATA=DIR uses the demo files in DIR.\n",
     .run = run_demo,
 };

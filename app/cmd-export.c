@@ -10,7 +10,6 @@
  * like a full disk, cleaned up the same way. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,35 +21,45 @@
 
 extern const struct cmd cmd_export;
 
+static const char *const policy_choices[] = {
+    "keep", "drop-flagged", "accept-above P", NULL};
+static const char *const policy_help[] = {
+    "keep their label (default)",
+    "leave out those the latest run flagged",
+    "take the suggestion where its\n"
+    "probability is at least P, recorded in the\n"
+    "history as source auto once the export is done",
+};
+
+/* --unreviewed POLICY: accept-above takes a probability, as the next word
+ * or after '=' (accept-above=0.9). */
 static int
-parse_policy(const struct cmd *c, const char *arg, int argc, char **argv,
-             struct export_options *o)
+parse_policy(const struct cmd *c, const struct cmd_option *o, const char *arg,
+             char **more, int n_more, void *field)
 {
+    struct export_options *opt = field;
     const char *p = NULL;
+    int took = 0;
     if (strcmp(arg, "keep") == 0) {
-        o->policy = EXPORT_KEEP;
+        opt->policy = EXPORT_KEEP;
         return 0;
     }
     if (strcmp(arg, "drop-flagged") == 0) {
-        o->policy = EXPORT_DROP_FLAGGED;
+        opt->policy = EXPORT_DROP_FLAGGED;
         return 0;
     }
     if (strncmp(arg, "accept-above=", 13) == 0) {
         p = arg + 13;
     } else if (strcmp(arg, "accept-above") == 0) {
-        /* The probability is the next word: take it from argv here so
-         * getopt does not see it as an operand. */
-        if (optind >= argc) {
+        if (n_more < 1) {
             cmd_usage_error(c, "--unreviewed accept-above needs a "
                                "probability P");
             return -1;
         }
-        p = argv[optind++];
+        p = more[0];
+        took = 1;
     } else {
-        cmd_usage_error(c,
-                        "--unreviewed takes keep, drop-flagged or "
-                        "accept-above P, not '%s'",
-                        arg);
+        cmd_bad_choice(c, o, arg);
         return -1;
     }
     char *end;
@@ -62,9 +71,9 @@ parse_policy(const struct cmd *c, const char *arg, int argc, char **argv,
                         p);
         return -1;
     }
-    o->policy = EXPORT_ACCEPT_ABOVE;
-    o->accept_p = v;
-    return 0;
+    opt->policy = EXPORT_ACCEPT_ABOVE;
+    opt->accept_p = v;
+    return took;
 }
 
 /* Two outputs may not share a name (they would share a temporary) and
@@ -123,79 +132,102 @@ print_summary(FILE *f, const struct export_options *o,
                 o->folder, r->linked, r->copied, r->rendered);
 }
 
+static const char *const link_choices[] = {"symbolic", "hard", "copy",
+                                            NULL};
+
+struct export_args {
+    struct export_options opt;
+    const char *idx[2]; /* IMAGES, LABELS */
+    int link;           /* index in link_choices, -1 if not given */
+    int quiet;
+};
+
+#define EXPORT_FIELD(m, t) CMD_FIELD(struct export_args, m, t)
+
+static const struct cmd_option export_options[] = {
+    {.name = "labels",
+     .kind = OPT_STRING,
+     .offset = EXPORT_FIELD(opt.labels, const char *),
+     .argname = "FILE",
+     .heading = "outputs (any number at once; '-' is standard output):",
+     .help = "path,label in import order, decisions applied"},
+    {.name = "original",
+     .kind = OPT_FLAG,
+     .offset = EXPORT_FIELD(opt.original, int),
+     .nested = 1,
+     .help = "add given_label, the imported label"},
+    {.name = "status",
+     .kind = OPT_FLAG,
+     .offset = EXPORT_FIELD(opt.status, int),
+     .nested = 1,
+     .help = "add status (unreviewed, kept, relabeled, auto)\n"
+             "and score (the latest run's)"},
+    {.name = "jsonl",
+     .kind = OPT_STRING,
+     .offset = EXPORT_FIELD(opt.jsonl, const char *),
+     .argname = "FILE",
+     .help = "one JSON object per sample: labels, status,\n"
+             "scores, suggestion and label history"},
+    {.name = "folder",
+     .kind = OPT_STRING,
+     .offset = EXPORT_FIELD(opt.folder, const char *),
+     .argname = "DIR",
+     .help = "DIR/<label>/<file> for every sample; DIR must\n"
+             "not exist or be empty"},
+    {.name = "link",
+     .kind = OPT_CHOICE,
+     .offset = EXPORT_FIELD(link, int),
+     .choices = link_choices,
+     .argname = "MODE",
+     .nested = 1,
+     .help = "symbolic (default), hard or copy; IDX samples\n"
+             "and moved files are written as PNG from the\n"
+             "copy kept in the project (possibly shrunk)"},
+    {.name = "scores",
+     .kind = OPT_STRING,
+     .offset = EXPORT_FIELD(opt.scores, const char *),
+     .argname = "FILE",
+     .help = "the latest run, highest score first:\n"
+             "path,given_label,suggested_label,score,flagged,\n"
+             "self_confidence,margin,cl_flag,aum,elr,suggested_prob,\n"
+             "knn"},
+    {.name = "idx",
+     .kind = OPT_PAIR,
+     .offset = EXPORT_FIELD(idx, const char **),
+     .argname = "IMAGES LABELS",
+     .help = "IDX files (gzip when named .gz) for a project\n"
+             "imported from IDX; label value = class number"},
+    {.name = "unreviewed",
+     .kind = OPT_CALL,
+     .offset = EXPORT_FIELD(opt, struct export_options),
+     .parse = parse_policy,
+     .choices = policy_choices,
+     .choice_help = policy_help,
+     .argname = "POLICY",
+     .heading = "samples no person decided on:"},
+    {.name = "quiet",
+     .short_name = 'q',
+     .kind = OPT_FLAG,
+     .offset = EXPORT_FIELD(quiet, int),
+     .help = "no summary"},
+    {0},
+};
+
 static int
 run_export(int argc, char **argv)
 {
     const struct cmd *c = &cmd_export;
-    static const struct option longopts[] = {
-        {"labels", required_argument, NULL, 'l'},
-        {"original", no_argument, NULL, 'O'},
-        {"status", no_argument, NULL, 'S'},
-        {"jsonl", required_argument, NULL, 'j'},
-        {"folder", required_argument, NULL, 'f'},
-        {"link", required_argument, NULL, 'L'},
-        {"scores", required_argument, NULL, 's'},
-        {"idx", required_argument, NULL, 'i'},
-        {"unreviewed", required_argument, NULL, 'u'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct export_options opt;
-    memset(&opt, 0, sizeof opt);
-    const char *link = NULL;
-    int quiet = 0, o;
-    opterr = 0;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
-        switch (o) {
-        case 'l':
-            opt.labels = optarg;
-            break;
-        case 'O':
-            opt.original = 1;
-            break;
-        case 'S':
-            opt.status = 1;
-            break;
-        case 'j':
-            opt.jsonl = optarg;
-            break;
-        case 'f':
-            opt.folder = optarg;
-            break;
-        case 'L':
-            link = optarg;
-            break;
-        case 's':
-            opt.scores = optarg;
-            break;
-        case 'i':
-            /* Two files: the second is taken here, before getopt would
-             * move it among the operands. */
-            opt.idx_images = optarg;
-            if (optind >= argc || argv[optind][0] == '-')
-                return cmd_usage_error(c, "--idx needs two files: IMAGES "
-                                          "LABELS");
-            opt.idx_labels = argv[optind++];
-            break;
-        case 'u':
-            if (parse_policy(c, optarg, argc, argv, &opt) != 0)
-                return EXIT_USAGE;
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'h':
-            cmd_print_help(c, stdout);
-            return EXIT_OK;
-        default:
-            return cmd_option_error(c, o, argv);
-        }
-    }
-    const char *db;
-    if (cmd_db_operand(c, argc, argv, &db) != 0)
-        return EXIT_USAGE;
+    struct export_args a;
+    memset(&a, 0, sizeof a);
+    a.link = -1;
+    int n, done = cmd_parse(c, argc, argv, &a, &n);
+    if (done >= 0)
+        return done;
+    struct export_options opt = a.opt;
+    opt.idx_images = a.idx[0];
+    opt.idx_labels = a.idx[1];
+    int quiet = a.quiet;
+    const char *db = argv[1];
     if (!opt.labels && !opt.jsonl && !opt.folder && !opt.scores &&
         !opt.idx_images)
         return cmd_usage_error(c, "nothing to export: give --labels, "
@@ -203,20 +235,12 @@ run_export(int argc, char **argv)
     if ((opt.original || opt.status) && opt.labels == NULL)
         return cmd_usage_error(c, "%s goes with --labels",
                                opt.original ? "--original" : "--status");
-    if (link != NULL) {
+    if (a.link >= 0) {
         if (opt.folder == NULL)
             return cmd_usage_error(c, "--link goes with --folder");
-        if (strcmp(link, "symbolic") == 0)
-            opt.link = EXPORT_LINK_SYMBOLIC;
-        else if (strcmp(link, "hard") == 0)
-            opt.link = EXPORT_LINK_HARD;
-        else if (strcmp(link, "copy") == 0)
-            opt.link = EXPORT_LINK_COPY;
-        else
-            return cmd_usage_error(c,
-                                   "--link takes symbolic, hard or copy, "
-                                   "not '%s'",
-                                   link);
+        opt.link = a.link == 0   ? EXPORT_LINK_SYMBOLIC
+                   : a.link == 1 ? EXPORT_LINK_HARD
+                                 : EXPORT_LINK_COPY;
     }
     if (opt.policy != EXPORT_KEEP && !opt.labels && !opt.jsonl && !opt.folder &&
         !opt.idx_images)
@@ -261,33 +285,11 @@ const struct cmd cmd_export = {
              "[--unreviewed keep|drop-flagged|accept-above P]",
     .summary = "write the current labels (CSV, JSON lines, class folders, "
                "IDX) or the scores",
-    .help =
-        "outputs (any number at once; '-' is standard output):\n"
-        "  --labels FILE     path,label in import order, decisions applied\n"
-        "    --original      add given_label, the imported label\n"
-        "    --status        add status (unreviewed, kept, relabeled, auto)\n"
-        "                    and score (the latest run's)\n"
-        "  --jsonl FILE      one JSON object per sample: labels, status,\n"
-        "                    scores, suggestion and label history\n"
-        "  --folder DIR      DIR/<label>/<file> for every sample; DIR must\n"
-        "                    not exist or be empty\n"
-        "    --link MODE     symbolic (default), hard or copy; IDX samples\n"
-        "                    and moved files are written as PNG from the\n"
-        "                    copy kept in the project (possibly shrunk)\n"
-        "  --scores FILE     the latest run, highest score first:\n"
-        "                    path,given_label,suggested_label,score,flagged,\n"
-        "                    self_confidence,margin,cl_flag,aum,elr,"
-        "suggested_prob,\n"
-        "                    knn\n"
-        "  --idx IMAGES LABELS  IDX files (gzip when named .gz) for a project\n"
-        "                    imported from IDX; label value = class number\n"
-        "samples no person decided on:\n"
-        "  --unreviewed keep          keep their label (default)\n"
-        "  --unreviewed drop-flagged  leave out those the latest run flagged\n"
-        "  --unreviewed accept-above P  take the suggestion where its\n"
-        "                    probability is at least P, recorded in the\n"
-        "                    history as source auto once the export is done\n"
-        "  -q, --quiet       no summary\n"
+    .operands = (const struct cmd_operand[]){CMD_OPERAND_DB, {0}},
+    .min_operands = 1,
+    .options = export_options,
+    .help_column = 20,
+    .notes =
         "Files are written under a temporary name and renamed when every\n"
         "output is complete: a failed or interrupted export writes nothing.\n",
     .run = run_export,

@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,78 +94,80 @@ print_summary(const char *db, const struct import_result *r, int n_classes)
     }
 }
 
+struct import_args {
+    struct import_options opt;
+    const char *csv;
+    const char *idx[2]; /* IMAGES, LABELS */
+    int quiet;
+};
+
+#define IMPORT_FIELD(m, t) CMD_FIELD(struct import_args, m, t)
+
+static const struct cmd_option import_options[] = {
+    {.name = "csv",
+     .kind = OPT_STRING,
+     .offset = IMPORT_FIELD(csv, const char *),
+     .argname = "FILE",
+     .help = "a manifest with 'path' and 'label' columns;\n"
+             "paths relative to the manifest's folder"},
+    {.name = "idx",
+     .kind = OPT_PAIR,
+     .offset = IMPORT_FIELD(idx, const char **),
+     .argname = "IMAGES LABELS",
+     .help = "MNIST-style IDX files (plain or .gz)"},
+    {.name = "class-names",
+     .kind = OPT_STRING,
+     .offset = IMPORT_FIELD(opt.class_names_file, const char *),
+     .argname = "FILE",
+     .heading = "options:",
+     .help = "IDX: class names, one per line, in label order"},
+    {.name = "strict",
+     .kind = OPT_FLAG,
+     .offset = IMPORT_FIELD(opt.strict, int),
+     .help = "stop at the first bad file and change nothing"},
+    {.name = "max-side",
+     .kind = OPT_INT,
+     .offset = IMPORT_FIELD(opt.max_side, int),
+     .min = 8,
+     .max = 4096,
+     .argname = "N",
+     .help = "longest side of the copy kept in the project\n"
+             "(default 64; larger images are shrunk)"},
+    {.name = "threads",
+     .kind = OPT_INT,
+     .offset = IMPORT_FIELD(opt.threads, int),
+     .min = 1,
+     .max = 1024,
+     .argname = "N",
+     .help = "decoding threads (default: all cores)"},
+    {.name = "quiet",
+     .short_name = 'q',
+     .kind = OPT_FLAG,
+     .offset = IMPORT_FIELD(quiet, int),
+     .help = "no progress, only errors and the summary"},
+    {0},
+};
+
 static int
 run_import(int argc, char **argv)
 {
     const struct cmd *c = &cmd_import;
-    static const struct option longopts[] = {
-        {"csv", required_argument, NULL, 'c'},
-        {"idx", required_argument, NULL, 'i'},
-        {"class-names", required_argument, NULL, 'n'},
-        {"strict", no_argument, NULL, 's'},
-        {"max-side", required_argument, NULL, 'm'},
-        {"threads", required_argument, NULL, 't'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct import_options opt = {0};
-    const char *csv = NULL, *idx_images = NULL;
-    int quiet = 0, o;
-    long v;
-    opterr = 0;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
-        switch (o) {
-        case 'c':
-            csv = optarg;
-            break;
-        case 'i':
-            idx_images = optarg;
-            break;
-        case 'n':
-            opt.class_names_file = optarg;
-            break;
-        case 's':
-            opt.strict = 1;
-            break;
-        case 'm':
-            if (cmd_parse_int(c, "--max-side", optarg, 8, 4096, &v) != 0)
-                return EXIT_USAGE;
-            opt.max_side = (int)v;
-            break;
-        case 't':
-            if (cmd_parse_int(c, "--threads", optarg, 1, 1024, &v) != 0)
-                return EXIT_USAGE;
-            opt.threads = (int)v;
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'h':
-            cmd_print_help(c, stdout);
-            return EXIT_OK;
-        default:
-            return cmd_option_error(c, o, argv);
-        }
-    }
-    /* getopt moves operands to the end in order: DB, then DIR, or the
-     * LABELS file that follows --idx IMAGES. */
-    int n_operands = argc - optind;
-    char **operands = argv + optind;
-    const char *what = csv ? "--csv" : idx_images ? "--idx" : NULL;
+    struct import_args a = {0};
+    int n_operands, done = cmd_parse(c, argc, argv, &a, &n_operands);
+    if (done >= 0)
+        return done;
+    struct import_options opt = a.opt;
+    const char *csv = a.csv, *idx_images = a.idx[0];
+    int quiet = a.quiet;
+    /* DB, then DIR unless --csv or --idx names the dataset. */
+    char **operands = argv + 1;
     if (csv != NULL && idx_images != NULL)
         return cmd_usage_error(c, "--csv and --idx do not go together");
-    if (n_operands < 1)
-        return cmd_usage_error(c, "missing project file DB");
-    if (what == NULL && n_operands < 2)
+    if ((csv != NULL || idx_images != NULL) && n_operands > 1)
+        return cmd_extra_operand(c, operands[1]);
+    if (csv == NULL && idx_images == NULL && n_operands < 2)
         return cmd_usage_error(c, "missing dataset: a folder, --csv FILE "
                                   "or --idx IMAGES LABELS");
-    if (idx_images != NULL && n_operands < 2)
-        return cmd_usage_error(c, "--idx needs two files: IMAGES LABELS");
-    if (n_operands > (csv != NULL ? 1 : 2))
-        return cmd_usage_error(c, "unexpected argument '%s'",
-                               operands[csv != NULL ? 1 : 2]);
     if (opt.class_names_file != NULL && idx_images == NULL)
         return cmd_usage_error(c, "--class-names goes with --idx (folder "
                                   "and CSV imports name classes themselves)");
@@ -191,7 +192,7 @@ run_import(int argc, char **argv)
     if (csv != NULL)
         rc = import_csv(s, csv, &opt, &res, &cause);
     else if (idx_images != NULL)
-        rc = import_idx(s, idx_images, operands[1], &opt, &res, &cause);
+        rc = import_idx(s, idx_images, a.idx[1], &opt, &res, &cause);
     else
         rc = import_folder(s, operands[1], &opt, &res, &cause);
     progress_free(ui.progress);
@@ -231,22 +232,15 @@ const struct cmd cmd_import = {
     .name = "import",
     .usage = "DB (DIR | --csv FILE | --idx IMAGES LABELS) [options]",
     .summary = "import a labeled image dataset into a project file",
-    .help = "sources:\n"
-            "  DIR                  class folders: DIR/<class>/**/*.png\n"
-            "  --csv FILE           a manifest with 'path' and 'label' "
-            "columns;\n"
-            "                       paths relative to the manifest's folder\n"
-            "  --idx IMAGES LABELS  MNIST-style IDX files (plain or .gz)\n"
-            "options:\n"
-            "  --class-names FILE   IDX: class names, one per line, in label "
-            "order\n"
-            "  --strict             stop at the first bad file and change "
-            "nothing\n"
-            "  --max-side N         longest side of the copy kept in the "
-            "project\n"
-            "                       (default 64; larger images are shrunk)\n"
-            "  --threads N          decoding threads (default: all cores)\n"
-            "  -q, --quiet          no progress, only errors and the summary\n"
-            "Importing the same source again adds only what is new.\n",
+    .operands = (const struct cmd_operand[]){
+        CMD_OPERAND_DB,
+        {.name = "DIR",
+         .help = "class folders: DIR/<class>/**/*.png",
+         .heading = "sources:"},
+        {0},
+    },
+    .min_operands = 1,
+    .options = import_options,
+    .notes = "Importing the same source again adds only what is new.\n",
     .run = run_import,
 };

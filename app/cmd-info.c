@@ -2,7 +2,6 @@
  * never migrates or writes, so it is safe beside a running review. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,15 +94,10 @@ print_info(const char *db, const struct store_summary *sum)
 static int
 run_info(int argc, char **argv)
 {
-    const struct cmd *c = &cmd_info;
-    int done = cmd_help_only(c, argc, argv);
+    int n, done = cmd_parse(&cmd_info, argc, argv, NULL, &n);
     if (done >= 0)
         return done;
-    if (argc - optind != 1)
-        return cmd_usage_error(c, argc - optind < 1
-                                      ? "missing project file DB"
-                                      : "too many arguments");
-    const char *db = argv[optind];
+    const char *db = argv[1];
     struct store *s;
     char *cause = NULL;
     if ((s = cmd_open_store(db, STORE_READONLY)) == NULL)
@@ -126,6 +120,7 @@ const struct cmd cmd_info = {
     .usage = "DB",
     .summary = "show what a project holds: samples, classes, sizes, "
                "duplicates, sources, runs",
-    .help = NULL,
+    .operands = (const struct cmd_operand[]){CMD_OPERAND_DB, {0}},
+    .min_operands = 1,
     .run = run_info,
 };

@@ -7,7 +7,6 @@
  * note "TEXT". Read-only: safe beside a running review. */
 #include "config.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,40 +81,31 @@ show_log(struct store *s, const char *path, int all)
     return EXIT_OK;
 }
 
+struct log_args {
+    int all;
+};
+
+static const struct cmd_option log_options[] = {
+    {.name = "all",
+     .short_name = 'a',
+     .kind = OPT_FLAG,
+     .offset = CMD_FIELD(struct log_args, all, int),
+     .help = "include the import events"},
+    {0},
+};
+
 static int
 run_log(int argc, char **argv)
 {
-    const struct cmd *c = &cmd_log;
-    static const struct option longopts[] = {
-        {"all", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int all = 0, o;
-    opterr = 0;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, ":ah", longopts, NULL)) != -1) {
-        switch (o) {
-        case 'a':
-            all = 1;
-            break;
-        case 'h':
-            cmd_print_help(c, stdout);
-            return EXIT_OK;
-        default:
-            return cmd_usage_error(c, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    int n = argc - optind;
-    if (n < 1)
-        return cmd_usage_error(c, "missing project file DB");
-    if (n > 2)
-        return cmd_usage_error(c, "unexpected argument '%s'", argv[optind + 2]);
-    const char *db = argv[optind];
+    struct log_args a = {0};
+    int n, done = cmd_parse(&cmd_log, argc, argv, &a, &n);
+    if (done >= 0)
+        return done;
+    const char *db = argv[1];
     struct store *s;
     if ((s = cmd_open_store(db, STORE_READONLY)) == NULL)
         return EXIT_FAIL;
-    int rc = show_log(s, n == 2 ? argv[optind + 1] : NULL, all);
+    int rc = show_log(s, n == 2 ? argv[2] : NULL, a.all);
     store_close(s);
     return rc;
 }
@@ -125,14 +115,20 @@ const struct cmd cmd_log = {
     .usage = "DB [PATH] [--all]",
     .summary = "show the label history: decisions, undos, accepted "
                "suggestions",
-    .help = "  PATH       only this sample (SOURCE:PATH when several imports\n"
-            "             have that path)\n"
-            "  -a, --all  include the import events\n"
-            "One line per event, newest first:\n"
-            "  TIME  PATH  OLD -> NEW  SOURCE  run R  score S  #ID [marks]\n"
-            "SOURCE is import, human or auto; R and S are the latest run "
-            "then\n"
-            "and the sample's score in it ('-' if none); marks: undoes #N,\n"
-            "undone, note \"TEXT\".\n",
+    .operands = (const struct cmd_operand[]){
+        CMD_OPERAND_DB,
+        {.name = "PATH",
+         .help = "only this sample (SOURCE:PATH when several imports\n"
+                 "have that path)"},
+        {0},
+    },
+    .min_operands = 1,
+    .options = log_options,
+    .notes = "One line per event, newest first:\n"
+             "  TIME  PATH  OLD -> NEW  SOURCE  run R  score S  #ID [marks]\n"
+             "SOURCE is import, human or auto; R and S are the latest run "
+             "then\n"
+             "and the sample's score in it ('-' if none); marks: undoes #N,\n"
+             "undone, note \"TEXT\".\n",
     .run = run_log,
 };

@@ -7,7 +7,6 @@
  * appends one key-to-screen time in milliseconds per key. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,64 +17,50 @@
 
 extern const struct cmd cmd_review;
 
+#define REVIEW_FIELD(m, t) CMD_FIELD(struct review_options, m, t)
+
+const struct cmd_option review_cmd_options[] = {
+    {.name = "threads",
+     .kind = OPT_INT,
+     .offset = REVIEW_FIELD(threads, int),
+     .min = 1,
+     .max = 1024,
+     .argname = "T",
+     .heading = "options:",
+     .help = "compute threads of the engine (default: all cores)"},
+    {.name = "epochs",
+     .kind = OPT_INT,
+     .offset = REVIEW_FIELD(epochs, int),
+     .min = 1,
+     .max = 10000,
+     .argname = "N",
+     .help = "training epochs of runs started here (default: from\n"
+             "the dataset size)"},
+    {.name = "no-engine",
+     .kind = OPT_FLAG,
+     .offset = REVIEW_FIELD(no_engine, int),
+     .help = "do not start scoring by itself when no run has finished\n"
+             "(t starts it)"},
+    {.name = "debug",
+     .kind = OPT_STRING,
+     .offset = REVIEW_FIELD(debug_path, const char *),
+     .argname = "FILE",
+     .help = "append a log of what the screen did to FILE"},
+    {0},
+};
+
 int
 review_cmd_parse(const struct cmd *c, int argc, char **argv,
-                 struct review_options *o, int *operands_at, int *exit_out)
+                 struct review_options *o, int *n_operands)
 {
-    static const struct option longopts[] = {
-        {"threads", required_argument, NULL, 't'},
-        {"epochs", required_argument, NULL, 'e'},
-        {"no-engine", no_argument, NULL, 'n'},
-        {"debug", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    long v;
-    int opt;
     memset(o, 0, sizeof *o);
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 't':
-            if (cmd_parse_int(c, "--threads", optarg, 1, 1024, &v) != 0) {
-                *exit_out = EXIT_USAGE;
-                return -1;
-            }
-            o->threads = (int)v;
-            break;
-        case 'e':
-            if (cmd_parse_int(c, "--epochs", optarg, 1, 10000, &v) != 0) {
-                *exit_out = EXIT_USAGE;
-                return -1;
-            }
-            o->epochs = (int)v;
-            break;
-        case 'n':
-            o->no_engine = 1;
-            break;
-        case 'd':
-            o->debug_path = optarg;
-            break;
-        case 'h':
-            cmd_print_help(c, stdout);
-            *exit_out = EXIT_OK;
-            return -1;
-        case ':':
-            *exit_out = cmd_usage_error(c, "option '%s' needs an argument",
-                                        argv[optind - 1]);
-            return -1;
-        default:
-            *exit_out =
-                cmd_usage_error(c, "unknown option '%s'", argv[optind - 1]);
-            return -1;
-        }
-    }
+    int done = cmd_parse(c, argc, argv, o, n_operands);
+    if (done >= 0)
+        return done;
     const char *timing = getenv("WINNOW_UI_TIMING");
     if (timing != NULL && timing[0] != '\0')
         o->timing_path = timing;
-    *operands_at = optind;
-    return 0;
+    return -1;
 }
 
 void
@@ -101,13 +86,10 @@ run_review(int argc, char **argv)
 {
     const struct cmd *c = &cmd_review;
     struct review_options o;
-    int at, ex = EXIT_OK;
-    if (review_cmd_parse(c, argc, argv, &o, &at, &ex) != 0)
-        return ex;
-    if (argc - at != 1)
-        return cmd_usage_error(c, argc - at < 1 ? "missing project file DB"
-                                                : "too many arguments");
-    const char *db = argv[at];
+    int n, done = review_cmd_parse(c, argc, argv, &o, &n);
+    if (done >= 0)
+        return done;
+    const char *db = argv[1];
     review_cmd_budgets();
     struct review_result res;
     char *cause = NULL;
@@ -124,20 +106,14 @@ const struct cmd cmd_review = {
     .name = "review",
     .usage = "DB [--threads T] [--epochs N] [--no-engine] [--debug FILE]",
     .summary = "review the suspects in the terminal and fix their labels",
-    .help = "options:\n"
-            "  --threads T    compute threads of the engine (default: all "
-            "cores)\n"
-            "  --epochs N     training epochs of runs started here (default: "
-            "from\n"
-            "                 the dataset size)\n"
-            "  --no-engine    do not start scoring by itself when no run has "
-            "finished\n"
-            "                 (t starts it)\n"
-            "  --debug FILE   append a log of what the screen did to FILE\n"
-            "Keys: ? on the screen lists them all; `man winnow` too. Every "
-            "decision is\n"
-            "saved the moment it is made: q quits without asking.\n"
-            "WINNOW_UI_TIMING=FILE appends each key's key-to-screen time "
-            "(ms) to FILE.\n",
+    .operands = (const struct cmd_operand[]){CMD_OPERAND_DB, {0}},
+    .min_operands = 1,
+    .options = review_cmd_options,
+    .help_column = 17,
+    .notes = "Keys: ? on the screen lists them all; `man winnow` too. Every "
+             "decision is\n"
+             "saved the moment it is made: q quits without asking.\n"
+             "WINNOW_UI_TIMING=FILE appends each key's key-to-screen time "
+             "(ms) to FILE.\n",
     .run = run_review,
 };

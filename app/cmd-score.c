@@ -6,7 +6,6 @@
  * saves a checkpoint and marks the run interrupted (`--resume` goes on). */
 #include "config.h"
 
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -86,85 +85,107 @@ print_result(const char *db, const struct engine_progress *p)
     store_close(s);
 }
 
+struct score_args {
+    int epochs, folds, seed, threads, elr, no_flip, resume, checkpoint_every;
+    int quiet;
+};
+
+#define SCORE_FIELD(m) CMD_FIELD(struct score_args, m, int)
+
+static const struct cmd_option score_options[] = {
+    {.name = "epochs",
+     .kind = OPT_INT,
+     .offset = SCORE_FIELD(epochs),
+     .min = 1,
+     .max = 10000,
+     .argname = "N",
+     .heading = "options:",
+     .help = "training epochs (default: from the dataset size)"},
+    {.name = "folds",
+     .kind = OPT_INT,
+     .offset = SCORE_FIELD(folds),
+     .min = 1,
+     .max = 100,
+     .argname = "K",
+     .help = "judge each sample by one of K models that never saw it\n"
+             "(default 1: one model and its training dynamics)"},
+    {.name = "seed",
+     .kind = OPT_INT,
+     .offset = SCORE_FIELD(seed),
+     .min = 0,
+     .max = 2147483647L,
+     .argname = "S",
+     .help = "random seed (default 1); the same seed and threads give\n"
+             "the same scores bit for bit"},
+    {.name = "threads",
+     .kind = OPT_INT,
+     .offset = SCORE_FIELD(threads),
+     .min = 1,
+     .max = 1024,
+     .argname = "T",
+     .help = "compute threads (default: all cores)"},
+    {.name = "elr",
+     .kind = OPT_FLAG,
+     .offset = SCORE_FIELD(elr),
+     .help = "train with early-learning regularization (off\n"
+             "by default; --no-elr is accepted too)"},
+    {.name = "no-elr",
+     .kind = OPT_NO_FLAG,
+     .offset = SCORE_FIELD(elr)},
+    {.name = "no-flip",
+     .kind = OPT_FLAG,
+     .offset = SCORE_FIELD(no_flip),
+     .help = "no horizontal flips in augmentation"},
+    {.name = "resume",
+     .kind = OPT_FLAG,
+     .offset = SCORE_FIELD(resume),
+     .help = "continue the latest interrupted run (also one\n"
+             "whose process died: from its last checkpoint)"},
+    {.name = "checkpoint-every",
+     .kind = OPT_INT,
+     .offset = SCORE_FIELD(checkpoint_every),
+     .min = 0,
+     .max = 86400,
+     .argname = "S",
+     .help = "keep a checkpoint at an epoch boundary\n"
+             "at most every S seconds (default 60; 0: every\n"
+             "epoch)"},
+    {.name = "quiet",
+     .short_name = 'q',
+     .kind = OPT_FLAG,
+     .offset = SCORE_FIELD(quiet),
+     .help = "no progress output"},
+    {0},
+};
+
 static int
 run_score(int argc, char **argv)
 {
-    const struct cmd *c = &cmd_score;
-    static const struct option longopts[] = {
-        {"epochs", required_argument, NULL, 'e'},
-        {"folds", required_argument, NULL, 'k'},
-        {"seed", required_argument, NULL, 's'},
-        {"threads", required_argument, NULL, 't'},
-        {"elr", no_argument, NULL, 'L'},
-        {"no-elr", no_argument, NULL, 'E'},
-        {"no-flip", no_argument, NULL, 'F'},
-        {"resume", no_argument, NULL, 'r'},
-        {"checkpoint-every", required_argument, NULL, 'c'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     struct engine_params ep;
     engine_params_default(&ep);
-    int quiet = 0, o;
-    long v;
-    opterr = 0;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
-        switch (o) {
-        case 'e':
-            if (cmd_parse_int(c, "--epochs", optarg, 1, 10000, &v) != 0)
-                return EXIT_USAGE;
-            ep.epochs = (int)v;
-            break;
-        case 'k':
-            if (cmd_parse_int(c, "--folds", optarg, 1, 100, &v) != 0)
-                return EXIT_USAGE;
-            ep.folds = (int)v;
-            break;
-        case 's':
-            if (cmd_parse_int(c, "--seed", optarg, 0, 2147483647L, &v) != 0)
-                return EXIT_USAGE;
-            ep.seed = (uint64_t)v;
-            break;
-        case 't':
-            if (cmd_parse_int(c, "--threads", optarg, 1, 1024, &v) != 0)
-                return EXIT_USAGE;
-            ep.threads = (int)v;
-            break;
-        case 'L':
-            ep.elr = 1;
-            break;
-        case 'E':
-            ep.elr = 0;
-            break;
-        case 'F':
-            ep.flip = 0;
-            break;
-        case 'c':
-            if (cmd_parse_int(c, "--checkpoint-every", optarg, 0, 86400,
-                              &v) != 0)
-                return EXIT_USAGE;
-            ep.checkpoint_seconds = (double)v;
-            break;
-        case 'r':
-            ep.resume = 1;
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'h':
-            cmd_print_help(c, stdout);
-            return EXIT_OK;
-        default:
-            return cmd_option_error(c, o, argv);
-        }
-    }
-    if (argc - optind != 1)
-        return cmd_usage_error(c, argc - optind < 1
-                                      ? "missing project file DB"
-                                      : "too many arguments");
-    const char *db = argv[optind];
+    struct score_args a = {
+        .epochs = ep.epochs,
+        .folds = ep.folds,
+        .seed = (int)ep.seed,
+        .threads = ep.threads,
+        .elr = ep.elr,
+        .no_flip = !ep.flip,
+        .resume = ep.resume,
+        .checkpoint_every = (int)ep.checkpoint_seconds,
+    };
+    int n, done = cmd_parse(&cmd_score, argc, argv, &a, &n);
+    if (done >= 0)
+        return done;
+    ep.epochs = a.epochs;
+    ep.folds = a.folds;
+    ep.seed = (uint64_t)a.seed;
+    ep.threads = a.threads;
+    ep.elr = a.elr;
+    ep.flip = !a.no_flip;
+    ep.resume = a.resume;
+    ep.checkpoint_seconds = (double)a.checkpoint_every;
+    int quiet = a.quiet;
+    const char *db = argv[1];
 
     /* Fail early, and with the usual words, on a file that is not ours. */
     struct store *probe;
@@ -233,26 +254,10 @@ const struct cmd cmd_score = {
              "[--elr] [--no-flip] [--resume] [--checkpoint-every S] "
              "[--quiet]",
     .summary = "train on the project's samples and score every label",
-    .help = "options:\n"
-            "  --epochs N    training epochs (default: from the dataset "
-            "size)\n"
-            "  --folds K     judge each sample by one of K models that never "
-            "saw it\n"
-            "                (default 1: one model and its training "
-            "dynamics)\n"
-            "  --seed S      random seed (default 1); the same seed and "
-            "threads give\n"
-            "                the same scores bit for bit\n"
-            "  --threads T   compute threads (default: all cores)\n"
-            "  --elr         train with early-learning regularization (off\n"
-            "                by default; --no-elr is accepted too)\n"
-            "  --no-flip     no horizontal flips in augmentation\n"
-            "  --resume      continue the latest interrupted run (also one\n"
-            "                whose process died: from its last checkpoint)\n"
-            "  --checkpoint-every S  keep a checkpoint at an epoch boundary\n"
-            "                at most every S seconds (default 60; 0: every\n"
-            "                epoch)\n"
-            "  -q, --quiet   no progress output\n"
-            "Ctrl-C stops at the next batch and saves a checkpoint.\n",
+    .operands = (const struct cmd_operand[]){CMD_OPERAND_DB, {0}},
+    .min_operands = 1,
+    .options = score_options,
+    .help_column = 16,
+    .notes = "Ctrl-C stops at the next batch and saves a checkpoint.\n",
     .run = run_score,
 };

@@ -6,7 +6,6 @@
  * recorded, and the sample counts as kept. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,44 +61,31 @@ fail:
     return rc;
 }
 
+struct set_args {
+    const char *note;
+};
+
+static const struct cmd_option set_options[] = {
+    {.name = "note",
+     .kind = OPT_STRING,
+     .offset = CMD_FIELD(struct set_args, note, const char *),
+     .argname = "TEXT",
+     .help = "kept with the decision (winnow log shows it)"},
+    {0},
+};
+
 static int
 run_set(int argc, char **argv)
 {
-    const struct cmd *c = &cmd_set;
-    static const struct option longopts[] = {
-        {"note", required_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *note = NULL;
-    int o;
-    opterr = 0;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (o) {
-        case 'n':
-            note = optarg;
-            break;
-        case 'h':
-            cmd_print_help(c, stdout);
-            return EXIT_OK;
-        default:
-            return cmd_option_error(c, o, argv);
-        }
-    }
-    int n = argc - optind;
-    if (n < 1)
-        return cmd_usage_error(c, "missing project file DB");
-    if (n < 3)
-        return cmd_usage_error(c, n < 2 ? "missing sample PATH and LABEL"
-                                        : "missing LABEL");
-    if (n > 3)
-        return cmd_usage_error(c, "unexpected argument '%s'", argv[optind + 3]);
-    const char *db = argv[optind];
+    struct set_args a = {0};
+    int n, done = cmd_parse(&cmd_set, argc, argv, &a, &n);
+    if (done >= 0)
+        return done;
+    const char *db = argv[1];
     struct store *s;
     if ((s = cmd_open_store(db, 0)) == NULL)
         return EXIT_FAIL;
-    int rc = set_label(s, argv[optind + 1], argv[optind + 2], note);
+    int rc = set_label(s, argv[2], argv[3], a.note);
     store_close(s);
     return rc;
 }
@@ -108,14 +94,22 @@ const struct cmd cmd_set = {
     .name = "set",
     .usage = "DB PATH LABEL [--note TEXT]",
     .summary = "record a person's decision on one sample's label",
-    .help = "  PATH         the sample's path as imported (winnow export\n"
-            "               --labels lists them); SOURCE:PATH picks one when\n"
-            "               several imports have that path\n"
-            "  LABEL        a class name; the label the sample has already\n"
-            "               records that a person checked it (kept)\n"
-            "  --note TEXT  kept with the decision (winnow log shows it)\n"
-            "Every decision is a new event: winnow log lists them, winnow "
-            "undo\n"
-            "reverts them.\n",
+    .operands = (const struct cmd_operand[]){
+        CMD_OPERAND_DB,
+        {.name = "PATH",
+         .what = "sample",
+         .help = "the sample's path as imported (winnow export\n"
+                 "--labels lists them); SOURCE:PATH picks one when\n"
+                 "several imports have that path"},
+        {.name = "LABEL",
+         .help = "a class name; the label the sample has already\n"
+                 "records that a person checked it (kept)"},
+        {0},
+    },
+    .min_operands = 3,
+    .options = set_options,
+    .notes = "Every decision is a new event: winnow log lists them, winnow "
+             "undo\n"
+             "reverts them.\n",
     .run = run_set,
 };

@@ -13,7 +13,6 @@
  * TERM=dumb or a pipe turn that off, --color always|never overrides. */
 #include "config.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,44 +399,41 @@ want_color(const char *when)
     return isatty(STDOUT_FILENO);
 }
 
+static const char *const color_choices[] = {"auto", "always", "never",
+                                             NULL};
+
+struct stats_args {
+    int json;
+    int color; /* index in color_choices */
+};
+
+static const struct cmd_option stats_options[] = {
+    {.name = "json",
+     .kind = OPT_FLAG,
+     .offset = CMD_FIELD(struct stats_args, json, int),
+     .help = "one JSON object: samples, classes (counts, noise),\n"
+             "review, run (noise rate, matrix, confused pairs),\n"
+             "proposals"},
+    {.name = "color",
+     .kind = OPT_CHOICE,
+     .offset = CMD_FIELD(struct stats_args, color, int),
+     .choices = color_choices,
+     .argname = "WHEN",
+     .help = "shade the noise matrix: auto (a terminal, unless\n"
+             "NO_COLOR is set or TERM is dumb), always, never"},
+    {0},
+};
+
 static int
 run_stats(int argc, char **argv)
 {
-    const struct cmd *c = &cmd_stats;
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"color", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int json = 0, o;
-    const char *color = "auto";
-    opterr = 0;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (o) {
-        case 'j':
-            json = 1;
-            break;
-        case 'c':
-            color = optarg;
-            if (strcmp(color, "auto") != 0 && strcmp(color, "always") != 0 &&
-                strcmp(color, "never") != 0)
-                return cmd_usage_error(c,
-                                       "--color takes auto, always or "
-                                       "never, not '%s'",
-                                       color);
-            break;
-        case 'h':
-            cmd_print_help(c, stdout);
-            return EXIT_OK;
-        default:
-            return cmd_option_error(c, o, argv);
-        }
-    }
-    const char *db;
-    if (cmd_db_operand(c, argc, argv, &db) != 0)
-        return EXIT_USAGE;
+    struct stats_args a = {0};
+    int n, done = cmd_parse(&cmd_stats, argc, argv, &a, &n);
+    if (done >= 0)
+        return done;
+    const char *db = argv[1];
+    int json = a.json;
+    const char *color = color_choices[a.color];
     struct store *s;
     char *cause = NULL;
     if ((s = cmd_open_store(db, STORE_READONLY)) == NULL)
@@ -473,22 +469,16 @@ const struct cmd cmd_stats = {
     .usage = "DB [--json] [--color WHEN]",
     .summary = "show review progress, estimated label noise and the noise "
                "matrix",
-    .help = "  --json        one JSON object: samples, classes (counts, "
-            "noise),\n"
-            "                review, run (noise rate, matrix, confused "
-            "pairs),\n"
-            "                proposals\n"
-            "  --color WHEN  shade the noise matrix: auto (a terminal, "
-            "unless\n"
-            "                NO_COLOR is set or TERM is dumb), always, "
-            "never\n"
-            "The noise estimates are the latest finished run's: row = the "
-            "given\n"
-            "label, column = the estimated true label, in % of the row. "
-            "Proposals\n"
-            "count the run's flagged samples a person decided on: accepted "
-            "(the\n"
-            "suggestion), rejected (the label the run judged), corrected "
-            "(another).\n",
+    .operands = (const struct cmd_operand[]){CMD_OPERAND_DB, {0}},
+    .min_operands = 1,
+    .options = stats_options,
+    .notes = "The noise estimates are the latest finished run's: row = the "
+             "given\n"
+             "label, column = the estimated true label, in % of the row. "
+             "Proposals\n"
+             "count the run's flagged samples a person decided on: accepted "
+             "(the\n"
+             "suggestion), rejected (the label the run judged), corrected "
+             "(another).\n",
     .run = run_stats,
 };

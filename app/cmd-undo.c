@@ -7,7 +7,6 @@
  * decision before. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -52,19 +51,13 @@ static int
 run_undo(int argc, char **argv)
 {
     const struct cmd *c = &cmd_undo;
-    int done = cmd_help_only(c, argc, argv);
+    int n_args, done = cmd_parse(c, argc, argv, NULL, &n_args);
     if (done >= 0)
         return done;
-    int n_args = argc - optind;
-    if (n_args < 1)
-        return cmd_usage_error(c, "missing project file DB");
-    if (n_args > 2)
-        return cmd_usage_error(c, "unexpected argument '%s'", argv[optind + 2]);
     long n = 1;
-    if (n_args == 2 &&
-        cmd_parse_int(c, "N", argv[optind + 1], 1, 1000000, &n) != 0)
+    if (n_args == 2 && cmd_parse_int(c, "N", argv[2], 1, 1000000, &n) != 0)
         return EXIT_USAGE;
-    const char *db = argv[optind];
+    const char *db = argv[1];
     struct store *s;
     if ((s = cmd_open_store(db, 0)) == NULL)
         return EXIT_FAIL;
@@ -77,11 +70,17 @@ const struct cmd cmd_undo = {
     .name = "undo",
     .usage = "DB [N]",
     .summary = "revert the last N decisions of a person (default 1)",
-    .help = "  N  how many decisions, newest first (default 1)\n"
-            "Each undo is recorded as a new event that sets the label back;\n"
-            "decisions already undone are passed over, so undo again goes\n"
-            "further back. Labels accepted by an export (auto) are not\n"
-            "decisions of a person and are left alone. Prints each decision\n"
-            "undone as: undid #EVENT: PATH: FROM -> TO.\n",
+    .operands = (const struct cmd_operand[]){
+        CMD_OPERAND_DB,
+        {.name = "N", .help = "how many decisions, newest first (default 1)"},
+        {0},
+    },
+    .min_operands = 1,
+    .notes = "Each undo is recorded as a new event that sets the label back;\n"
+             "decisions already undone are passed over, so undo again goes\n"
+             "further back. Labels accepted by an export (auto) are not\n"
+             "decisions of a person and are left alone. Prints each "
+             "decision\n"
+             "undone as: undid #EVENT: PATH: FROM -> TO.\n",
     .run = run_undo,
 };

@@ -7,12 +7,12 @@
 #include "app/cmd.h"
 #include "ui/review.h"
 
-/* Parse --threads, --epochs, --no-engine, --debug (and WINNOW_UI_TIMING)
- * into o; operands start at argv[*operands_at]. -1 when the command is
- * over (help printed, or a usage error), with its exit status in
- * *exit_out. */
+/* The options of both: --threads, --epochs, --no-engine, --debug. */
+extern const struct cmd_option review_cmd_options[];
+/* cmd_parse into o, which starts zeroed, then WINNOW_UI_TIMING; -1 to go
+ * on, else the exit status. */
 int review_cmd_parse(const struct cmd *c, int argc, char **argv,
-                     struct review_options *o, int *operands_at, int *exit_out);
+                     struct review_options *o, int *n_operands);
 /* Set the process-wide thread budgets of the UI (chafa). */
 void review_cmd_budgets(void);
 /* What the session left behind, on stdout. */
