@@ -4,7 +4,9 @@
  * --strict the first bad file aborts and the project is left as it was; a
  * project file the failed import created is removed again. Otherwise a
  * failure (a full disk) keeps the batches committed before it, and says
- * so. */
+ * so. An import that adds nothing and finds nothing of its source already
+ * in the project fails too (exit 1), with the importer's word on why; the
+ * same source imported again, all of it there, succeeds and says so. */
 #include "config.h"
 
 #include <errno.h>
@@ -83,6 +85,9 @@ print_summary(const char *db, const struct import_result *r, int n_classes)
     if (st->existing > 0)
         printf("already in the project: %lld (not imported again)\n",
                (long long)st->existing);
+    if (st->imported == 0)
+        printf("nothing new: the images of this source are in %s already\n",
+               db);
     if (st->duplicates > 0)
         printf("exact duplicates of earlier samples: %lld (see winnow info)\n",
                (long long)st->duplicates);
@@ -103,13 +108,70 @@ struct import_args {
 
 #define IMPORT_FIELD(m, t) CMD_FIELD(struct import_args, m, t)
 
+/* --sep: a literal tab works as well as the word, for `--sep $'\t'`. */
+static int
+parse_sep(const struct cmd *c, const struct cmd_option *o, const char *arg,
+          char **more, int n_more, void *field)
+{
+    (void)o;
+    (void)more;
+    (void)n_more;
+    char *sep = field;
+    if (strcmp(arg, ",") == 0 || strcmp(arg, ";") == 0)
+        *sep = arg[0];
+    else if (strcmp(arg, "tab") == 0 || strcmp(arg, "\\t") == 0 ||
+             strcmp(arg, "\t") == 0)
+        *sep = '\t';
+    else {
+        cmd_usage_error(c, "--sep takes ',', ';' or tab, not '%s'", arg);
+        return -1;
+    }
+    return 0;
+}
+
 static const struct cmd_option import_options[] = {
     {.name = "csv",
      .kind = OPT_STRING,
      .offset = IMPORT_FIELD(csv, const char *),
      .argname = "FILE",
-     .help = "a manifest with 'path' and 'label' columns;\n"
-             "paths relative to the manifest's folder"},
+     .help = "a manifest: a path and a label column, any\n"
+             "others ignored; relative paths are under the\n"
+             "manifest's folder"},
+    {.name = "path-column",
+     .kind = OPT_STRING,
+     .offset = IMPORT_FIELD(opt.path_column, const char *),
+     .argname = "NAME",
+     .nested = 1,
+     .help = "the column of paths (default: the first of\n"
+             "path, filename, file, image, image_path)"},
+    {.name = "label-column",
+     .kind = OPT_STRING,
+     .offset = IMPORT_FIELD(opt.label_column, const char *),
+     .argname = "NAME",
+     .nested = 1,
+     .help = "the column of labels (default: the first of\n"
+             "label, class, category, target)"},
+    {.name = "no-header",
+     .kind = OPT_FLAG,
+     .offset = IMPORT_FIELD(opt.no_header, int),
+     .nested = 1,
+     .help = "the first line is a row: path in column 1,\n"
+             "label in 2 (the options above take numbers)"},
+    {.name = "sep",
+     .kind = OPT_CALL,
+     .offset = IMPORT_FIELD(opt.sep, char),
+     .choices = (const char *const[]){",", ";", "tab", NULL},
+     .argname = "SEP",
+     .nested = 1,
+     .help = "',', ';' or tab (default: detected)",
+     .parse = parse_sep},
+    {.name = "root",
+     .kind = OPT_STRING,
+     .offset = IMPORT_FIELD(opt.root, const char *),
+     .argname = "DIR",
+     .nested = 1,
+     .help = "where relative paths are (default: the\n"
+             "manifest's folder)"},
     {.name = "idx",
      .kind = OPT_PAIR,
      .offset = IMPORT_FIELD(idx, const char **),
@@ -168,6 +230,14 @@ run_import(int argc, char **argv)
     if (csv == NULL && idx_images == NULL && n_operands < 2)
         return cmd_usage_error(c, "missing dataset: a folder, --csv FILE "
                                   "or --idx IMAGES LABELS");
+    const char *csv_only = opt.path_column != NULL    ? "--path-column"
+                           : opt.label_column != NULL ? "--label-column"
+                           : opt.no_header             ? "--no-header"
+                           : opt.sep != 0              ? "--sep"
+                           : opt.root != NULL          ? "--root"
+                                                       : NULL;
+    if (csv_only != NULL && csv == NULL)
+        return cmd_usage_error(c, "%s goes with --csv", csv_only);
     if (opt.class_names_file != NULL && idx_images == NULL)
         return cmd_usage_error(c, "--class-names goes with --idx (folder "
                                   "and CSV imports name classes themselves)");

@@ -17,6 +17,10 @@
  * first error is sticky: later calls repeat it rather than resynchronize,
  * since the rest of the file cannot be trusted to be split right.
  *
+ * The separator is ',' unless the caller names another. csv_sniff_sep
+ * reads the first records once with each candidate rather than counting
+ * bytes, so that a ';' inside a quoted path is no evidence for ';'.
+ *
  * The writer quotes what the reader would otherwise misread: separators,
  * quotes, line ends, edge spaces (which importers trim) and a leading
  * byte-order mark. An empty field stays bare, so a record must not consist
@@ -38,6 +42,7 @@ struct csv {
     size_t len;
     size_t pos;
     size_t line; /* of the byte at pos */
+    unsigned char sep;
     char *error; /* sticky, once set */
 
     char *text; /* the current record's fields, each NUL-terminated */
@@ -50,10 +55,17 @@ struct csv {
 struct csv *
 csv_new(const char *buf, size_t len)
 {
+    return csv_new_sep(buf, len, ',');
+}
+
+struct csv *
+csv_new_sep(const char *buf, size_t len, char sep)
+{
     struct csv *c = xcalloc(1, sizeof *c);
     c->buf = (const unsigned char *)buf;
     c->len = len;
     c->line = 1;
+    c->sep = (unsigned char)sep;
     if (len >= 3 && c->buf[0] == 0xef && c->buf[1] == 0xbb && c->buf[2] == 0xbf)
         c->pos = 3;
     return c;
@@ -165,14 +177,14 @@ csv_record(struct csv *c, char **cause)
             c->pos++;
             if (csv_quoted(c, cause) != 0)
                 return -1;
-            if (c->pos < c->len && c->buf[c->pos] != ',' &&
+            if (c->pos < c->len && c->buf[c->pos] != c->sep &&
                 c->buf[c->pos] != '\r' && c->buf[c->pos] != '\n')
                 return csv_fail(c, c->line, "character after closing quote",
                                 cause);
         } else {
             while (c->pos < c->len) {
                 unsigned char ch = c->buf[c->pos];
-                if (ch == ',' || ch == '\r' || ch == '\n')
+                if (ch == c->sep || ch == '\r' || ch == '\n')
                     break;
                 if (ch == '\0')
                     return csv_fail(c, c->line, "NUL byte in input", cause);
@@ -181,7 +193,7 @@ csv_record(struct csv *c, char **cause)
             }
         }
         csv_put(c, '\0');
-        if (c->pos < c->len && c->buf[c->pos] == ',') {
+        if (c->pos < c->len && c->buf[c->pos] == c->sep) {
             c->pos++;
             continue;
         }
@@ -211,6 +223,94 @@ csv_next(struct csv *c, char ***fields, size_t *nfields, size_t *line,
     *nfields = c->nfields;
     *line = first;
     return 1;
+}
+
+/* ---- separator detection ---- */
+
+/* The header and a few rows: enough to see a consistent shape, few enough
+ * that a huge first field costs one pass over it. */
+#define CSV_SNIFF_RECORDS 5
+
+static const char csv_seps[] = {',', ';', '\t'};
+
+const char *
+csv_sep_name(char sep)
+{
+    switch (sep) {
+    case ',':
+        return "','";
+    case ';':
+        return "';'";
+    case '\t':
+        return "tab";
+    default:
+        return "an unusual separator";
+    }
+}
+
+/* How the first records split with sep: *viable when the first record has
+ * two fields or more, *consistent when every record sampled has as many
+ * as the first and none of them is malformed. */
+static void
+csv_sniff_one(const char *buf, size_t len, char sep, bool *viable,
+              bool *consistent)
+{
+    struct csv *c = csv_new_sep(buf, len, sep);
+    char **fields;
+    size_t nf, line, first = 0;
+    char *cause = NULL;
+    *viable = false;
+    *consistent = true;
+    for (int i = 0; i < CSV_SNIFF_RECORDS; i++) {
+        int r = csv_next(c, &fields, &nf, &line, &cause);
+        if (r < 0)
+            *consistent = false;
+        if (r <= 0)
+            break;
+        if (i == 0) {
+            first = nf;
+            *viable = nf >= 2;
+        } else if (nf != first) {
+            *consistent = false;
+        }
+    }
+    free(cause);
+    csv_free(c);
+}
+
+int
+csv_sniff_sep(const char *buf, size_t len, char *sep_out, char **cause)
+{
+    char viable[3], consistent[3];
+    size_t n_viable = 0, n_consistent = 0;
+    for (size_t i = 0; i < sizeof csv_seps; i++) {
+        bool v, k;
+        csv_sniff_one(buf, len, csv_seps[i], &v, &k);
+        if (v)
+            viable[n_viable++] = csv_seps[i];
+        if (v && k)
+            consistent[n_consistent++] = csv_seps[i];
+    }
+    if (n_consistent == 1) {
+        *sep_out = consistent[0];
+        return 0;
+    }
+    /* Two separators that both give a table are a guess either way, and a
+     * wrong guess would import the wrong column as paths. */
+    if (n_consistent > 1)
+        return wn_fail(cause, "both %s and %s split the first lines into "
+                              "the same number of columns",
+                       csv_sep_name(consistent[0]),
+                       csv_sep_name(consistent[1]));
+    if (n_viable > 1)
+        return wn_fail(cause, "both %s and %s split the first line, and "
+                              "neither splits the next lines alike",
+                       csv_sep_name(viable[0]), csv_sep_name(viable[1]));
+    /* One candidate splits the first line: ragged rows after it are the
+     * importer's to report, row by row. None: a file of one column, whose
+     * header the importer names in its error. */
+    *sep_out = n_viable == 1 ? viable[0] : ',';
+    return 0;
 }
 
 void

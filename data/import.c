@@ -504,8 +504,11 @@ import_job_run(struct import_job *job, char **cause)
         rc = import_insert(job, &job->items[i], &d, cause);
         image_fini(&d.stored);
         free(d.error);
-        if (rc == 0 && !job->opt->strict && (i + 1) % IMPORT_BATCH == 0) {
-            /* Commit what is done, so an interruption keeps it. */
+        if (rc == 0 && !job->opt->strict && (i + 1) % IMPORT_BATCH == 0 &&
+            job->res->st.imported > job->kept) {
+            /* Commit what is done, so an interruption keeps it; a batch
+             * of only bad files is not worth keeping, and would leave an
+             * import that ends with nothing added with its classes. */
             if (store_commit(job->store, cause) == 0)
                 job->kept = job->res->st.imported;
             else
@@ -542,6 +545,12 @@ import_job_run(struct import_job *job, char **cause)
     if (rc != 0)
         job->res->st.imported = job->kept;
     return rc;
+}
+
+int
+import_job_added_nothing(const struct import_job *job)
+{
+    return job->res->st.imported == 0 && job->res->st.existing == 0;
 }
 
 void

@@ -7,7 +7,11 @@
  * aborts the import and the project is left exactly as it was (the whole
  * import is one transaction). Otherwise the import commits in batches.
  * Going past the project's limits (STORE_MAX_CLASSES, STORE_MAX_SAMPLES)
- * fails the import while listing, before anything is decoded or kept. */
+ * fails the import while listing, before anything is decoded or kept.
+ * An import that adds no sample and finds none of its items already in
+ * the project (everything skipped, nothing found) fails with a cause that
+ * says why, and leaves the project as it was; importing again a source
+ * that is all there succeeds, adding nothing. */
 #ifndef WINNOW_DATA_IMPORT_H
 #define WINNOW_DATA_IMPORT_H
 
@@ -29,6 +33,16 @@ struct import_options { /* plain data */
     int strict;
     int max_side;                   /* longest side kept; 0 = default */
     const char *class_names_file;   /* IDX only: one name per line */
+    /* CSV only. The columns: a header name (any case, blanks trimmed),
+     * or with no_header a column number from 1; NULL for the defaults
+     * (IMPORT_PATH_COLUMNS, IMPORT_LABEL_COLUMNS; without a header the
+     * first two columns). */
+    const char *path_column;
+    const char *label_column;
+    int no_header;                  /* the first record is a row */
+    char sep;                       /* ',', ';' or '\t'; 0 = detect */
+    const char *root;               /* relative paths are under it; NULL =
+                                       the manifest's folder */
     int threads;                    /* decoding threads; 0 = all cores */
     import_report_fn report;
     import_progress_fn progress;
@@ -50,8 +64,14 @@ struct import_result { /* import_result_fini frees */
 WN_NODISCARD int import_folder(struct store *s, const char *root,
                                const struct import_options *opt,
                                struct import_result *res, char **cause);
-/* A manifest with a header naming "path" and "label" columns; paths are
- * relative to the manifest's folder and may not leave it. */
+/* The header names a manifest's columns are looked for by, in order. */
+#define IMPORT_PATH_COLUMNS "path", "filename", "file", "image", "image_path"
+#define IMPORT_LABEL_COLUMNS "label", "class", "category", "target"
+
+/* A manifest of path and label columns, separated by ',', ';' or tab
+ * (csv_sniff_sep decides unless opt->sep is set). A path is absolute, or
+ * relative to opt->root (default: the manifest's folder) and may not leave
+ * it; it is stored as written, normalised. */
 WN_NODISCARD int import_csv(struct store *s, const char *manifest,
                             const struct import_options *opt,
                             struct import_result *res, char **cause);

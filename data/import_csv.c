@@ -1,10 +1,21 @@
-/* data/import_csv.c: a CSV manifest, "path,label" plus any other columns.
+/* data/import_csv.c: a CSV manifest, a path and a label column plus any
+ * others.
  *
- * Paths are relative to the manifest's folder and may not leave it (a
- * manifest is a description of one dataset, and "../" or an absolute path
- * is almost always a manifest written for another machine). Classes are
- * created in sorted order of their names, as for folders, so the same
- * labels get the same ids whichever way they were imported. */
+ * Manifests come from spreadsheets, pandas and shell loops, so the columns
+ * are found by the names people give them (IMPORT_PATH_COLUMNS and
+ * IMPORT_LABEL_COLUMNS, or the names the user passes), the separator is
+ * detected (csv_sniff_sep), and a file without a header takes its first
+ * two columns. A relative path is read under the root (the manifest's
+ * folder unless given) and may not leave it through "..": a manifest is a
+ * description of one dataset, and "../" is almost always one written for
+ * another machine's layout. An absolute path is read as named, since
+ * someone wrote it out in full. Either way only what a row names is read,
+ * and only if it is a regular file: a FIFO would block the import on open,
+ * a device would be read without end. A link named by a row is followed,
+ * as the folder walk follows links; a hidden file named by a row is read,
+ * since naming it is asking for it. Classes are created in sorted order of
+ * their names, as for folders, so the same labels get the same ids
+ * whichever way they were imported. */
 #include "config.h"
 
 #include "data/import.h"
@@ -13,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "data/csv.h"
 #include "data/import_internal.h"
@@ -37,8 +49,16 @@ header_column(char **fields, size_t n, const char *name)
     return -1;
 }
 
+/* Header columns named in an error, at most: a header of a thousand
+ * columns is one of the wrong shape, and its start says so. */
+#define CSV_NAMED_COLUMNS 12
+
+static const char *const path_columns[] = {IMPORT_PATH_COLUMNS, NULL};
+static const char *const label_columns[] = {IMPORT_LABEL_COLUMNS, NULL};
+
 struct row {
-    char *path;  /* normalised, relative to the manifest folder */
+    char *path;  /* normalised: absolute, or relative to the root */
+    char *file;  /* what is opened: the root prefixed to a relative path */
     char *label;
     size_t line;
     size_t idx; /* position in the manifest's rows */
@@ -71,6 +91,179 @@ trimmed(const char *s)
     return xstrndup(s, len);
 }
 
+/* "a, b, c" from the header's fields, trimmed, for an error. */
+static char *
+header_names(char **fields, size_t n)
+{
+    char *out = xstrdup("");
+    for (size_t i = 0; i < n && i < CSV_NAMED_COLUMNS; i++) {
+        char *t = trimmed(fields[i]);
+        char *next = xasprintf("%s%s'%s'", out, i > 0 ? ", " : "", t);
+        free(t);
+        free(out);
+        out = next;
+    }
+    if (n > CSV_NAMED_COLUMNS) {
+        char *next = xasprintf("%s, ... (%zu in all)", out, n);
+        free(out);
+        out = next;
+    }
+    return out;
+}
+
+/* The column a role (path or label) is read from: the one named by
+ * given, or the first of defaults the header has. option names the
+ * option that sets it, for the error. */
+static int
+header_pick(char **fields, size_t nf, const char *manifest, char sep,
+            int sep_given, const char *role, const char *given,
+            const char *option, const char *const *defaults, long *col,
+            char **cause)
+{
+    if (given != NULL) {
+        *col = header_column(fields, nf, given);
+    } else {
+        *col = -1;
+        for (size_t i = 0; defaults[i] != NULL && *col < 0; i++)
+            *col = header_column(fields, nf, defaults[i]);
+    }
+    if (*col >= 0)
+        return 0;
+    char *names = header_names(fields, nf);
+    char *what, *fix;
+    if (given != NULL) {
+        what = xasprintf("no column '%s' (%s)", given, option);
+        /* One column: most likely split at the wrong separator. */
+        fix = xstrdup(sep_given && nf == 1 ? "; check --sep" : "");
+    } else {
+        char *tried = xstrdup("");
+        for (size_t i = 0; defaults[i] != NULL; i++) {
+            char *next = xasprintf("%s%s%s", tried, i > 0 ? ", " : "",
+                                   defaults[i]);
+            free(tried);
+            tried = next;
+        }
+        what = xasprintf("no %s column (tried %s)", role, tried);
+        free(tried);
+        fix = xasprintf("; name it with %s%s", option,
+                        sep_given ? ", or check --sep"
+                                  : ", or give --no-header if the first "
+                                    "line is a row");
+    }
+    int rc = wn_fail(cause, "%s: %s in the header; split at %s, its "
+                            "columns are %s%s",
+                     manifest, what, csv_sep_name(sep), names, fix);
+    free(fix);
+    free(what);
+    free(names);
+    return rc;
+}
+
+/* A column number from 1, for a manifest without a header; dflt (from 0)
+ * when none is given. */
+static int
+number_pick(const char *manifest, const char *given, const char *option,
+            long dflt, long *col, char **cause)
+{
+    if (given == NULL) {
+        *col = dflt;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(given, &end, 10);
+    if (errno != 0 || end == given || *end != '\0' || v < 1 ||
+        v > (1L << 20))
+        return wn_fail(cause, "%s: %s '%s': without a header, columns are "
+                              "numbered from 1",
+                       manifest, option, given);
+    *col = v - 1;
+    return 0;
+}
+
+/* The path as stored (absolute, or relative to the root) and the file
+ * opened; NULL and *why when the path climbs out of the root or names no
+ * file. root_shown is the root for messages, NULL for the manifest's
+ * folder. */
+static char *
+row_path(const char *path, const char *root, const char *root_shown,
+         char **file, char **why)
+{
+    char *norm;
+    if (path[0] == '/') {
+        /* "/a/../b" is "/b" lexically, as for relative paths; a link on
+         * the way is the user's to have meant. */
+        const char *rel = path;
+        while (*rel == '/')
+            rel++;
+        char *r = import_normalize_relative(rel);
+        if (r == NULL) {
+            *why = xasprintf("path '%s' names no file", path);
+            return NULL;
+        }
+        norm = xasprintf("/%s", r);
+        free(r);
+        *file = xstrdup(norm);
+        return norm;
+    }
+    norm = import_normalize_relative(path);
+    if (norm == NULL) {
+        if (root_shown == NULL)
+            *why = xasprintf("path '%s' leaves the manifest's folder", path);
+        else
+            *why = xasprintf("path '%s' leaves the root folder %s", path,
+                             root_shown);
+        return NULL;
+    }
+    *file = xasprintf("%s%s", root, norm);
+    return norm;
+}
+
+/* The prefix a relative path is read under ("" for the current folder,
+ * else ending in '/'), from opt->root or the manifest's folder. */
+static char *
+csv_root(const char *manifest, const char *root, char **cause)
+{
+    if (root == NULL) {
+        const char *slash = strrchr(manifest, '/');
+        return slash ? xstrndup(manifest, (size_t)(slash - manifest) + 1)
+                     : xstrdup("");
+    }
+    struct stat st;
+    if (stat(root, &st) != 0) {
+        wn_fail(cause, "--root %s: %s", root, strerror(errno));
+        return NULL;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        wn_fail(cause, "--root %s: not a folder", root);
+        return NULL;
+    }
+    size_t n = strlen(root);
+    return n > 0 && root[n - 1] == '/' ? xstrdup(root)
+                                         : xasprintf("%s/", root);
+}
+
+/* Why an import of every row skipped added nothing, and what would help:
+ * files not found usually mean the paths are relative to another folder. */
+static int
+csv_nothing(const char *manifest, const char *root,
+            const struct import_result *res, size_t n_records, char **cause)
+{
+    const char *missing = strerror(ENOENT);
+    int any_missing = 0;
+    for (size_t i = 0; i < res->n_reasons; i++)
+        if (strcmp(res->reasons[i].reason, missing) == 0)
+            any_missing = 1;
+    if (!any_missing)
+        return wn_fail(cause, "%s: nothing imported: all %zu rows were "
+                              "skipped (each is named above)",
+                       manifest, n_records);
+    return wn_fail(cause, "%s: nothing imported: all %zu rows were skipped "
+                          "(each is named above); relative paths are read "
+                          "under %s (--root names another folder)",
+                   manifest, n_records, *root ? root : "./");
+}
+
 int
 import_csv(struct store *s, const char *manifest,
            const struct import_options *opt, struct import_result *res,
@@ -86,26 +279,41 @@ import_csv(struct store *s, const char *manifest,
         free(buf);
         return wn_fail(cause, "%s: %s", manifest, strerror(e));
     }
-    /* Folder of the manifest as the user named it, for opening files. */
-    const char *slash = strrchr(manifest, '/');
-    char *dir = slash ? xstrndup(manifest, (size_t)(slash - manifest) + 1)
-                      : xstrdup("");
 
     struct import_job job;
     import_job_init(&job, s, manifest, opt, res);
-    struct csv *c = csv_new((const char *)buf, len);
+    struct csv *c = NULL;
     struct row *rows = NULL;
-    size_t n_rows = 0, cap_rows = 0;
+    size_t n_rows = 0, cap_rows = 0, n_records = 0;
     char **fields;
     size_t nf, line;
     long col_path = -1, col_label = -1;
     char *err = NULL;
+    char sep = opt->sep;
+    int rc = 0;
 
-    int rc = import_job_begin(&job, cause);
+    char *root = csv_root(manifest, opt->root, cause);
+    if (root == NULL)
+        rc = -1;
+    if (rc == 0 && sep == 0 &&
+        csv_sniff_sep((const char *)buf, len, &sep, &err) != 0)
+        rc = wn_fail(cause, "%s: cannot tell the separator: %s; give it "
+                            "with --sep",
+                     manifest, err);
+    if (rc == 0) {
+        c = csv_new_sep((const char *)buf, len, sep);
+        rc = import_job_begin(&job, cause);
+    }
     if (rc == 0)
         rc = store_source_ensure(s, STORE_SOURCE_CSV, abs, &job.source_id,
                                  cause);
-    if (rc == 0) {
+    if (rc == 0 && opt->no_header) {
+        rc = number_pick(manifest, opt->path_column, "--path-column", 0,
+                         &col_path, cause);
+        if (rc == 0)
+            rc = number_pick(manifest, opt->label_column, "--label-column",
+                             1, &col_label, cause);
+    } else if (rc == 0) {
         int r = csv_next(c, &fields, &nf, &line, &err);
         if (r < 0)
             rc = wn_fail(cause, "%s: %s", manifest, err);
@@ -113,14 +321,19 @@ import_csv(struct store *s, const char *manifest,
             rc = wn_fail(cause, "%s: empty manifest (expected a header "
                                 "with path and label columns)",
                          manifest);
-        else {
-            col_path = header_column(fields, nf, "path");
-            col_label = header_column(fields, nf, "label");
-            if (col_path < 0 || col_label < 0)
-                rc = wn_fail(cause, "%s: the header has no '%s' column",
-                             manifest, col_path < 0 ? "path" : "label");
-        }
+        else
+            rc = header_pick(fields, nf, manifest, sep, opt->sep != 0,
+                             "path", opt->path_column, "--path-column",
+                             path_columns, &col_path, cause);
+        if (rc == 0)
+            rc = header_pick(fields, nf, manifest, sep, opt->sep != 0,
+                             "label", opt->label_column, "--label-column",
+                             label_columns, &col_label, cause);
     }
+    if (rc == 0 && col_path == col_label)
+        rc = wn_fail(cause, "%s: path and label would both be read from "
+                            "column %ld",
+                     manifest, col_path + 1);
     /* Rows first: classes are made from the whole set of labels. */
     while (rc == 0) {
         int r = csv_next(c, &fields, &nf, &line, &err);
@@ -131,11 +344,12 @@ import_csv(struct store *s, const char *manifest,
         }
         if (r == 0)
             break;
+        n_records++;
         char *where = xasprintf("%s:%zu", manifest, line);
         char *path = (size_t)col_path < nf ? trimmed(fields[col_path]) : NULL;
         char *label = (size_t)col_label < nf ? trimmed(fields[col_label])
                                               : NULL;
-        char *norm = NULL, *cls = NULL;
+        char *norm = NULL, *file = NULL, *cls = NULL, *why = NULL;
         const char *bad_label = NULL;
         if (path == NULL || *path == '\0')
             rc = import_job_bad(&job, where, "missing path", cause);
@@ -151,22 +365,24 @@ import_csv(struct store *s, const char *manifest,
             rc = wn_fail(cause, "%s: too many samples: more than %d rows "
                                 "(max %d)",
                          manifest, STORE_MAX_SAMPLES, STORE_MAX_SAMPLES);
-        } else if ((norm = import_normalize_relative(path)) == NULL) {
-            char *why = xasprintf("path '%s' leaves the manifest's folder",
-                                  path);
+        } else if ((norm = row_path(path, root, opt->root, &file, &why)) ==
+                   NULL) {
             rc = import_job_bad(&job, where, why, cause);
-            free(why);
         } else {
             wn_grow(&rows, sizeof *rows, &cap_rows, n_rows + 1);
             rows[n_rows].path = norm;
+            rows[n_rows].file = file;
             rows[n_rows].label = cls;
             rows[n_rows].line = line;
             rows[n_rows].idx = n_rows;
             n_rows++;
             norm = NULL;
+            file = NULL;
             cls = NULL;
         }
+        free(why);
         free(cls);
+        free(file);
         free(norm);
         free(path);
         free(label);
@@ -220,19 +436,33 @@ import_csv(struct store *s, const char *manifest,
         if (rc != 0)
             break;
         if (!import_has_png_extension(rows[i].path)) {
-            char *where = xasprintf("%s%s", dir, rows[i].path);
+            char *where = xstrdup(rows[i].file);
             rc = import_job_bad(&job, where, "unknown extension (not .png)",
                                 cause);
             free(where);
             continue;
         }
-        rc = import_job_add(&job, xstrdup(rows[i].path),
-                            xasprintf("%s%s", dir, rows[i].path), id, cause);
+        /* Never opened: a FIFO would block the import. A file that is
+         * not there is left to the decoder to name, unless the project
+         * has it already. */
+        struct stat st;
+        if (stat(rows[i].file, &st) == 0 && !S_ISREG(st.st_mode)) {
+            rc = import_job_bad(&job, rows[i].file, "not a regular file",
+                                cause);
+            continue;
+        }
+        rc = import_job_add(&job, xstrdup(rows[i].path), rows[i].file, id,
+                            cause);
+        rows[i].file = NULL;
     }
     if (rc == 0 && n_rows == 0 && res->st.skipped == 0)
-        rc = wn_fail(cause, "%s: no rows after the header", manifest);
+        rc = wn_fail(cause, opt->no_header ? "%s: no rows"
+                                           : "%s: no rows after the header",
+                     manifest);
     if (rc == 0)
         rc = import_job_run(&job, cause);
+    if (rc == 0 && import_job_added_nothing(&job))
+        rc = csv_nothing(manifest, root, res, n_records, cause);
     if (rc == 0)
         rc = import_job_finish(&job, cause);
     else
@@ -240,13 +470,14 @@ import_csv(struct store *s, const char *manifest,
 
     for (size_t i = 0; i < n_rows; i++) {
         free(rows[i].path);
+        free(rows[i].file);
         free(rows[i].label);
     }
     free(rows);
     free(err);
     csv_free(c);
     import_job_fini(&job);
-    free(dir);
+    free(root);
     free(abs);
     free(buf);
     return rc;

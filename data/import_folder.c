@@ -228,6 +228,16 @@ import_folder(struct store *s, const char *root,
                      root);
     if (rc == 0)
         rc = import_job_run(&job, cause);
+    if (rc == 0 && import_job_added_nothing(&job) && job.n_items == 0)
+        rc = wn_fail(cause, "%s: nothing imported: no " IMPORT_FORMATS
+                            " images found under %s/<class>/ folders; put "
+                            "each class's images in a folder named after "
+                            "it",
+                     root, base);
+    else if (rc == 0 && import_job_added_nothing(&job))
+        rc = wn_fail(cause, "%s: nothing imported: none of the %zu images "
+                            "found could be read (each is named above)",
+                     root, job.n_items);
     if (rc == 0)
         rc = import_job_finish(&job, cause);
     else

@@ -177,6 +177,11 @@ import_idx(struct store *s, const char *images, const char *labels,
     }
     if (rc == 0)
         rc = import_job_run(&job, cause);
+    /* (A file of no images is refused by idx_image_shape.) */
+    if (rc == 0 && import_job_added_nothing(&job))
+        rc = wn_fail(cause, "%s: nothing imported: all %u images were "
+                            "skipped (each is named above)",
+                     images, count);
     if (rc == 0)
         rc = import_job_finish(&job, cause);
     else

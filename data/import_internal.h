@@ -30,6 +30,9 @@ struct import_job {
     int64_t kept; /* res->st.imported as of the last commit */
 };
 
+/* The image formats the importers read, as messages name them. */
+#define IMPORT_FORMATS "PNG"
+
 /* name (borrowed) prefixes the causes of the limits. */
 void import_job_init(struct import_job *job, struct store *s,
                      const char *name, const struct import_options *opt,
@@ -62,6 +65,10 @@ WN_NODISCARD int import_job_bad(struct import_job *job, const char *path,
                                 const char *reason, char **cause);
 /* Decode every queued item and insert it. */
 WN_NODISCARD int import_job_run(struct import_job *job, char **cause);
+/* After import_job_run: whether the import added no sample and found none
+ * already in the project, which the importer turns into a failure that
+ * says why (an import of nothing looks like one that worked otherwise). */
+int import_job_added_nothing(const struct import_job *job);
 
 /* Lexically normalise a relative path ("a/./b//c" -> "a/b/c"); NULL if it
  * is absolute, empty, or climbs out with "..". Caller frees. */

@@ -6,7 +6,8 @@
  * writer's to each other, and reading every field to its NUL lets ASan
  * check the offsets the reader turns into pointers. A record that is one
  * empty field is left out on both sides: it reads back as a blank line,
- * which the reader skips (csv.c says so). */
+ * which the reader skips (csv.c says so). The separator detection runs on
+ * every input too, and its answer reads the whole input once. */
 #include "config.h"
 
 #include "tests/fuzz/fuzz.h"
@@ -84,6 +85,27 @@ fuzz_rewrite(const char *buf, size_t len, char **out, size_t *out_len)
     FUZZ_CHECK(fclose(f) == 0);
 }
 
+/* The detected separator is one of the three, or the cause says why. */
+static void
+fuzz_sniff(const char *buf, size_t len)
+{
+    char sep = 0, *cause = NULL;
+    if (csv_sniff_sep(buf, len, &sep, &cause) != 0) {
+        FUZZ_CHECK(cause != NULL && strncmp(cause, "both ", 5) == 0);
+        free(cause);
+        return;
+    }
+    FUZZ_CHECK(sep == ',' || sep == ';' || sep == '\t');
+    struct csv *c = csv_new_sep(buf, len, sep);
+    char **fields;
+    size_t nf, line;
+    while (csv_next(c, &fields, &nf, &line, &cause) == 1)
+        for (size_t i = 0; i < nf; i++)
+            FUZZ_CHECK(strlen(fields[i]) <= len);
+    free(cause);
+    csv_free(c);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -91,6 +113,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *flat = NULL, *flat2 = NULL, *out = NULL;
     size_t flat_len, flat2_len, out_len, n1, n2;
 
+    fuzz_sniff(buf, size);
     int r = fuzz_read_all(buf, size, &flat, &flat_len, &n1);
     /* The records read before an error round-trip too. */
     fuzz_rewrite(buf, size, &out, &out_len);

@@ -40,11 +40,11 @@ buf_str(struct buf *b, const char *s)
 /* Render every record of in[0..len), or the records before an error and
  * then the error. */
 static char *
-render(const char *in, size_t len)
+render_sep(const char *in, size_t len, char sep)
 {
     struct buf b = {0};
     buf_str(&b, "");
-    struct csv *c = csv_new(in, len);
+    struct csv *c = csv_new_sep(in, len, sep);
     char **fields;
     size_t nf, line;
     char *cause = NULL;
@@ -81,9 +81,22 @@ render(const char *in, size_t len)
     return b.s;
 }
 
+static char *
+render(const char *in, size_t len)
+{
+    return render_sep(in, len, ',');
+}
+
 #define CHECK(in, want)                                                        \
     do {                                                                       \
         char *got_ = render((in), sizeof(in) - 1);                             \
+        is_str(got_, (want));                                                  \
+        free(got_);                                                            \
+    } while (0)
+
+#define CHECK_SEP(sep, in, want)                                               \
+    do {                                                                       \
+        char *got_ = render_sep((in), sizeof(in) - 1, (sep));                  \
         is_str(got_, (want));                                                  \
         free(got_);                                                            \
     } while (0)
@@ -164,6 +177,75 @@ test_errors(void)
     CHECK("a\nb\0c\n", "1[a]ERR(line 2: NUL byte in input)");
     CHECK("a\n\n\"x\n\0\"", "1[a]ERR(line 4: NUL byte in input)");
     CHECK("\0", "ERR(line 1: NUL byte in input)");
+}
+
+/* Another separator: it splits as ',' did, and ',' becomes data. */
+static void
+test_separators(void)
+{
+    CHECK_SEP(';', "path;label\r\na,b.png;cat\r\n",
+              "1[path|label]2[a,b.png|cat]");
+    CHECK_SEP(';', "\"x;y\";\"q\"\"\"\n", "1[x;y|q\"]");
+    CHECK_SEP(';', ";a;;\n", "1[|a||]");
+    CHECK_SEP(';', "\"a\",b\n",
+              "ERR(line 1: character after closing quote)");
+    CHECK_SEP('\t', "path\tlabel\na b.png\t cat\n",
+              "1[path|label]2[a b.png| cat]");
+    CHECK_SEP('\t', "\"a\tb\"\tc\n", "1[a\tb|c]");
+    CHECK_SEP('\t', "\xef\xbb\xbfp\tl\n", "1[p|l]");
+}
+
+/* csv_sniff_sep on s: the separator's name, or ERR(cause). */
+static char *
+sniff(const char *s)
+{
+    char sep = 0, *cause = NULL;
+    if (csv_sniff_sep(s, strlen(s), &sep, &cause) != 0) {
+        char *out = xasprintf("ERR(%s)", cause);
+        free(cause);
+        return out;
+    }
+    return xstrdup(csv_sep_name(sep));
+}
+
+#define SNIFF(in, want)                                                        \
+    do {                                                                       \
+        char *got_ = sniff(in);                                                \
+        is_str(got_, (want));                                                  \
+        free(got_);                                                            \
+    } while (0)
+
+static void
+test_sniff(void)
+{
+    SNIFF("path,label\na.png,cat\n", "','");
+    SNIFF("path;label\na.png;cat\n", "';'");
+    SNIFF("path\tlabel\na.png\tcat\n", "tab");
+    SNIFF("\xef\xbb\xbfpath;label\r\na.png;cat\r\n", "';'");
+    /* A separator inside quotes, or inside later fields, is no evidence. */
+    SNIFF("\"p,q\";label\n\"a,b.png\";cat\n", "';'");
+    SNIFF("path;label\nimg/a,b.png;cat\nimg/c.png;dog\n", "';'");
+    SNIFF("path,label,note\na.png,cat,x; y\nb.png,dog,\n", "','");
+    /* Ragged rows: the one separator that splits the header wins. */
+    SNIFF("path;label\na.png\nb.png;dog;extra\n", "';'");
+    /* One column, or nothing at all: ',' and the importer says more. */
+    SNIFF("path\na.png\n", "','");
+    SNIFF("", "','");
+    SNIFF("\n\n", "','");
+    /* Two that fit alike are a guess: refused. */
+    SNIFF("a,b;c\n1,2;3\n",
+          "ERR(both ',' and ';' split the first lines into the same "
+          "number of columns)");
+    SNIFF("a,b;c\n1,2\n3;4\n",
+          "ERR(both ',' and ';' split the first line, and neither splits "
+          "the next lines alike)");
+    /* Only the first five records are read: a sixth that would settle
+     * it is not. */
+    SNIFF("a;b,c\na;b,c\na;b,c\na;b,c\na;b,c\nd;e,f,g\n",
+          "ERR(both ',' and ';' split the first lines into the same "
+          "number of columns)");
+    is_str(csv_sep_name(','), "','");
+    is_str(csv_sep_name('\t'), "tab");
 }
 
 /* Fields stay valid until the next call and are NUL-terminated even when the
@@ -446,6 +528,8 @@ main(void)
     test_blank_and_empty();
     test_quotes();
     test_errors();
+    test_separators();
+    test_sniff();
     test_ownership();
     test_pathological();
     test_write_exact();
