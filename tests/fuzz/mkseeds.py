@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tests/fuzz/mkseeds.py: writes the hand-made seeds of the png, csv, idx,
-npy and probs corpora (tests/fuzz/README). Run once from the source tree; the files are
-kept in git, so the build never needs Python.
+npy and probs corpora (tests/fuzz/README). Run once from the source tree;
+the files are kept in git, so the build never needs Python.
 
     python3 tests/fuzz/mkseeds.py tests/fuzz/corpus
 
