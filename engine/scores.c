@@ -24,9 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* cleanlab compares against thresholds less a small slack, so that a
- * sample whose probability equals the class mean up to rounding counts. */
-#define SCORES_THRESHOLD_SLACK 1e-6
+#include "engine/cleanlab.h"
+
 /* Half of each score is its rank within the sample's class (per_class in
  * scores.h says why half). */
 #define SCORES_PER_CLASS_SHARE 0.5
@@ -155,6 +154,7 @@ scores_result_fini(struct scores_result *r)
     free(r->confident_joint);
     free(r->joint);
     free(r->noise_matrix);
+    free(r->prune_count);
     free(r->class_noise);
     memset(r, 0, sizeof *r);
 }
@@ -269,42 +269,40 @@ scores_row(const struct scores_input *in, int64_t i, struct scores_sample *s)
     s->score = 0.0;
 }
 
-/* Thresholds, confident joint, joint and noise matrix; fills calibrated
- * (K x K) with the calibrated counts N * Q for the pruning that follows. */
-static void
+/* Thresholds, confident joint and prune counts as cleanlab computes them
+ * (engine/cleanlab.h); then winnow's joint and noise matrix, which
+ * calibrate the same confident joint without cleanlab's rounding to
+ * whole counts (the per_class rank and the stored noise matrix use
+ * them). */
+static int
 scores_estimate(const struct scores_input *in, struct scores_result *r,
-                double *calibrated)
+                char **cause)
 {
     size_t k = (size_t)in->k;
-
+    float *mean = scores_alloc(k, sizeof *mean, cause);
+    int64_t *calibrated = mean ? scores_alloc(k * k, sizeof *calibrated,
+                                              cause)
+                               : NULL;
+    if (calibrated == NULL) {
+        free(mean);
+        return -1;
+    }
+    struct cleanlab_counts c = {
+        .class_count = r->class_count,
+        .mean = mean,
+        .confident_joint = r->confident_joint,
+        .calibrated = calibrated,
+        .prune_count = r->prune_count,
+    };
+    int rc = cleanlab_count(in->probs, in->label, in->n, in->k, &c, cause);
+    free(calibrated);
+    if (rc != 0) {
+        free(mean);
+        return -1;
+    }
     for (size_t j = 0; j < k; j++)
-        r->threshold[j] = 0.0;
-    for (int64_t i = 0; i < in->n; i++) {
-        size_t y = (size_t)in->label[i];
-        r->class_count[y]++;
-        r->threshold[y] += (double)in->probs[(size_t)i * k + y];
-    }
-    for (size_t j = 0; j < k; j++) {
-        if (r->class_count[j] > 0)
-            r->threshold[j] /= (double)r->class_count[j];
-        else
-            r->threshold[j] = NAN;
-    }
-
-    /* A sample counts in the cell of its given label and of the most
-     * probable class among those it reaches the threshold of; one that
-     * reaches none is not counted. NAN thresholds never compare true. */
-    for (int64_t i = 0; i < in->n; i++) {
-        const float *p = in->probs + (size_t)i * k;
-        int best = -1;
-        for (size_t j = 0; j < k; j++) {
-            if ((double)p[j] >= r->threshold[j] - SCORES_THRESHOLD_SLACK &&
-                (best < 0 || p[j] > p[best]))
-                best = (int)j;
-        }
-        if (best >= 0)
-            r->confident_joint[(size_t)in->label[i] * k + (size_t)best]++;
-    }
+        r->threshold[j] = r->class_count[j] > 0 ? (double)mean[j] : (double)NAN;
+    free(mean);
 
     /* Calibrate each row to the number of samples given that label. Like
      * cleanlab, count at least one confident sample on the diagonal of a
@@ -312,30 +310,25 @@ scores_estimate(const struct scores_input *in, struct scores_result *r,
      * its samples instead of dividing by zero. */
     r->noise_rate = 0.0;
     for (size_t i = 0; i < k; i++) {
-        double *row = calibrated + i * k;
-        const int64_t *c = r->confident_joint + i * k;
+        const int64_t *cj = r->confident_joint + i * k;
         int64_t ni = r->class_count[i];
         double sum = 0.0;
+        for (size_t j = 0; j < k; j++)
+            sum += j == i && cj[j] < 1 ? 1.0 : (double)cj[j];
         for (size_t j = 0; j < k; j++) {
-            row[j] = (double)c[j];
-            if (j == i && ni > 0 && row[j] < 1.0)
-                row[j] = 1.0;
-            sum += row[j];
-        }
-        for (size_t j = 0; j < k; j++) {
-            if (ni > 0) {
-                row[j] = row[j] / sum * (double)ni;
-                r->noise_matrix[i * k + j] = row[j] / (double)ni;
-            } else {
-                row[j] = 0.0;
+            double v = j == i && cj[j] < 1 ? 1.0 : (double)cj[j];
+            double cal = ni > 0 ? v / sum * (double)ni : 0.0;
+            if (ni > 0)
+                r->noise_matrix[i * k + j] = cal / (double)ni;
+            else
                 r->noise_matrix[i * k + j] = j == i ? 1.0 : 0.0;
-            }
-            r->joint[i * k + j] = in->n > 0 ? row[j] / (double)in->n : 0.0;
+            r->joint[i * k + j] = in->n > 0 ? cal / (double)in->n : 0.0;
             if (j != i)
                 r->noise_rate += r->joint[i * k + j];
         }
         r->class_noise[i] = 1.0 - r->noise_matrix[i * k + i];
     }
+    return 0;
 }
 
 /* a comes before b: the larger value first, then the lower sample index. */
@@ -350,6 +343,13 @@ scores_key_cmp_desc(const void *pa, const void *pb)
 {
     const struct scores_key *a = pa, *b = pb;
     return scores_key_before(a, b) ? -1 : scores_key_before(b, a) ? 1 : 0;
+}
+
+static int
+scores_key_cmp_index(const void *pa, const void *pb)
+{
+    const struct scores_key *a = pa, *b = pb;
+    return (a->i > b->i) - (a->i < b->i);
 }
 
 static void
@@ -399,13 +399,60 @@ scores_select_top(struct scores_key *a, size_t n, size_t m)
     }
 }
 
-/* Prune by noise rate: flag, for each given label i and each j != i, the
- * round(N Q[i][j]) untrusted samples labelled i with the largest
- * P[j] - P[i]. Trusted samples are reliable evidence for the estimate but
- * are never candidates, so the count falls on the others. */
+/* The m samples of one cell to flag, into keys[0..m): the largest margins
+ * first. A quickselect finds them unless equal margins straddle the cut,
+ * where cleanlab's choice is numpy's argsort order over the whole class,
+ * which only the same sort reproduces. */
+static int
+scores_cell(struct scores_key *keys, size_t count, size_t m, char **cause)
+{
+    scores_select_top(keys, count, m);
+    if (m == 0 || m == count)
+        return 0;
+    double cut = keys[0].v;
+    for (size_t t = 1; t < m; t++)
+        if (keys[t].v < cut)
+            cut = keys[t].v;
+    size_t in_top = 0, equal = 0;
+    for (size_t t = 0; t < count; t++) {
+        if (keys[t].v == cut) {
+            equal++;
+            in_top += t < m;
+        }
+    }
+    if (in_top == equal)
+        return 0;
+    /* Rare: sort as numpy does, by -margin ascending in sample order. */
+    double *neg = scores_alloc(count, sizeof *neg, cause);
+    int64_t *idx = scores_alloc(count, sizeof *idx, cause);
+    struct scores_key *copy = scores_alloc(count, sizeof *copy, cause);
+    if (neg == NULL || idx == NULL || copy == NULL) {
+        free(neg);
+        free(idx);
+        free(copy);
+        return -1;
+    }
+    memcpy(copy, keys, count * sizeof *copy);
+    qsort(copy, count, sizeof *copy, scores_key_cmp_index);
+    for (size_t t = 0; t < count; t++)
+        neg[t] = -copy[t].v;
+    cleanlab_argsort(neg, idx, count);
+    for (size_t t = 0; t < m; t++)
+        keys[t] = copy[idx[t]];
+    free(neg);
+    free(idx);
+    free(copy);
+    return 0;
+}
+
+/* Prune by noise rate (cleanlab's _prune_by_count): for each given label
+ * i with more than one sample and each j != i, flag the prune_count[i][j]
+ * untrusted samples labelled i with the largest P[j] - P[i], computed in
+ * float32 as numpy does. Trusted samples are reliable evidence for the
+ * estimate but are never candidates, so the count falls on the others. */
 static int
 scores_prune(const struct scores_input *in, const struct scores_config *cfg,
-             const double *calibrated, struct scores_result *r, char **cause)
+             struct scores_result *r, char **cause)
 {
     size_t k = (size_t)in->k, n = (size_t)in->n;
     int64_t *order = NULL, *start = NULL;
@@ -445,21 +492,23 @@ scores_prune(const struct scores_input *in, const struct scores_config *cfg,
     for (size_t i = 0; i < k; i++) {
         const int64_t *members = order + start[i];
         size_t count = (size_t)(start[i + 1] - start[i]);
-        if (count == 0)
+        /* cleanlab leaves a class of min_examples_per_class (1) or fewer
+         * samples alone. */
+        if (count == 0 || r->class_count[i] <= 1)
             continue;
         for (size_t j = 0; j < k; j++) {
-            if (j == i)
+            int64_t want = r->prune_count[i * k + j];
+            if (j == i || want < 1)
                 continue;
-            double want = round(calibrated[i * k + j]);
-            if (!(want >= 1.0))
-                continue;
-            size_t m = want >= (double)count ? count : (size_t)want;
+            size_t m = (uint64_t)want >= count ? count : (size_t)want;
             for (size_t t = 0; t < count; t++) {
                 const float *p = in->probs + (size_t)members[t] * k;
-                keys[t].v = (double)p[j] - (double)p[i];
+                float margin = p[j] - p[i];
+                keys[t].v = (double)margin;
                 keys[t].i = members[t];
             }
-            scores_select_top(keys, count, m);
+            if (scores_cell(keys, count, m, cause) != 0)
+                goto fail;
             for (size_t t = 0; t < m; t++)
                 r->sample[keys[t].i].flagged = 1;
         }
@@ -469,13 +518,13 @@ scores_prune(const struct scores_input *in, const struct scores_config *cfg,
     for (size_t i = 0; i < n; i++) {
         struct scores_sample *s = &r->sample[i];
         if (s->flagged && cfg->cl_keep_argmax) {
-            /* A tie with the given label is no evidence against it. */
+            /* numpy's argmax: the first of equal maxima. */
             const float *p = in->probs + i * k;
-            float py = p[in->label[i]];
-            int above = 0;
-            for (size_t j = 0; j < k && !above; j++)
-                above = p[j] > py;
-            s->flagged = (uint8_t)above;
+            size_t argmax = 0;
+            for (size_t j = 1; j < k; j++)
+                if (p[j] > p[argmax])
+                    argmax = j;
+            s->flagged = argmax != (size_t)in->label[i];
         }
         r->n_flagged += s->flagged;
     }
@@ -665,7 +714,6 @@ scores_compute(const struct scores_input *in, const struct scores_config *cfg,
                struct scores_result *out, char **cause)
 {
     struct scores_config dflt;
-    double *calibrated = NULL;
     size_t kk;
 
     memset(out, 0, sizeof *out);
@@ -689,20 +737,17 @@ scores_compute(const struct scores_input *in, const struct scores_config *cfg,
             NULL ||
         (out->joint = scores_alloc(kk, sizeof(double), cause)) == NULL ||
         (out->noise_matrix = scores_alloc(kk, sizeof(double), cause)) == NULL ||
-        (calibrated = scores_alloc(kk, sizeof(double), cause)) == NULL)
+        (out->prune_count = scores_alloc(kk, sizeof(int64_t), cause)) == NULL)
         goto fail;
 
     for (size_t i = 0; i < n; i++)
         scores_row(in, (int64_t)i, &out->sample[i]);
-    scores_estimate(in, out, calibrated);
-    if (scores_prune(in, cfg, calibrated, out, cause) != 0)
+    if (scores_estimate(in, out, cause) != 0 ||
+        scores_prune(in, cfg, out, cause) != 0 ||
+        scores_combine(in, cfg, out, cause) != 0)
         goto fail;
-    if (scores_combine(in, cfg, out, cause) != 0)
-        goto fail;
-    free(calibrated);
     return 0;
 fail:
-    free(calibrated);
     scores_result_fini(out);
     return -1;
 }

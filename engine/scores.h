@@ -6,7 +6,20 @@
  * into one row of scores per sample and the class-level estimates of
  * confident learning (Northcutt et al. 2021). Every score is "higher = more
  * suspicious". The same input and config give bit-identical output; the
- * cost is O(N K + N log N) time and O(N + K^2) memory. */
+ * cost is O(N K + N log N) time and O(N + K^2) memory.
+ *
+ * Agreement with cleanlab (2.x), given the same float32 probabilities and
+ * labels and no trusted sample: self_confidence = 1 - cleanlab's
+ * get_label_quality_scores(method="self_confidence") and margin = 1 -
+ * its method="normalized_margin" (adjust_pred_probs False), within 1e-6
+ * (winnow computes in double, cleanlab in float32); flagged equals
+ * find_label_issues(filter_by="prune_by_noise_rate") with its defaults,
+ * sample for sample, including a class no sample is confident in, ties,
+ * K = 2 and a class of one sample (engine/cleanlab.h says how, and the
+ * one case where numpy's version may matter). Where winnow goes its own
+ * way it is on top of that: trusted samples, the combined score, the
+ * per_class rank, and joint / noise_matrix, which calibrate the same
+ * confident joint without cleanlab's rounding to whole counts. */
 #ifndef WINNOW_ENGINE_SCORES_H
 #define WINNOW_ENGINE_SCORES_H
 
@@ -46,8 +59,9 @@ struct scores_config { /* plain data; scores_config_default fills it */
      * out and the others share its weight; a sample none of whose weighted
      * scores exists gets its self-confidence. */
     double weight[SCORES_N_KINDS];
-    /* cleanlab's rule: never flag a sample whose most probable class is
-     * its given label, whatever confident learning counted. */
+    /* cleanlab's rule: never flag a sample whose most probable class (the
+     * first of equal maxima, as numpy's argmax) is its given label,
+     * whatever confident learning counted. */
     int cl_keep_argmax;
     /* Weight in [0, 1] of the rank within the given label: the
      * combination's percentile rank u among the samples given the same
@@ -119,12 +133,18 @@ struct scores_result { /* scores_result_fini frees the arrays */
     int k;
     struct scores_sample *sample; /* (N) in input order */
     int64_t *class_count;         /* (K) samples given each label */
-    /* (K) t_j, the mean of P[j] over the samples labelled j; NAN for a
-     * class with no sample, which is then never anyone's confident class. */
+    /* (K) t_j, the mean of P[j] over the samples labelled j (a float32
+     * mean, as numpy takes it); NAN for a class with no sample, which is
+     * then never anyone's confident class. */
     double *threshold;
     /* (K, K) C[i][j]: samples given label i whose confident class is j
-     * (raw counts, before calibration). */
+     * (raw counts, before calibration). A sample confident in several
+     * classes counts in its argmax over all classes, as in cleanlab. */
     int64_t *confident_joint;
+    /* (K, K) [i][j]: how many samples given label i confident learning
+     * flags as belonging to j (cleanlab's prune_count_matrix, transposed
+     * to this orientation). */
+    int64_t *prune_count;
     /* (K, K) Q[i][j]: estimated joint of given label i and true label j,
      * sums to 1 (all zeros when N is 0). */
     double *joint;

@@ -20,6 +20,7 @@ FUZZ_CPPFLAGS = -I$(top_builddir) -I$(top_srcdir) $(DEP_CFLAGS)
 
 O = tests/fuzz/lf
 TARGETS = png csv idx store
+TARGETS += npy probs
 BINS = $(TARGETS:%=tests/fuzz/fuzz-%)
 DATA_OBJS = $(patsubst %.c,$(O)/%.o,$(notdir $(filter %.c,$(DATA_SOURCES))))
 

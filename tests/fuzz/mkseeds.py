@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""tests/fuzz/mkseeds.py: writes the hand-made seeds of the png, csv and idx
-corpora (tests/fuzz/README). Run once from the source tree; the files are
-kept in git, so the build never needs Python.
+"""tests/fuzz/mkseeds.py: writes the hand-made seeds of the png, csv, idx,
+npy and probs corpora (tests/fuzz/README). Run once from the source tree;
+the files are kept in git, so the build never needs Python.
 
     python3 tests/fuzz/mkseeds.py tests/fuzz/corpus
 
@@ -209,11 +209,83 @@ def idxs(dst, bad):
             shutil.copy(f"{bad}/{name}", f"{dst}/bad-{name}")
 
 
+def npy_bytes(descr, shape, payload, fortran=False, major=1):
+    """A .npy file as numpy writes it (header padded to 64 bytes)."""
+    dims = "".join(f"{d}, " for d in shape) if len(shape) == 1 else \
+        ", ".join(str(d) for d in shape)
+    d = (f"{{'descr': '{descr}', 'fortran_order': {fortran}, "
+         f"'shape': ({dims}), }}")
+    pre = 10 if major == 1 else 12
+    total = (pre + len(d) + 1 + 63) // 64 * 64
+    hlen = total - pre
+    fmt = "<H" if major == 1 else "<I"
+    head = b"\x93NUMPY" + bytes([major, 0]) + struct.pack(fmt, hlen)
+    return head + (d.ljust(hlen - 1) + "\n").encode() + payload
+
+
+def npys(dst, bad):
+    vals = [0.5, 0.25, 0.25, 0.125, 0.75, 0.125]
+    files = {
+        "f4-2x3.npy": npy_bytes("<f4", (2, 3), struct.pack("<6f", *vals)),
+        "f8-6.npy": npy_bytes("<f8", (6,), struct.pack("<6d", *vals)),
+        "be-f4-fortran-3x2.npy": npy_bytes(
+            ">f4", (3, 2), struct.pack(">6f", *vals), fortran=True),
+        "be-f8-v2-2x3.npy": npy_bytes(">f8", (2, 3), struct.pack(">6d", *vals),
+                                      major=2),
+        "f2-v3-3x2.npy": npy_bytes("<f2", (3, 2), struct.pack("<6e", *vals),
+                                   major=3),
+        "f4-0x3.npy": npy_bytes("<f4", (0, 3), b""),
+        "i8-2.npy": npy_bytes("<i8", (2,), struct.pack("<2q", 1, 2)),
+        "f4-3d.npy": npy_bytes("<f4", (1, 1, 1), struct.pack("<f", 1)),
+        "f4-short.npy": npy_bytes("<f4", (2, 3), struct.pack("<5f", *vals[:5])),
+        "f8-fortran-2x3.npy": npy_bytes("<f8", (2, 3),
+                                        struct.pack("<6d", *vals),
+                                        fortran=True),
+        "f4-nan-inf-1x3.npy": npy_bytes(
+            "<f4", (1, 3), struct.pack("<3f", float("nan"), float("inf"), 0)),
+        "be-f2-6.npy": npy_bytes(">f2", (6,), struct.pack(">6e", *vals)),
+        "wrong-magic.npy": b"\x93NUMPX" + npy_bytes("<f4", (1,), b"\0" * 4)[6:],
+    }
+    for name, data in files.items():
+        write(f"{dst}/{name}", data)
+
+
+def probss(dst, bad):
+    # The project of fuzz-probs.c: four paths, classes cat, dog, bird house.
+    rows = [("a.png", "1,0,0"), ("dir/b.png", "0.5,0.25,0.25"),
+            ('"c, ""quoted"".png"', "0,1e-1,9e-1"), ("d.png", "0,1,0")]
+    good = "path,cat,dog,bird house\n" + "".join(
+        f"{p},{v}\n" for p, v in rows)
+    files = {
+        "good.csv": good,
+        "bom-crlf.csv": "\ufeff" + good.replace("\n", "\r\n"),
+        "reordered.csv": (" bird house ,dog,PATH,cat\n"
+                          "0,0,a.png,1\n"
+                          "0.25,0.25,dir/b.png,0.5\n"
+                          "0,1,d.png,0\n"
+                          '0.9,0.1,"c, ""quoted"".png",0\n'),
+        "missing-row.csv": good.rsplit("d.png", 1)[0],
+        "twice.csv": good + "a.png,1,0,0\n",
+        "nan.csv": good.replace("0,1,0", "nan,1,0"),
+        "sum.csv": good.replace("0,1,0", "0,0.5,0"),
+        "extra-class.csv": "path,cat,dog,bird house,horse\n",
+        "not-a-number.csv": good.replace("0,1,0", "0,one,0"),
+        "unknown-path.csv": good.replace("d.png", "e.png"),
+        "negative.csv": good.replace("0,1,0", "-0.5,1.5,0"),
+    }
+    for name, text in files.items():
+        write(f"{dst}/{name}", text.encode())
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "tests/fuzz/corpus"
     bad = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                        "data", "bad")
     for target, fn in (("png", pngs), ("csv", csvs), ("idx", idxs)):
+        dst = os.path.join(root, target)
+        os.makedirs(dst, exist_ok=True)
+        fn(dst, bad)
+    for target, fn in (("npy", npys), ("probs", probss)):
         dst = os.path.join(root, target)
         os.makedirs(dst, exist_ok=True)
         fn(dst, bad)

@@ -40,8 +40,8 @@ usage() {
 target=$1
 shift
 case $target in
-png|csv|idx|store) ;;
-*) echo "run.sh: unknown target '$target' (png, csv, idx, store)" >&2; exit 2 ;;
+png|csv|idx|store|npy|probs) ;;
+*) echo "run.sh: unknown target '$target' (png, csv, idx, store, npy, probs)" >&2; exit 2 ;;
 esac
 bin=$build/tests/fuzz/fuzz-$target
 if [ ! -x "$bin" ]; then

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "data/base.h"
+#include "engine/cleanlab.h"
 #include "engine/metrics.h"
 #include "engine/rng.h"
 #include "engine/scores.h"
@@ -132,12 +133,17 @@ test_hand_scores(void)
     is_float(r.class_noise[0], 0.0, 1e-12);
     is_float(r.class_noise[1], 0.5, 1e-12);
     is_float(r.noise_rate, 0.125, 1e-12);
-    /* Cell (1, 0) holds round(4 * .125) = 1 sample: the only one
-     * labelled 1. */
-    is_int(r.n_flagged, ==, 1);
-    ok(!r.sample[0].flagged && r.sample[1].flagged && !r.sample[2].flagged &&
-           !r.sample[3].flagged,
-       "sample 1 flagged, the others not");
+    /* cleanlab's integer calibration rounds row 1, [.5 .5 0], half to
+     * even to [0 0 0], then gives the lost unit to the largest remainder,
+     * the last of the tied .5s in numpy's order: [0 1 0]. So cell (1, 0)
+     * asks for no sample; and class 1 has a single sample, which cleanlab
+     * never prunes anyway. Nothing is flagged. */
+    const int64_t pc[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    int pc_same = 1;
+    for (int c = 0; c < 9; c++)
+        pc_same &= r.prune_count[c] == pc[c];
+    ok(pc_same, "no prune count");
+    is_int(r.n_flagged, ==, 0);
     scores_result_fini(&r);
     scores_result_fini(&r); /* zeroed: a second call is harmless */
     scores_result_fini(NULL);
@@ -190,9 +196,10 @@ test_hand_combine(void)
     is_float(r.sample[3].score, 0.625, TOL);
     scores_result_fini(&r);
 
+    /* Nothing is flagged here (test_hand_scores): cl is 0 throughout. */
     if (compute(&in, "cl", &r) != 0)
         bail("cl failed");
-    is_float(r.sample[1].score, 1.0, 0.0);
+    is_float(r.sample[1].score, 0.0, 0.0);
     is_float(r.sample[0].score, 0.0, 0.0);
     scores_result_fini(&r);
 
@@ -207,13 +214,13 @@ test_hand_combine(void)
     scores_result_fini(&r);
 
     /* Ranks of AUM over the three samples that have it: -1, 1, -0.5 ->
-     * 1/6, 5/6, 1/2; mixed with ranks of the CL flag (three equal
-     * zeros: 3/8; the one: 7/8). */
+     * 1/6, 5/6, 1/2; mixed with ranks of the CL flag (four equal zeros:
+     * 1/2 each). */
     if (compute(&in, "rank:aum,cl=3", &r) != 0)
         bail("rank:aum,cl failed");
-    is_float(r.sample[0].score, (1.0 / 6.0 + 3.0 * 3.0 / 8.0) / 4.0, 1e-12);
-    is_float(r.sample[1].score, (5.0 / 6.0 + 3.0 * 7.0 / 8.0) / 4.0, 1e-12);
-    is_float(r.sample[3].score, 3.0 / 8.0, 1e-12);
+    is_float(r.sample[0].score, (1.0 / 6.0 + 3.0 * 0.5) / 4.0, 1e-12);
+    is_float(r.sample[1].score, (5.0 / 6.0 + 3.0 * 0.5) / 4.0, 1e-12);
+    is_float(r.sample[3].score, 0.5, 1e-12);
     scores_result_fini(&r);
 }
 
@@ -245,7 +252,9 @@ test_keep_argmax(void)
     /* t0 = t2 = .9, t1 = (.04 + .4 + .9 + .35) / 4 = .4225. Labelled 1:
      * sample 2 counts as 0, sample 4 as 1, samples 3 and 7 reach no
      * threshold. Row 1, [1 1 0] scaled to 4 samples, asks for 2 in cell
-     * (1, 0): by P[0] - P[1], sample 2 (.91) and sample 3 (0, a tie). */
+     * (1, 0): by P[0] - P[1], sample 2 (.91) and sample 3 (0, a tie).
+     * Sample 3's argmax is 0, the first of its equal maxima (numpy's
+     * argmax), not its label 1, so cleanlab keeps its flag. */
     const int32_t label[8] = {0, 0, 1, 1, 1, 2, 2, 1};
     const float probs[24] = {
         0.9f,  0.05f, 0.05f, 0.9f,  0.05f, 0.05f, /* */
@@ -263,9 +272,10 @@ test_keep_argmax(void)
         bail("keep argmax case: %s", cause);
     is_float(r.threshold[1], 0.4225, TOL);
     is_float(r.joint[1 * 3 + 0] * 8.0, 2.0, 1e-12);
-    is_int(r.n_flagged, ==, 1);
-    ok(r.sample[2].flagged && !r.sample[3].flagged,
-       "a tie with the given label is not flagged");
+    is_int(r.prune_count[1 * 3 + 0], ==, 2);
+    is_int(r.n_flagged, ==, 2);
+    ok(r.sample[2].flagged && r.sample[3].flagged,
+       "a tie with the given label, another class first, is flagged");
     scores_result_fini(&r);
 
     cfg.cl_keep_argmax = 0;
@@ -457,62 +467,52 @@ test_synthetic_estimate(void)
     synth_free(&s);
 }
 
-static int
-ref_key_cmp(const void *pa, const void *pb)
-{
-    const double *a = pa, *b = pb; /* {margin, index} */
-    if (a[0] != b[0])
-        return a[0] > b[0] ? -1 : 1;
-    return a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
-}
-
-/* Prune by noise rate the slow way: calibrate as documented, sort every
- * cell in full. */
+/* Prune by noise rate the slow way, as cleanlab's _prune_by_count writes
+ * it: for every cell, numpy's argsort of minus the float32 margins of the
+ * whole class, the first prune_count taken; then the argmax rule. */
 static void
 ref_prune(const struct scores_input *in, const struct scores_result *r,
           uint8_t *flag)
 {
     size_t k = (size_t)in->k, n = (size_t)in->n;
-    double(*keys)[2] = xmalloc(sizeof *keys * n);
+    double *neg = xmalloc(sizeof *neg * n);
+    int64_t *member = xmalloc(sizeof *member * n);
+    int64_t *idx = xmalloc(sizeof *idx * n);
     memset(flag, 0, n);
     for (size_t i = 0; i < k; i++) {
-        int64_t ni = r->class_count[i];
-        if (ni == 0)
+        if (r->class_count[i] <= 1)
             continue;
-        double sum = 0.0;
         for (size_t j = 0; j < k; j++) {
-            double c = (double)r->confident_joint[i * k + j];
-            sum += j == i && c < 1.0 ? 1.0 : c;
-        }
-        for (size_t j = 0; j < k; j++) {
-            if (j == i)
+            int64_t want = r->prune_count[i * k + j];
+            if (j == i || want < 1)
                 continue;
-            double cal =
-                (double)r->confident_joint[i * k + j] / sum * (double)ni;
-            size_t want = (size_t)round(cal), m = 0;
+            size_t m = 0;
             for (size_t s = 0; s < n; s++) {
                 if ((size_t)in->label[s] != i ||
                     (in->trusted && in->trusted[s]))
                     continue;
                 const float *p = in->probs + s * k;
-                keys[m][0] = (double)p[j] - (double)p[i];
-                keys[m][1] = (double)s;
-                m++;
+                float margin = p[j] - p[i];
+                neg[m] = -(double)margin;
+                member[m++] = (int64_t)s;
             }
-            qsort(keys, m, sizeof *keys, ref_key_cmp);
-            for (size_t t = 0; t < want && t < m; t++)
-                flag[(size_t)keys[t][1]] = 1;
+            cleanlab_argsort(neg, idx, m);
+            for (size_t t = 0; t < (size_t)want && t < m; t++)
+                flag[member[idx[t]]] = 1;
         }
     }
     for (size_t s = 0; s < n; s++) {
         const float *p = in->probs + s * k;
-        int above = 0;
-        for (size_t j = 0; j < k; j++)
-            above |= p[j] > p[in->label[s]];
-        if (!above)
+        size_t argmax = 0;
+        for (size_t j = 1; j < k; j++)
+            if (p[j] > p[argmax])
+                argmax = j;
+        if (argmax == (size_t)in->label[s])
             flag[s] = 0;
     }
-    free(keys);
+    free(neg);
+    free(member);
+    free(idx);
 }
 
 static void
