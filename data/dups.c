@@ -1,22 +1,23 @@
 /* data/dups.c: near pairs by multi-index hashing, and groups.
  *
- * The search splits each 64-bit hash into 4 chunks of 16 bits and files
- * every hash under each chunk's value (4 tables of 65,536 buckets, built
- * by counting sort). Two hashes at most T bits apart differ in at most
- * floor(T / 4) bits in one chunk at least (pigeonhole: were every chunk
- * r + 1 bits apart, they would differ in 4r + 4 > T). So each hash looks in
- * the buckets of its chunk values with up to r = floor(T / 4) bits flipped
- * (1, 17, 137 buckets a chunk for r = 0, 1, 2) and checks each hash found
- * there by its full distance. At T = 8 that is 548 buckets a hash, about
- * 8 of 1,000,000 random hashes each: linear in n while the buckets stay
- * small. More, smaller chunks would need fewer flips but fill each bucket
- * with n / 2^bits hashes, which costs more than the flips at a million
- * samples; 16 bits is where the two balance (BENCHMARKS.md).
+ * The search splits each 64-bit hash into m chunks and files every hash
+ * under each chunk's value (m tables of 2^bits buckets, built by counting
+ * sort). Two hashes at most T bits apart differ in at most r = floor(T / m)
+ * bits in one chunk at least (pigeonhole: were every chunk r + 1 bits
+ * apart, they would differ in m(r + 1) > T). So each hash looks in the
+ * buckets of its chunk values with up to r bits flipped and checks each
+ * hash found there by its full distance. With 4 chunks of 16 bits and
+ * T <= 3 that is r = 0, exact chunks only; at the default T = 8 it would
+ * be r = 2, 548 buckets a hash holding n / 65,536 hashes each: 91 s for a
+ * million. So m is chosen for n and T by the work it costs (dups_plan_for:
+ * buckets looked in, hashes found in them, tables built): at a million
+ * hashes and T = 8 that is 3 chunks of 21-22 bits, r = 2, 696 buckets
+ * holding half a hash each (15 s); a few thousand get smaller tables.
  *
  * A pair is reported from the first chunk within r bits only, so each once
  * without a set of pairs seen. Equal hashes (flat images, exact copies)
  * are joined before the search, which then sees each value once: a
- * thousand blank frames are one bucket entry, not a million pairs. */
+ * thousand blank frames are one bucket entry, not half a million pairs. */
 #include "config.h"
 
 #include "data/dups.h"
@@ -24,16 +25,85 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DUPS_CHUNKS     4
-#define DUPS_CHUNK_BITS 16
-#define DUPS_BUCKETS    (1u << DUPS_CHUNK_BITS)
+/* Chunks are at most this wide: a table of 2^24 offsets is 64 MiB. */
+#define DUPS_MAX_CHUNK_BITS 24
+#define DUPS_MAX_CHUNKS     16
 
 typedef void (*dups_pair_fn)(void *ctx, uint32_t a, uint32_t b, int d);
 
-static unsigned
-dups_chunk(uint64_t h, int c)
+struct dups_plan {
+    int m, r;                      /* chunks; bits flipped per chunk */
+    int lo[DUPS_MAX_CHUNKS], bits[DUPS_MAX_CHUNKS];
+};
+
+static uint32_t
+dups_chunk(const struct dups_plan *p, uint64_t h, int c)
 {
-    return (unsigned)(h >> (DUPS_CHUNK_BITS * c)) & (DUPS_BUCKETS - 1);
+    return (uint32_t)(h >> p->lo[c]) & (((uint32_t)1 << p->bits[c]) - 1);
+}
+
+/* C(b, 0) + ... + C(b, r): the buckets looked in per chunk. */
+static double
+dups_probes(int b, int r)
+{
+    double sum = 0.0, term = 1.0;
+    for (int i = 0; i <= r; i++) {
+        sum += term;
+        term = term * (b - i) / (i + 1);
+    }
+    return sum;
+}
+
+/* The chunk count of least estimated work for n hashes: per hash, the
+ * buckets looked in and the hashes found there (n / 2^bits a bucket for
+ * hashes spread evenly), plus building the tables. */
+static void
+dups_plan_for(size_t n, int threshold, struct dups_plan *p)
+{
+    double best = -1.0;
+    memset(p, 0, sizeof *p);
+    p->m = 4; /* overwritten: m = 3 always fits */
+    p->r = threshold / 4;
+    for (int m = 2; m <= DUPS_MAX_CHUNKS; m++) {
+        int b = 64 / m + (64 % m != 0);
+        if (b > DUPS_MAX_CHUNK_BITS)
+            continue;
+        int r = threshold / m;
+        double buckets = (double)((uint64_t)1 << b);
+        double probes = m * dups_probes(b, r);
+        double cost = (double)n * probes * (1.0 + (double)n / buckets) +
+                      m * buckets;
+        if (best < 0.0 || cost < best) {
+            best = cost;
+            p->m = m;
+            p->r = r;
+        }
+    }
+    /* 64 bits in m chunks, the first 64 % m one bit wider. */
+    int at = 0;
+    for (int c = 0; c < p->m; c++) {
+        p->lo[c] = at;
+        p->bits[c] = 64 / p->m + (c < 64 % p->m);
+        at += p->bits[c];
+    }
+}
+
+struct dups_masks {
+    uint32_t *v;
+    size_t n, cap;
+};
+
+/* Every mask of up to left more bits at or above bit from, over bits. */
+static void
+dups_masks_gen(struct dups_masks *ms, uint32_t cur, int from, int bits,
+               int left)
+{
+    wn_grow(&ms->v, sizeof *ms->v, &ms->cap, ms->n + 1);
+    ms->v[ms->n++] = cur;
+    if (left == 0)
+        return;
+    for (int b = from; b < bits; b++)
+        dups_masks_gen(ms, cur | (uint32_t)1 << b, b + 1, bits, left - 1);
 }
 
 /* Call fn for every pair (a < b) of hashes at most threshold bits apart;
@@ -45,71 +115,74 @@ dups_search(const uint64_t *h, size_t n, int threshold, dups_pair_fn fn,
     if (threshold < 0 || threshold > DUPS_MAX_THRESHOLD)
         return wn_fail(cause, "threshold %d out of range (0 to %d)",
                        threshold, DUPS_MAX_THRESHOLD);
-    if (n > UINT32_MAX)
+    if (n >= UINT32_MAX)
         return wn_fail(cause, "too many hashes: %zu", n);
     if (n < 2)
         return 0;
-    int r = threshold / DUPS_CHUNKS;
-    /* The chunk masks of up to r bits, fewest first. */
-    size_t n_masks = 0;
-    uint16_t *masks = xmalloc(DUPS_BUCKETS * sizeof *masks);
-    for (int bits = 0; bits <= r; bits++)
-        for (uint32_t m = 0; m < DUPS_BUCKETS; m++)
-            if (__builtin_popcount(m) == bits)
-                masks[n_masks++] = (uint16_t)m;
-
-    uint32_t *start[DUPS_CHUNKS], *order[DUPS_CHUNKS];
-    for (int c = 0; c < DUPS_CHUNKS; c++) {
-        uint32_t *st = xcalloc(DUPS_BUCKETS + 1, sizeof *st);
+    struct dups_plan p;
+    dups_plan_for(n, threshold, &p);
+    struct dups_masks masks[DUPS_MAX_CHUNKS];
+    uint32_t *start[DUPS_MAX_CHUNKS], *order[DUPS_MAX_CHUNKS];
+    for (int c = 0; c < p.m; c++) {
+        size_t nb = (size_t)1 << p.bits[c];
+        memset(&masks[c], 0, sizeof masks[c]);
+        dups_masks_gen(&masks[c], 0, 0, p.bits[c], p.r);
+        uint32_t *st = xcalloc(nb + 1, sizeof *st);
         uint32_t *ord = xmalloc(n * sizeof *ord);
         for (size_t i = 0; i < n; i++)
-            st[dups_chunk(h[i], c) + 1]++;
-        for (uint32_t v = 0; v < DUPS_BUCKETS; v++)
+            st[dups_chunk(&p, h[i], c) + 1]++;
+        for (size_t v = 0; v < nb; v++)
             st[v + 1] += st[v];
-        /* Filled in index order: each bucket ascends. */
-        uint32_t *fill = xmalloc(DUPS_BUCKETS * sizeof *fill);
-        memcpy(fill, st, DUPS_BUCKETS * sizeof *fill);
+        /* Filled in index order, so each bucket ascends; st[v] walks to
+         * the end of bucket v, which is where bucket v + 1 starts, and is
+         * moved back after. */
         for (size_t i = 0; i < n; i++)
-            ord[fill[dups_chunk(h[i], c)]++] = (uint32_t)i;
-        free(fill);
+            ord[st[dups_chunk(&p, h[i], c)]++] = (uint32_t)i;
+        memmove(st + 1, st, nb * sizeof *st);
+        st[0] = 0;
         start[c] = st;
         order[c] = ord;
     }
 
     for (size_t i = 0; i < n; i++) {
-        for (int c = 0; c < DUPS_CHUNKS; c++) {
-            unsigned ci = dups_chunk(h[i], c);
-            for (size_t k = 0; k < n_masks; k++) {
-                unsigned v = ci ^ masks[k];
-                uint32_t lo = start[c][v], hi = start[c][v + 1];
+        for (int c = 0; c < p.m; c++) {
+            uint32_t ci = dups_chunk(&p, h[i], c);
+            const uint32_t *st = start[c], *ord = order[c];
+            for (size_t k = 0; k < masks[c].n; k++) {
+                uint32_t v = ci ^ masks[c].v[k];
+                uint32_t lo = st[v], end = st[v + 1], hi = end;
+                if (lo == end)
+                    continue;
                 /* Only partners after i: skip the bucket's head. */
                 while (lo < hi) {
                     uint32_t mid = lo + (hi - lo) / 2;
-                    if (order[c][mid] <= i)
+                    if (ord[mid] <= i)
                         lo = mid + 1;
                     else
                         hi = mid;
                 }
-                for (uint32_t e = lo; e < start[c][v + 1]; e++) {
-                    uint32_t j = order[c][e];
+                for (uint32_t e = lo; e < end; e++) {
+                    uint32_t j = ord[e];
                     uint64_t x = h[i] ^ h[j];
                     int d = __builtin_popcountll(x);
                     if (d > threshold)
                         continue;
+                    /* Reported by the first chunk within r bits only. */
                     int earlier = 0;
                     for (int c2 = 0; c2 < c && !earlier; c2++)
-                        earlier = __builtin_popcount(dups_chunk(x, c2)) <= r;
+                        earlier = __builtin_popcount(dups_chunk(&p, x, c2)) <=
+                                  p.r;
                     if (!earlier)
                         fn(ctx, (uint32_t)i, j, d);
                 }
             }
         }
     }
-    for (int c = 0; c < DUPS_CHUNKS; c++) {
+    for (int c = 0; c < p.m; c++) {
         free(start[c]);
         free(order[c]);
+        free(masks[c].v);
     }
-    free(masks);
     return 0;
 }
 
