@@ -102,5 +102,10 @@ struct dups_project { /* dups_project_fini */
 WN_NODISCARD int dups_load(struct store *s, struct dups_project *out,
                            dups_progress_fn fn, void *ctx, char **cause);
 void dups_project_fini(struct dups_project *p);
+/* dups_load, then dups_group at threshold: the project's groups. On
+ * failure both are empty. */
+WN_NODISCARD int dups_scan(struct store *s, int threshold,
+                           struct dups_project *p, struct dups *d,
+                           dups_progress_fn fn, void *ctx, char **cause);
 
 #endif

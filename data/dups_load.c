@@ -89,3 +89,17 @@ dups_project_fini(struct dups_project *p)
     free(p->samples);
     memset(p, 0, sizeof *p);
 }
+
+int
+dups_scan(struct store *s, int threshold, struct dups_project *p,
+          struct dups *d, dups_progress_fn fn, void *ctx, char **cause)
+{
+    memset(d, 0, sizeof *d);
+    if (dups_load(s, p, fn, ctx, cause) != 0)
+        return -1;
+    if (dups_group(p->samples, p->n, threshold, d, cause) != 0) {
+        dups_project_fini(p);
+        return -1;
+    }
+    return 0;
+}
