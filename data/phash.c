@@ -21,8 +21,9 @@
 #define PHASH_SIDE 32 /* of the grey copy */
 #define PHASH_FREQ 8  /* frequencies kept per axis */
 
-/* The interval of source pixels [lo, hi) that cell c of n covers, for a
- * side of len pixels, and each pixel's weight in it. */
+/* Cell c of PHASH_SIDE on a side of len pixels covers [a, b) in source
+ * pixel units, touching pixels lo .. hi - 1 (phash_overlap: how much of
+ * each). */
 static void
 phash_cell(int c, int len, int *lo, int *hi, double *a, double *b)
 {
