@@ -118,6 +118,9 @@ print_summary(FILE *f, const struct export_options *o,
                 r->review[STORE_AUTO], r->review[STORE_UNREVIEWED]);
         if (o->policy == EXPORT_DROP_FLAGGED)
             fprintf(f, "; %zu flagged samples left out", r->dropped);
+        if (o->dedupe)
+            fprintf(f, "; %zu near-duplicates and copies left out",
+                    r->deduped);
         fputc('\n', f);
     }
     if (r->accepted > 0)
@@ -190,7 +193,8 @@ static const struct cmd_option export_options[] = {
      .help = "the latest run, highest score first:\n"
              "path,given_label,suggested_label,score,flagged,\n"
              "self_confidence,margin,cl_flag,aum,elr,suggested_prob,\n"
-             "knn"},
+             "knn,dup_group (near-duplicate group, as winnow dups\n"
+             "numbers it; empty for none)"},
     {.name = "idx",
      .kind = OPT_PAIR,
      .offset = EXPORT_FIELD(idx, const char **),
@@ -205,6 +209,12 @@ static const struct cmd_option export_options[] = {
      .choice_help = policy_help,
      .argname = "POLICY",
      .heading = "samples no person decided on:"},
+    {.name = "dedupe",
+     .kind = OPT_FLAG,
+     .offset = EXPORT_FIELD(opt.dedupe, int),
+     .heading = "near-duplicates and exact copies (winnow dups):",
+     .help = "keep only the first sample of each group (import\n"
+             "order) in --labels, --jsonl, --folder and --idx"},
     {.name = "quiet",
      .short_name = 'q',
      .kind = OPT_FLAG,
@@ -246,6 +256,10 @@ run_export(int argc, char **argv)
         !opt.idx_images)
         return cmd_usage_error(c, "--unreviewed applies to --labels, "
                                   "--jsonl, --folder and --idx");
+    if (opt.dedupe && !opt.labels && !opt.jsonl && !opt.folder &&
+        !opt.idx_images)
+        return cmd_usage_error(c, "--dedupe applies to --labels, --jsonl, "
+                                  "--folder and --idx");
     if (check_names(c, &opt) != 0)
         return EXIT_USAGE;
 
@@ -282,7 +296,8 @@ const struct cmd cmd_export = {
              "       [--folder DIR [--link symbolic|hard|copy]] "
              "[--scores FILE.csv]\n"
              "       [--idx IMAGES LABELS] "
-             "[--unreviewed keep|drop-flagged|accept-above P]",
+             "[--unreviewed keep|drop-flagged|accept-above P]\n"
+             "       [--dedupe]",
     .summary = "write the current labels (CSV, JSON lines, class folders, "
                "IDX) or the scores",
     .operands = (const struct cmd_operand[]){CMD_OPERAND_DB, {0}},

@@ -1,5 +1,7 @@
 /* app/cmd-info.c: `winnow info DB`, what a project holds. Read-only: it
- * never migrates or writes, so it is safe beside a running review. */
+ * never migrates or writes, so it is safe beside a running review (the
+ * perceptual hashes of a project made before they were kept are computed
+ * in memory, each time, until `winnow dups` keeps them). */
 #include "config.h"
 
 #include <stdio.h>
@@ -8,6 +10,7 @@
 #include <time.h>
 
 #include "app/cmd.h"
+#include "data/dups.h"
 #include "data/store.h"
 
 extern const struct cmd cmd_info;
@@ -30,7 +33,31 @@ channels_name(int c)
 }
 
 static void
-print_info(const char *db, const struct store_summary *sum)
+print_near(const struct dups *d)
+{
+    size_t in_groups = 0, near = 0;
+    for (size_t g = 0; g < d->n_groups; g++)
+        if (d->groups[g].near) {
+            near++;
+            in_groups += d->groups[g].n;
+        }
+    if (near == 0) {
+        printf("near-duplicates: none (threshold %d bits)\n",
+               DUPS_DEFAULT_THRESHOLD);
+        return;
+    }
+    printf("near-duplicates: %zu groups of similar images (%zu samples), "
+           "threshold %d bits\n",
+           near, in_groups, DUPS_DEFAULT_THRESHOLD);
+    /* Groups of near copies and exact ones alike: what winnow dups lists. */
+    printf("label conflicts: %zu groups of near or exact copies with "
+           "different labels (winnow dups --conflicts)\n",
+           d->n_conflicts);
+}
+
+static void
+print_info(const char *db, const struct store_summary *sum,
+           const struct dups *d)
 {
     printf("project:    %s (%.1f MB)\n", db,
            (double)sum->file_bytes / 1e6);
@@ -61,6 +88,7 @@ print_info(const char *db, const struct store_summary *sum)
                "%lld with conflicting labels\n",
                (long long)sum->dup_groups, (long long)sum->dup_samples,
                (long long)sum->dup_conflicts);
+    print_near(d);
     printf("sources:\n");
     for (size_t i = 0; i < sum->n_sources; i++) {
         const struct store_source_info *src = &sum->sources[i];
@@ -103,15 +131,24 @@ run_info(int argc, char **argv)
     if ((s = cmd_open_store(db, STORE_READONLY)) == NULL)
         return EXIT_FAIL;
     struct store_summary sum;
+    struct dups_project p;
+    struct dups d;
     int rc = store_summary_get(s, &sum, &cause);
+    if (rc == 0) {
+        rc = dups_scan(s, DUPS_DEFAULT_THRESHOLD, &p, &d, NULL, NULL, &cause);
+        if (rc != 0)
+            store_summary_fini(&sum);
+    }
     store_close(s);
     if (rc != 0) {
         cmd_error("%s: %s", db, cause);
         free(cause);
         return EXIT_FAIL;
     }
-    print_info(db, &sum);
+    print_info(db, &sum, &d);
     store_summary_fini(&sum);
+    dups_fini(&d);
+    dups_project_fini(&p);
     return EXIT_OK;
 }
 
@@ -119,7 +156,7 @@ const struct cmd cmd_info = {
     .name = "info",
     .usage = "DB",
     .summary = "show what a project holds: samples, classes, sizes, "
-               "duplicates, sources, runs",
+               "duplicates, near-duplicates, sources, runs",
     .operands = (const struct cmd_operand[]){CMD_OPERAND_DB, {0}},
     .min_operands = 1,
     .run = run_info,

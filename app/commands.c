@@ -18,7 +18,7 @@
 #include "data/store.h"
 
 extern const struct cmd cmd_import, cmd_info, cmd_score, cmd_export,
-    cmd_stats, cmd_log, cmd_set, cmd_undo, cmd_review, cmd_demo;
+    cmd_stats, cmd_log, cmd_set, cmd_undo, cmd_review, cmd_demo, cmd_dups;
 
 const struct cmd *const commands[] = {
     &cmd_import,
@@ -26,6 +26,7 @@ const struct cmd *const commands[] = {
     &cmd_score,
     &cmd_export,
     &cmd_stats,
+    &cmd_dups,
     &cmd_log,
     &cmd_set,
     &cmd_undo,

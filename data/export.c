@@ -117,6 +117,21 @@ apply_policy(struct export_job *x)
     }
 }
 
+/* Leave out every member of a group but its first (import order): the
+ * group's copies are one sample, whatever else left the first out. */
+static void
+apply_dedupe(struct export_job *x)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        int64_t g = x->dups.group_of[i];
+        if (g == 0 || x->dups.members[x->dups.groups[g - 1].first] == i ||
+            !x->rows[i].include)
+            continue;
+        x->rows[i].include = 0;
+        x->res->deduped++;
+    }
+}
+
 /* Everything that can refuse the export, before anything is written. */
 static int
 check_outputs(struct export_job *x, char **cause)
@@ -188,6 +203,13 @@ write_score_row(void *ctx, const struct store_scored *row, char **cause)
     put_real(f, sc->suggested_prob);
     fputc(',', f);
     put_real(f, sc->knn);
+    fputc(',', f);
+    const struct store_label_state *hit =
+        x->n > 0
+            ? bsearch(&sc->sample_id, x->st, x->n, sizeof *x->st, row_cmp_id)
+            : NULL;
+    if (hit != NULL && x->dups.group_of[hit - x->st] != 0)
+        fprintf(f, "%lld", (long long)x->dups.group_of[hit - x->st]);
     fputc('\n', f);
     if (target_failed(x, T_SCORES, cause) != 0)
         return -1;
@@ -198,7 +220,7 @@ static int
 write_scores(struct export_job *x, char **cause)
 {
     fputs("path,given_label,suggested_label,score,flagged,self_confidence,"
-          "margin,cl_flag,aum,elr,suggested_prob,knn\n",
+          "margin,cl_flag,aum,elr,suggested_prob,knn,dup_group\n",
           x->t[T_SCORES].f);
     return store_foreach_score(x->s, x->run, write_score_row, x, cause);
 }
@@ -500,7 +522,20 @@ read_project(struct export_job *x, char **cause)
         if (x->n_ev > 0)
             qsort(x->ev, x->n_ev, sizeof *x->ev, ev_cmp);
     }
+    if (o->scores != NULL || o->dedupe) {
+        if (dups_scan(x->s, DUPS_DEFAULT_THRESHOLD, &x->dp, &x->dups, NULL,
+                      NULL, cause) != 0)
+            return -1;
+        /* The snapshot keeps both lists the same. */
+        int same = x->dp.n == x->n;
+        for (size_t i = 0; same && i < x->n; i++)
+            same = x->dp.ids[i] == x->st[i].sample_id;
+        if (!same)
+            return wn_fail(cause, "the project changed during the export");
+    }
     apply_policy(x);
+    if (o->dedupe)
+        apply_dedupe(x);
     return check_outputs(x, cause);
 }
 
@@ -578,5 +613,7 @@ export_run(struct store *s, const struct export_options *o,
     free(x.idx_px);
     free(x.idx_lb);
     free(x.pixbuf);
+    dups_fini(&x.dups);
+    dups_project_fini(&x.dp);
     return rc;
 }

@@ -43,6 +43,10 @@ struct export_options { /* plain data, all borrowed */
     const char *idx_images, *idx_labels; /* both or neither */
     enum export_policy policy;
     double accept_p;
+    /* Label outputs keep one sample of each group of near-duplicates and
+     * exact copies (data/dups.h, the default threshold): its first in
+     * import order. */
+    int dedupe;
     /* Set from a signal handler: the export stops at the next sample (a
      * blocked write returns EINTR when the handler was installed without
      * SA_RESTART), removes what it wrote and fails with "interrupted". */
@@ -53,6 +57,7 @@ struct export_result { /* plain data */
     int64_t run_id;    /* the run whose scores were used, 0 if none */
     size_t samples;    /* in the label outputs */
     size_t dropped;    /* left out by drop-flagged */
+    size_t deduped;    /* left out by dedupe (not counted in dropped) */
     size_t accepted;   /* suggestions accepted (auto events recorded) */
     size_t review[4];  /* of samples, by enum store_review */
     size_t linked;     /* folder: links to source files */

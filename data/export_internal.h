@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "data/dups.h"
 #include "data/export.h"
 #include "data/outfile.h"
 #include "data/store.h"
@@ -51,6 +52,10 @@ struct export_job {
     uint8_t *pixbuf;
     size_t pixcap;
     size_t at; /* the walk's position */
+    /* Near-duplicate groups, with --scores or dedupe; dups.group_of by
+     * the index of st. */
+    struct dups_project dp;
+    struct dups dups;
 };
 
 /* The name of class id, "" for none. */

@@ -20,6 +20,7 @@
 
 #include "data/image.h"
 #include "data/import_internal.h"
+#include "data/phash.h"
 #include "data/sha256.h"
 #include "data/store.h"
 
@@ -423,6 +424,7 @@ import_insert(struct import_job *job, const struct import_item *it,
         .channels = d->channels,
         .stored = &d->stored,
         .label = it->label,
+        .phash = phash_image(&d->stored), .has_phash = 1,
     };
     int64_t id;
     if (store_sample_add(job->store, &sn, &id, cause) != 0)

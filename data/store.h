@@ -18,7 +18,7 @@ struct image;
 struct store; /* opaque */
 
 /* Newest schema this build knows. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 enum store_open_flags {
     STORE_CREATE = 1 << 0,   /* create the file if missing */
@@ -113,6 +113,10 @@ struct store_sample_new { /* plain data, all borrowed */
     int width, height, channels; /* of the source image */
     const struct image *stored;  /* the (possibly shrunk) copy kept */
     int label;                   /* class id */
+    /* phash_image of stored, when has_phash; without it the hash is
+     * computed on first need. */
+    uint64_t phash;
+    int has_phash;
 };
 
 /* Whether (source, path) is in the project already. */
@@ -350,6 +354,31 @@ struct store_summary { /* owned arrays: store_summary_fini */
 WN_NODISCARD int store_summary_get(struct store *s, struct store_summary *out,
                                    char **cause);
 void store_summary_fini(struct store_summary *sum);
+
+/* ---- perceptual hashes, for near-duplicates (store_phash.c) ---- */
+
+/* One sample as near-duplicate grouping reads it, in import order. */
+struct store_dup_row { /* path owned: store_dup_rows_free */
+    int64_t id;
+    char *path;
+    int label;        /* current */
+    int has_phash;    /* 0: not computed yet (a project from schema 1) */
+    uint64_t phash;
+    int64_t exact_id; /* first sample with the same pixels (id itself if
+                       * none before it) */
+};
+WN_NODISCARD int store_dup_rows(struct store *s, struct store_dup_row **out,
+                                size_t *n_out, char **cause);
+void store_dup_rows_free(struct store_dup_row *rows, size_t n);
+/* The hash of one sample's stored pixels, computed now. */
+WN_NODISCARD int store_phash_compute(struct store *s, int64_t sample_id,
+                                     uint64_t *out, char **cause);
+/* Compute and keep every missing hash, in one transaction; fn (may be
+ * NULL) hears of the progress now and then. *n_out (may be NULL): how
+ * many were missing. Nothing is written when none are. */
+typedef void (*store_progress_fn)(void *ctx, int64_t done, int64_t total);
+WN_NODISCARD int store_phash_fill(struct store *s, store_progress_fn fn,
+                                  void *ctx, int64_t *n_out, char **cause);
 
 /* ---- decisions, history and review state (store_labels.c) ----
  *

@@ -137,6 +137,10 @@ static const struct store_migration store_migrations[] = {
      "    rate REAL NOT NULL,\n"
      "    PRIMARY KEY (run_id, given, true_label)\n"
      ") STRICT, WITHOUT ROWID;\n"},
+    /* 1 -> 2: the perceptual hash of each sample's stored pixels
+     * (data/phash.h), for near-duplicates. A file from version 1 has
+     * none: they are computed on first need (store_phash_fill). */
+    {"ALTER TABLE samples ADD COLUMN phash INTEGER; -- NULL: not yet\n"},
 };
 
 _Static_assert(WN_ARRAY_LEN(store_migrations) == STORE_SCHEMA_VERSION,

@@ -51,8 +51,8 @@ static const char *const sample_sql[SS_COUNT] = {
                             "ORDER BY id LIMIT 1",
     [SS_SAMPLE_INSERT] =
         "INSERT INTO samples (source_id, path, hash, width, height, "
-        "channels, stored_width, stored_height, pixels, given_label) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "channels, stored_width, stored_height, pixels, given_label, "
+        "phash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [SS_SAMPLE_WALK] =
         "SELECT s.id, s.path, s.width, s.height, s.channels, "
         "s.stored_width, s.stored_height, s.pixels, s.given_label, "
@@ -409,6 +409,8 @@ store_sample_insert(struct store *s, const struct store_sample_new *in,
     if (store_bind_blob(s, st, 9, s->zbuf, zlen, cause) != 0)
         return -1;
     sqlite3_bind_int(st, 10, in->label);
+    if (in->has_phash) /* unsigned bits in SQLite's signed integer */
+        sqlite3_bind_int64(st, 11, (sqlite3_int64)in->phash);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
         if (rc == SQLITE_CONSTRAINT_UNIQUE)

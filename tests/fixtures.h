@@ -21,5 +21,11 @@ void fx_png(const char *path, int width, int height, int channels,
 /* Fill a buffer with the same pixels fx_png writes. */
 void fx_pixels(uint8_t *px, int width, int height, int channels,
                uint32_t seed);
+/* Pixels of a picture rather than of noise: a few soft coloured blobs on
+ * a background, placed by seed (distinct seeds, distinct pictures), so a
+ * resized or re-toned copy keeps its low frequencies (tests of the
+ * perceptual hash). */
+void fx_blobs(uint8_t *px, int width, int height, int channels,
+              uint32_t seed);
 
 #endif
