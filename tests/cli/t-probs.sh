@@ -244,6 +244,8 @@ is "log --json: the decision" \
   "$(jq -c '[.version, .path, .source]' "$T/out")" "[1,\"$top\",\"human\"]"
 is "log --json --all: imports too" "$("$WINNOW" log p.db --json --all | jq -s length)" 61
 is "stats --json has a version" "$("$WINNOW" stats p.db --json | jq .version)" 1
+is "export --jsonl has a version on every line" \
+  "$("$WINNOW" export p.db --jsonl - -q | jq -s 'map(.version) | unique' -c)" "[1]"
 run "$WINNOW" info nothere.db --json
 is "errors stay on stderr" "$(cat "$T/out")" ""
 
