@@ -268,6 +268,18 @@ is "runs_v: every run and its origin" \
 is "class_noise_v: rows of the newest run sum to 1" \
   "$(q "SELECT count(*) FROM (SELECT given_label, round(sum(rate), 6) AS s FROM class_noise_v GROUP BY given_label) WHERE s = 1")" 3
 
+# A schema 1 file (this one with schema 2's objects taken out) is
+# upgraded by the first command that writes, and keeps its runs.
+cp p.db old.db
+sqlite3 old.db "DROP VIEW samples_v; DROP VIEW labels_v; DROP VIEW scores_v;
+  DROP VIEW runs_v; DROP VIEW class_noise_v; DROP TABLE run_arrays;
+  PRAGMA user_version = 1"
+run "$WINNOW" score old.db --probs probs.csv -q
+exits "score --probs on a schema 1 file exits 0" 0
+is "it is at schema 2, with its views and every run" \
+  "$(sqlite3 old.db "PRAGMA user_version; SELECT count(*) FROM scores_v;
+    SELECT count(*) FROM runs_v")" "$(printf '2\n60\n5')"
+
 # ---- a trained run keeps its probabilities and features too ----
 "$WINNOW" score p.db --epochs 1 --threads 1 -q
 run "$WINNOW" export p.db --probs trained.csv --features trained.npy
