@@ -16,6 +16,7 @@
 
 #include "app/cmd.h"
 #include "data/export.h"
+#include "data/export_arrays.h"
 #include "data/outfile.h"
 #include "data/store.h"
 
@@ -143,6 +144,7 @@ struct export_args {
     const char *idx[2]; /* IMAGES, LABELS */
     int link;           /* index in link_choices, -1 if not given */
     int quiet;
+    const char *probs, *features; /* data/export_arrays.h */
 };
 
 #define EXPORT_FIELD(m, t) CMD_FIELD(struct export_args, m, t)
@@ -201,6 +203,17 @@ static const struct cmd_option export_options[] = {
      .argname = "IMAGES LABELS",
      .help = "IDX files (gzip when named .gz) for a project\n"
              "imported from IDX; label value = class number"},
+    {.name = "probs",
+     .kind = OPT_STRING,
+     .offset = EXPORT_FIELD(probs, const char *),
+     .argname = "FILE",
+     .help = "the latest run's predicted probabilities: FILE.npy\n"
+             "(N x K float32, import order) or CSV path,CLASS,..."},
+    {.name = "features",
+     .kind = OPT_STRING,
+     .offset = EXPORT_FIELD(features, const char *),
+     .argname = "FILE.npy",
+     .help = "the latest features: N x D float32, import order"},
     {.name = "unreviewed",
      .kind = OPT_CALL,
      .offset = EXPORT_FIELD(opt, struct export_options),
@@ -223,6 +236,35 @@ static const struct cmd_option export_options[] = {
     {0},
 };
 
+/* --probs and --features against each other and the other outputs;
+ * --features is never standard output (a .npy on a terminal helps no
+ * one). */
+static int
+check_array_names(const struct cmd *c, const struct export_args *a)
+{
+    const struct export_options *o = &a->opt;
+    const char *others[] = {o->labels, o->jsonl,      o->folder,
+                            o->scores, o->idx_images, o->idx_labels,
+                            a->probs};
+    const char *mine[] = {a->probs, a->features};
+    if (a->features != NULL && strcmp(a->features, "-") == 0)
+        return cmd_usage_error(c, "--features cannot be standard output");
+    for (int m = 0; m < 2; m++) {
+        if (mine[m] == NULL)
+            continue;
+        int n_others = m == 0 ? 6 : 7;
+        for (int i = 0; i < n_others; i++)
+            if (others[i] != NULL && strcmp(others[i], mine[m]) == 0)
+                return cmd_usage_error(
+                    c,
+                    strcmp(mine[m], "-") == 0
+                        ? "only one output can be standard output ('-')"
+                        : "'%s' is named for two outputs",
+                    mine[m]);
+    }
+    return 0;
+}
+
 static int
 run_export(int argc, char **argv)
 {
@@ -238,10 +280,13 @@ run_export(int argc, char **argv)
     opt.idx_labels = a.idx[1];
     int quiet = a.quiet;
     const char *db = argv[1];
-    if (!opt.labels && !opt.jsonl && !opt.folder && !opt.scores &&
-        !opt.idx_images)
+    int arrays = a.probs != NULL || a.features != NULL;
+    int tables = opt.labels || opt.jsonl || opt.folder || opt.scores ||
+                 opt.idx_images;
+    if (!tables && !arrays)
         return cmd_usage_error(c, "nothing to export: give --labels, "
-                                  "--jsonl, --folder, --scores or --idx");
+                                  "--jsonl, --folder, --scores, --idx, "
+                                  "--probs or --features");
     if ((opt.original || opt.status) && opt.labels == NULL)
         return cmd_usage_error(c, "%s goes with --labels",
                                opt.original ? "--original" : "--status");
@@ -260,7 +305,7 @@ run_export(int argc, char **argv)
         !opt.idx_images)
         return cmd_usage_error(c, "--dedupe applies to --labels, --jsonl, "
                                   "--folder and --idx");
-    if (check_names(c, &opt) != 0)
+    if (check_names(c, &opt) != 0 || check_array_names(c, &a) != 0)
         return EXIT_USAGE;
 
     struct store *s;
@@ -272,21 +317,34 @@ run_export(int argc, char **argv)
     int to_stdout = (opt.labels && strcmp(opt.labels, "-") == 0) ||
                     (opt.jsonl && strcmp(opt.jsonl, "-") == 0) ||
                     (opt.scores && strcmp(opt.scores, "-") == 0);
+    to_stdout |= a.probs != NULL && strcmp(a.probs, "-") == 0;
     int n_outputs = !!opt.labels + !!opt.jsonl + !!opt.scores + !!opt.folder +
-                    !!opt.idx_images;
+                    !!opt.idx_images + !!a.probs + !!a.features;
     opt.stop = outfile_catch_signals(n_outputs > to_stdout);
     if ((s = cmd_open_store(db, flags)) == NULL)
         return EXIT_FAIL;
     struct export_result res;
-    int rc = export_run(s, &opt, &res, &cause);
+    int rc = tables ? export_run(s, &opt, &res, &cause) : 0;
+    int64_t probs_run = 0, features_run = 0;
+    if (rc == 0 && a.probs != NULL)
+        rc = export_probs(s, a.probs, &probs_run, &cause);
+    if (rc == 0 && a.features != NULL)
+        rc = export_features(s, a.features, &features_run, &cause);
     store_close(s);
     if (rc != 0) {
         cmd_error("export: %s", cause ? cause : "failed");
         free(cause);
         return EXIT_FAIL;
     }
-    if (!quiet)
-        print_summary(to_stdout ? stderr : stdout, &opt, &res);
+    FILE *f = to_stdout ? stderr : stdout;
+    if (!quiet && tables)
+        print_summary(f, &opt, &res);
+    if (!quiet && probs_run)
+        fprintf(f, "%s: the probabilities of run %lld\n", a.probs,
+                (long long)probs_run);
+    if (!quiet && features_run)
+        fprintf(f, "%s: the features of run %lld\n", a.features,
+                (long long)features_run);
     return EXIT_OK;
 }
 

@@ -11,9 +11,54 @@
 
 #include "app/cmd.h"
 #include "data/dups.h"
+#include "data/json.h"
 #include "data/store.h"
 
 extern const struct cmd cmd_info;
+
+/* The shape of --json (winnow(1), "JSON OUTPUT"); a new key may come
+ * without a new version, a changed or removed one may not. */
+#define INFO_JSON_VERSION 1
+
+/* What the summary does not hold of each run: its settings, which for a
+ * run from --probs say where the probabilities came from. */
+struct info_runs {
+    char **params; /* parallel to store_summary.runs; NULL entries */
+    size_t n;
+    int schema;
+};
+
+static int
+info_runs_get(struct store *s, const struct store_summary *sum,
+              struct info_runs *out, char **cause)
+{
+    out->n = sum->n_runs;
+    out->params = xcalloc(sum->n_runs + 1, sizeof *out->params);
+    out->schema = store_opened_version(s);
+    for (size_t i = 0; i < sum->n_runs; i++) {
+        struct store_run r;
+        if (store_run_get(s, sum->runs[i].id, &r, cause) != 0)
+            return -1;
+        out->params[i] = r.params;
+        r.params = NULL;
+        store_run_fini(&r);
+    }
+    return 0;
+}
+
+static void
+info_runs_fini(struct info_runs *r)
+{
+    for (size_t i = 0; r->params != NULL && i < r->n; i++)
+        free(r->params[i]);
+    free(r->params);
+}
+
+static int
+from_probs(const char *params)
+{
+    return params != NULL && strncmp(params, "probs=", 6) == 0;
+}
 
 static void
 print_time(int64_t ms)
@@ -57,7 +102,7 @@ print_near(const struct dups *d)
 
 static void
 print_info(const char *db, const struct store_summary *sum,
-           const struct dups *d)
+           const struct info_runs *ri, const struct dups *d)
 {
     printf("project:    %s (%.1f MB)\n", db,
            (double)sum->file_bytes / 1e6);
@@ -113,16 +158,113 @@ print_info(const char *db, const struct store_summary *sum,
                            1000.0);
             }
             printf("\n");
+            if (from_probs(ri->params[i]))
+                printf("      from %s\n", ri->params[i]);
         }
     }
     printf("decisions:  %lld label events by a person\n",
            (long long)sum->n_human_events);
 }
 
+static void
+json_time_or_null(FILE *f, int64_t ms)
+{
+    if (ms > 0)
+        json_put_time(f, ms);
+    else
+        fputs("null", f);
+}
+
+static void
+print_json(const char *db, const struct store_summary *sum,
+           const struct info_runs *ri, const struct dups *d)
+{
+    FILE *f = stdout;
+    fprintf(f, "{\"version\":%d,\"project\":", INFO_JSON_VERSION);
+    json_put_string(f, db);
+    fprintf(f, ",\"schema\":%d,\"file_bytes\":%lld,\"samples\":%lld,"
+               "\"classes\":[",
+            ri->schema, (long long)sum->file_bytes,
+            (long long)sum->n_samples);
+    for (int i = 0; i < sum->n_classes; i++) {
+        fprintf(f, "%s{\"id\":%d,\"name\":", i ? "," : "", i);
+        json_put_string(f, sum->class_names[i]);
+        fprintf(f, ",\"samples\":%lld,\"given\":%lld}",
+                (long long)sum->class_counts[i],
+                (long long)sum->class_given[i]);
+    }
+    fputs("],\"sizes\":[", f);
+    for (size_t i = 0; i < sum->n_sizes; i++)
+        fprintf(f,
+                "%s{\"width\":%d,\"height\":%d,\"channels\":%d,"
+                "\"count\":%lld}",
+                i ? "," : "", sum->sizes[i].width, sum->sizes[i].height,
+                sum->sizes[i].channels, (long long)sum->sizes[i].count);
+    fprintf(f,
+            "],\"duplicates\":{\"groups\":%lld,\"samples\":%lld,"
+            "\"conflicts\":%lld}",
+            (long long)sum->dup_groups, (long long)sum->dup_samples,
+            (long long)sum->dup_conflicts);
+    size_t near = 0, in_near = 0;
+    for (size_t g = 0; g < d->n_groups; g++)
+        if (d->groups[g].near) {
+            near++;
+            in_near += d->groups[g].n;
+        }
+    fprintf(f,
+            ",\"near_duplicates\":{\"threshold\":%d,\"groups\":%zu,"
+            "\"samples\":%zu,\"conflicts\":%zu},\"sources\":[",
+            DUPS_DEFAULT_THRESHOLD, near, in_near, d->n_conflicts);
+    for (size_t i = 0; i < sum->n_sources; i++) {
+        const struct store_source_info *src = &sum->sources[i];
+        fputs(i ? ",{\"kind\":" : "{\"kind\":", f);
+        json_put_string(f, src->kind);
+        fputs(",\"location\":", f);
+        json_put_string(f, src->location);
+        fprintf(f, ",\"samples\":%lld,\"imports\":%d,\"last_import\":",
+                (long long)src->samples, src->n_imports);
+        json_time_or_null(f, src->last_import);
+        fputc('}', f);
+    }
+    fputs("],\"runs\":[", f);
+    for (size_t i = 0; i < sum->n_runs; i++) {
+        const struct store_run_info *r = &sum->runs[i];
+        fprintf(f, "%s{\"id\":%lld,\"status\":", i ? "," : "",
+                (long long)r->id);
+        json_put_string(f, r->status);
+        fputs(",\"started\":", f);
+        json_time_or_null(f, r->started);
+        fputs(",\"finished\":", f);
+        json_time_or_null(f, r->finished);
+        fprintf(f, ",\"origin\":\"%s\",\"params\":",
+                from_probs(ri->params[i]) ? "probs" : "training");
+        if (ri->params[i] != NULL)
+            json_put_string(f, ri->params[i]);
+        else
+            fputs("null", f);
+        fputc('}', f);
+    }
+    fprintf(f, "],\"human_events\":%lld}\n",
+            (long long)sum->n_human_events);
+}
+
+struct info_args {
+    int json;
+};
+
+static const struct cmd_option info_options[] = {
+    {.name = "json",
+     .kind = OPT_FLAG,
+     .offset = CMD_FIELD(struct info_args, json, int),
+     .help = "one JSON object (its shape: winnow(1), JSON OUTPUT)"},
+    {0},
+};
+
 static int
 run_info(int argc, char **argv)
 {
-    int n, done = cmd_parse(&cmd_info, argc, argv, NULL, &n);
+    struct info_args a = {0};
+    int n, done = cmd_parse(&cmd_info, argc, argv, &a, &n);
     if (done >= 0)
         return done;
     const char *db = argv[1];
@@ -131,33 +273,45 @@ run_info(int argc, char **argv)
     if ((s = cmd_open_store(db, STORE_READONLY)) == NULL)
         return EXIT_FAIL;
     struct store_summary sum;
+    struct info_runs ri = {0};
     struct dups_project p;
     struct dups d;
     int rc = store_summary_get(s, &sum, &cause);
-    if (rc == 0) {
-        rc = dups_scan(s, DUPS_DEFAULT_THRESHOLD, &p, &d, NULL, NULL, &cause);
-        if (rc != 0)
-            store_summary_fini(&sum);
-    }
+    if (rc == 0 && (rc = info_runs_get(s, &sum, &ri, &cause)) != 0)
+        store_summary_fini(&sum);
+    if (rc == 0 &&
+        (rc = dups_scan(s, DUPS_DEFAULT_THRESHOLD, &p, &d, NULL, NULL,
+                        &cause)) != 0)
+        store_summary_fini(&sum);
     store_close(s);
     if (rc != 0) {
+        info_runs_fini(&ri);
         cmd_error("%s: %s", db, cause);
         free(cause);
         return EXIT_FAIL;
     }
-    print_info(db, &sum, &d);
+    if (a.json)
+        print_json(db, &sum, &ri, &d);
+    else
+        print_info(db, &sum, &ri, &d);
+    info_runs_fini(&ri);
     store_summary_fini(&sum);
     dups_fini(&d);
     dups_project_fini(&p);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cmd_error("info: write error on standard output");
+        return EXIT_FAIL;
+    }
     return EXIT_OK;
 }
 
 const struct cmd cmd_info = {
     .name = "info",
-    .usage = "DB",
+    .usage = "DB [--json]",
     .summary = "show what a project holds: samples, classes, sizes, "
                "duplicates, near-duplicates, sources, runs",
     .operands = (const struct cmd_operand[]){CMD_OPERAND_DB, {0}},
     .min_operands = 1,
+    .options = info_options,
     .run = run_info,
 };

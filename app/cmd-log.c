@@ -13,9 +13,14 @@
 #include <time.h>
 
 #include "app/cmd.h"
+#include "data/json.h"
 #include "data/store.h"
 
 extern const struct cmd cmd_log;
+
+/* The shape of --json (winnow(1), JSON OUTPUT); a new key may come
+ * without a new version, a changed or removed one may not. */
+#define LOG_JSON_VERSION 1
 
 static const char *
 label_name(char **names, int n, int id)
@@ -53,8 +58,51 @@ print_event(const struct store_event *e, char **names, int n)
     putchar('\n');
 }
 
+static void
+json_label(FILE *f, char **names, int n, int id)
+{
+    if (id >= 0 && id < n)
+        json_put_string(f, names[id]);
+    else
+        fputs("null", f);
+}
+
+/* One object per line, the same events in the same order as the text. */
+static void
+print_event_json(const struct store_event *e, char **names, int n)
+{
+    FILE *f = stdout;
+    fprintf(f, "{\"version\":%d,\"id\":%lld,\"time\":", LOG_JSON_VERSION,
+            (long long)e->id);
+    json_put_time(f, e->time);
+    fprintf(f, ",\"sample_id\":%lld,\"path\":", (long long)e->sample_id);
+    json_put_string(f, e->path);
+    fputs(",\"old_label\":", f);
+    json_label(f, names, n, e->old_label);
+    fputs(",\"new_label\":", f);
+    json_label(f, names, n, e->new_label);
+    fputs(",\"source\":", f);
+    json_put_string(f, store_label_source_name(e->source));
+    if (e->run_id > 0)
+        fprintf(f, ",\"run_id\":%lld", (long long)e->run_id);
+    else
+        fputs(",\"run_id\":null", f);
+    fputs(",\"score\":", f);
+    json_put_real(f, e->score);
+    fputs(",\"note\":", f);
+    if (e->note != NULL)
+        json_put_string(f, e->note);
+    else
+        fputs("null", f);
+    if (e->undoes > 0)
+        fprintf(f, ",\"undoes\":%lld", (long long)e->undoes);
+    else
+        fputs(",\"undoes\":null", f);
+    fprintf(f, ",\"undone\":%s}\n", e->undone ? "true" : "false");
+}
+
 static int
-show_log(struct store *s, const char *path, int all)
+show_log(struct store *s, const char *path, int all, int json)
 {
     char *cause = NULL;
     char **names = NULL;
@@ -71,7 +119,7 @@ show_log(struct store *s, const char *path, int all)
         return EXIT_FAIL;
     }
     for (size_t i = n_ev; i > 0; i--)
-        print_event(&ev[i - 1], names, n);
+        (json ? print_event_json : print_event)(&ev[i - 1], names, n);
     store_events_free(ev, n_ev);
     store_names_free(names);
     if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -82,7 +130,7 @@ show_log(struct store *s, const char *path, int all)
 }
 
 struct log_args {
-    int all;
+    int all, json;
 };
 
 static const struct cmd_option log_options[] = {
@@ -91,6 +139,10 @@ static const struct cmd_option log_options[] = {
      .kind = OPT_FLAG,
      .offset = CMD_FIELD(struct log_args, all, int),
      .help = "include the import events"},
+    {.name = "json",
+     .kind = OPT_FLAG,
+     .offset = CMD_FIELD(struct log_args, json, int),
+     .help = "one JSON object per line (winnow(1), JSON OUTPUT)"},
     {0},
 };
 
@@ -105,14 +157,14 @@ run_log(int argc, char **argv)
     struct store *s;
     if ((s = cmd_open_store(db, STORE_READONLY)) == NULL)
         return EXIT_FAIL;
-    int rc = show_log(s, n == 2 ? argv[2] : NULL, a.all);
+    int rc = show_log(s, n == 2 ? argv[2] : NULL, a.all, a.json);
     store_close(s);
     return rc;
 }
 
 const struct cmd cmd_log = {
     .name = "log",
-    .usage = "DB [PATH] [--all]",
+    .usage = "DB [PATH] [--all] [--json]",
     .summary = "show the label history: decisions, undos, accepted "
                "suggestions",
     .operands = (const struct cmd_operand[]){

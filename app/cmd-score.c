@@ -15,6 +15,7 @@
 
 #include "app/cmd.h"
 #include "app/progress.h"
+#include "app/score_probs.h"
 #include "data/store.h"
 #include "engine/engine.h"
 
@@ -95,6 +96,7 @@ print_result(const char *db, const struct engine_progress *p)
 struct score_args {
     int epochs, folds, seed, threads, elr, no_flip, resume, checkpoint_every;
     int quiet;
+    const char *probs, *features;
 };
 
 #define SCORE_FIELD(m) CMD_FIELD(struct score_args, m, int)
@@ -162,8 +164,41 @@ static const struct cmd_option score_options[] = {
      .kind = OPT_FLAG,
      .offset = SCORE_FIELD(quiet),
      .help = "no progress output"},
+    {.name = "probs",
+     .kind = OPT_STRING,
+     .offset = CMD_FIELD(struct score_args, probs, const char *),
+     .argname = "FILE",
+     .heading = "bring your own model (no training):",
+     .help = "score from these predicted probabilities: .npy\n"
+             "N x K in import order, or CSV path,CLASS,..."},
+    {.name = "features",
+     .kind = OPT_STRING,
+     .offset = CMD_FIELD(struct score_args, features, const char *),
+     .argname = "FILE",
+     .help = "with --probs: .npy N x D embeddings for the\n"
+             "neighbour votes"},
     {0},
 };
+
+/* --probs takes the place of training: the options that steer training
+ * would be silently ignored, which is worse than refused. */
+static int
+check_probs_options(const struct score_args *a)
+{
+    const char *train = a->epochs ? "--epochs"
+                        : a->folds ? "--folds"
+                        : a->elr ? "--elr"
+                        : a->no_flip ? "--no-flip"
+                        : a->resume ? "--resume"
+                                    : NULL;
+    if (a->probs == NULL && a->features != NULL)
+        return cmd_usage_error(&cmd_score, "--features goes with --probs");
+    if (a->probs != NULL && train != NULL)
+        return cmd_usage_error(&cmd_score, "--probs scores without "
+                                           "training: %s does not apply",
+                               train);
+    return -1;
+}
 
 static int
 run_score(int argc, char **argv)
@@ -183,6 +218,19 @@ run_score(int argc, char **argv)
     int n, done = cmd_parse(&cmd_score, argc, argv, &a, &n);
     if (done >= 0)
         return done;
+    if ((done = check_probs_options(&a)) >= 0)
+        return done;
+    if (a.probs != NULL) {
+        struct score_probs_args pa = {
+            .db = argv[1],
+            .probs = a.probs,
+            .features = a.features,
+            .seed = (uint64_t)a.seed,
+            .threads = a.threads,
+            .quiet = a.quiet,
+        };
+        return score_probs(&pa);
+    }
     ep.epochs = a.epochs;
     ep.folds = a.folds;
     ep.seed = (uint64_t)a.seed;
@@ -259,7 +307,9 @@ const struct cmd cmd_score = {
     .name = "score",
     .usage = "DB [--epochs N] [--folds K] [--seed S] [--threads T] "
              "[--elr] [--no-flip] [--resume] [--checkpoint-every S] "
-             "[--quiet]",
+             "[--quiet]\n"
+             "       DB --probs FILE [--features FILE.npy] [--seed S] "
+             "[--threads T]",
     .summary = "train on the project's samples and score every label",
     .operands = (const struct cmd_operand[]){CMD_OPERAND_DB, {0}},
     .min_operands = 1,

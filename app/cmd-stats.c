@@ -174,11 +174,16 @@ class_noise(const struct stats *x, int c)
 
 /* ---- JSON ---- */
 
+/* The shape of --json (winnow(1)); a new key may come without a new
+ * version, a changed or removed one may not. */
+#define STATS_JSON_VERSION 1
+
 static void
 print_json(const struct stats *x)
 {
     FILE *f = stdout;
-    fprintf(f, "{\"samples\":%zu,\"classes\":[", x->n_samples);
+    fprintf(f, "{\"version\":%d,\"samples\":%zu,\"classes\":[",
+            STATS_JSON_VERSION, x->n_samples);
     for (int c = 0; c < x->n_names; c++) {
         fprintf(f, "%s{\"id\":%d,\"name\":", c ? "," : "", c);
         json_put_string(f, x->names[c]);

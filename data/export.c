@@ -297,7 +297,8 @@ write_json_row(struct export_job *x, size_t i)
     const struct store_label_state *st = &x->st[i];
     const struct row *w = &x->rows[i];
     const struct store_score *sc = &w->sc;
-    fputs("{\"path\":", f);
+    /* version: the shape of winnow(1)'s JSON OUTPUT. */
+    fputs("{\"version\":1,\"path\":", f);
     json_put_string(f, st->path);
     fprintf(f, ",\"source\":\"%s\",\"given_label\":",
             store_source_kind_name(st->source_kind));

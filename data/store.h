@@ -18,7 +18,7 @@ struct image;
 struct store; /* opaque */
 
 /* Newest schema this build knows. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 enum store_open_flags {
     STORE_CREATE = 1 << 0,   /* create the file if missing */
@@ -318,6 +318,37 @@ typedef int (*store_scored_fn)(void *ctx, const struct store_scored *row,
 WN_NODISCARD int store_foreach_score(struct store *s, int64_t run_id,
                                      store_scored_fn fn, void *ctx,
                                      char **cause);
+
+/* ---- a run's matrices (store_arrays.c) ----
+ *
+ * A run keeps its N x K predicted probabilities and its N x D features,
+ * rows in the run's sample order (import order, the samples the run
+ * scored). Probabilities are kept as float32, exactly as scored, so that
+ * what `export --probs` hands to cleanlab gives cleanlab's own verdicts;
+ * features as float16 (relative error at most 2^-11), unless a value is
+ * past float16's range (65504), when the matrix is kept as float32. */
+enum store_array {
+    STORE_ARRAY_PROBS,
+    STORE_ARRAY_FEATURES,
+};
+const char *store_array_name(enum store_array which); /* "probs" */
+
+/* Keep rows x cols values (row-major) for a run; the run's earlier matrix
+ * of that name is replaced. In one transaction, or inside the caller's. */
+WN_NODISCARD int store_run_array_put(struct store *s, int64_t run_id,
+                                     enum store_array which,
+                                     const float *data, int64_t rows,
+                                     int cols, char **cause);
+/* Read one back as floats (malloc'd, the caller frees); *data_out NULL
+ * and *rows_out 0 when the run has none. */
+WN_NODISCARD int store_run_array_get(struct store *s, int64_t run_id,
+                                     enum store_array which, float **data_out,
+                                     int64_t *rows_out, int *cols_out,
+                                     char **cause);
+/* The newest done run that kept this matrix, or 0. */
+WN_NODISCARD int store_run_array_latest(struct store *s,
+                                        enum store_array which,
+                                        int64_t *run_id_out, char **cause);
 
 /* ---- summary for `winnow info` ---- */
 

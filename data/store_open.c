@@ -141,6 +141,56 @@ static const struct store_migration store_migrations[] = {
      * (data/phash.h), for near-duplicates. A file from version 1 has
      * none: they are computed on first need (store_phash_fill). */
     {"ALTER TABLE samples ADD COLUMN phash INTEGER; -- NULL: not yet\n"},
+    /* 2 -> 3: every run keeps its whole N x K probabilities and its
+     * features (store_arrays.c), in chunks of a few MB each: SQLite
+     * refuses a value over 1 GB, and 1,000 classes x 1,000,000 samples
+     * in float32 are 4 GB. The views are the file's interface for
+     * readers (winnow-project(5)): stable names, class names instead of
+     * ids, the current label, the newest done run. */
+    {"CREATE TABLE run_arrays (\n"
+     "    id INTEGER PRIMARY KEY,\n"
+     "    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+     "    name TEXT NOT NULL CHECK (name IN ('probs', 'features')),\n"
+     "    first_row INTEGER NOT NULL, -- in the run's sample order\n"
+     "    rows INTEGER NOT NULL,\n"
+     "    cols INTEGER NOT NULL,\n"
+     "    dtype TEXT NOT NULL CHECK (dtype IN ('<f4', '<f2')),\n"
+     "    data BLOB NOT NULL, -- rows x cols, row-major, little-endian\n"
+     "    UNIQUE (run_id, name, first_row)\n"
+     ") STRICT;\n"
+     "CREATE VIEW runs_v AS SELECT id AS run_id, status, started, finished,\n"
+     "    seed, params, version, message, n_samples, n_classes, seconds,\n"
+     "    noise_rate FROM runs;\n"
+     "CREATE VIEW samples_v AS SELECT s.id AS sample_id, s.source_id,\n"
+     "    src.kind AS source_kind, s.path, s.width, s.height, s.channels,\n"
+     "    g.name AS given_label, c.name AS label, e.source AS label_source\n"
+     "    FROM samples s JOIN sources src ON src.id = s.source_id\n"
+     "    JOIN classes g ON g.id = s.given_label\n"
+     "    JOIN label_events e ON e.id = (SELECT max(id) FROM label_events\n"
+     "        WHERE sample_id = s.id)\n"
+     "    JOIN classes c ON c.id = e.new_label;\n"
+     "CREATE VIEW labels_v AS SELECT e.id AS event_id, e.sample_id,\n"
+     "    s.path, o.name AS old_label, n.name AS new_label, e.source,\n"
+     "    e.time, e.run_id, e.score, e.note, e.undoes\n"
+     "    FROM label_events e JOIN samples s ON s.id = e.sample_id\n"
+     "    LEFT JOIN classes o ON o.id = e.old_label\n"
+     "    JOIN classes n ON n.id = e.new_label;\n"
+     "CREATE VIEW scores_v AS SELECT sc.run_id, sc.sample_id, v.path,\n"
+     "    v.given_label, v.label, v.label_source, t.name AS scored_label,\n"
+     "    sc.score, sc.flagged, sc.self_confidence, sc.margin, sc.cl_flag,\n"
+     "    sc.aum, sc.elr, sc.knn, u.name AS suggested_label,\n"
+     "    sc.suggested_prob\n"
+     "    FROM scores sc JOIN samples_v v ON v.sample_id = sc.sample_id\n"
+     "    LEFT JOIN classes t ON t.id = sc.label\n"
+     "    LEFT JOIN classes u ON u.id = sc.suggested\n"
+     "    WHERE sc.run_id = (SELECT max(id) FROM runs\n"
+     "        WHERE status = 'done');\n"
+     "CREATE VIEW class_noise_v AS SELECT n.run_id, g.name AS given_label,\n"
+     "    t.name AS true_label, n.rate\n"
+     "    FROM class_noise n JOIN classes g ON g.id = n.given\n"
+     "    JOIN classes t ON t.id = n.true_label\n"
+     "    WHERE n.run_id = (SELECT max(id) FROM runs\n"
+     "        WHERE status = 'done');\n"},
 };
 
 _Static_assert(WN_ARRAY_LEN(store_migrations) == STORE_SCHEMA_VERSION,

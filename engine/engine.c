@@ -335,9 +335,24 @@ engine_publish(struct engine *e, const struct dataset *d,
         engine_top_classes(out->probs + (size_t)i * (size_t)d->k, d->k, r);
     }
     engine_set_phase(e, ENGINE_PUBLISHING, NULL);
-    int rc = store_run_publish(e->store, e->run_id, rows, (size_t)d->n,
+    /* The whole matrices go in the same transaction as the scores, so a
+     * done run always has them (export --probs, --features). */
+    int rc = store_begin(e->store, cause);
+    if (rc == 0)
+        rc = store_run_array_put(e->store, e->run_id, STORE_ARRAY_PROBS,
+                                 out->probs, d->n, d->k, cause);
+    if (rc == 0 && out->features != NULL)
+        rc = store_run_array_put(e->store, e->run_id, STORE_ARRAY_FEATURES,
+                                 out->features, d->n, out->feature_dim,
+                                 cause);
+    if (rc == 0)
+        rc = store_run_publish(e->store, e->run_id, rows, (size_t)d->n,
                                res.noise_matrix, res.k, res.noise_rate,
                                seconds, cause);
+    if (rc == 0)
+        rc = store_commit(e->store, cause);
+    else
+        store_rollback(e->store);
     if (rc == 0) {
         pthread_mutex_lock(&e->lock);
         e->snap.noise_rate = res.noise_rate;

@@ -117,9 +117,16 @@ has "info agrees" "$T/out" "label conflicts: 0 groups"
 # A project of schema 1: the column dropped, the version set back.
 if command -v sqlite3 >/dev/null; then
   hashes() { sqlite3 "$1" 'SELECT group_concat(phash) FROM (SELECT phash FROM samples ORDER BY id)'; }
+  # What schema 1 lacked: the phash column (2) and the run arrays and
+  # views (3).
+  to_schema1() {
+    sqlite3 "$1" 'DROP VIEW samples_v; DROP VIEW labels_v; DROP VIEW scores_v;
+      DROP VIEW runs_v; DROP VIEW class_noise_v; DROP TABLE run_arrays;
+      ALTER TABLE samples DROP COLUMN phash; PRAGMA user_version = 1;'
+  }
   kept=$(hashes p.db)
   cp p.db old.db
-  sqlite3 old.db 'ALTER TABLE samples DROP COLUMN phash; PRAGMA user_version = 1;'
+  to_schema1 old.db
   run "$WINNOW" info old.db
   exits "info (read-only) refuses an older schema, as before" 1
   has "saying how to upgrade" "$T/err" "open it once for writing to upgrade"
@@ -131,11 +138,11 @@ if command -v sqlite3 >/dev/null; then
   is "every sample has its hash now" \
     "$(sqlite3 old.db 'SELECT count(*) FROM samples WHERE phash IS NULL')" 0
   is "the hashes from stored pixels are those import kept" "$(hashes old.db)" "$kept"
-  is "the schema is 2" "$(sqlite3 old.db 'PRAGMA user_version')" 2
+  is "the schema is 3" "$(sqlite3 old.db 'PRAGMA user_version')" 3
   # Migrated by another command, the hashes are missing until dups runs;
   # info computes them in memory meanwhile and writes nothing.
   cp p.db old2.db
-  sqlite3 old2.db 'ALTER TABLE samples DROP COLUMN phash; PRAGMA user_version = 1;'
+  to_schema1 old2.db
   "$WINNOW" set old2.db cat/d.png dog >/dev/null
   run "$WINNOW" info old2.db
   has "info counts groups of a project whose hashes are not kept yet" \

@@ -190,7 +190,7 @@ if [ "$blk" -ne 0 ]; then
   no_room "import past the file size limit"
   ls lim >"$T/left"
   is "it leaves no project file behind" "$(cat "$T/left")" ""
-  run limited $((1500 * 1024)) "$WINNOW" import lim/many.db \
+  run limited $((1700 * 1024)) "$WINNOW" import lim/many.db \
     --idx many.idx many-labels.idx -q
   no_room "an import that outgrows the limit"
   has "it says what was kept" "$T/err" "the 4096 images imported before that"
