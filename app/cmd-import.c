@@ -233,6 +233,7 @@ const struct cmd cmd_import = {
     .summary = "import a labeled image dataset into a project file",
     .help = "sources:\n"
             "  DIR                  class folders: DIR/<class>/**/*.png\n"
+            "                       (also .jpg, .jpeg, .webp; any case)\n"
             "  --csv FILE           a manifest with 'path' and 'label' "
             "columns;\n"
             "                       paths relative to the manifest's folder\n"
