@@ -14,9 +14,11 @@
  * - the end of the data is a warning to libjpeg (JWRN_JPEG_EOF; it pads
  *   the rest with gray). We make it an error, "truncated JPEG data",
  *   like PNG's: a photo with a gray band would be trained on and shown as
- *   if whole. Only the missing EOI marker after the last row is forgiven,
- *   since every pixel is there then. Other warnings (a few corrupt bytes
- *   that libjpeg resynchronises past) are dropped, as djpeg would go on;
+ *   if whole, and which rows are real cannot be told (the Huffman decoder
+ *   reads ahead, and a progressive file cut between scans looks complete
+ *   but blurred). So, as PNG's missing IEND, a missing EOI is truncation
+ *   too. Other warnings (a few corrupt bytes that libjpeg resynchronises
+ *   past) are dropped, as djpeg would go on;
  * - the size is checked against the limits from the header, before
  *   jpeg_start_decompress allocates anything image-sized;
  * - the scale: with a min_side, the smallest of libjpeg's DCT scales
@@ -56,7 +58,6 @@ struct jpeg_dec {
     struct jpeg_error_mgr err;
     struct jpeg_progress_mgr progress;
     jmp_buf jmp;
-    int finishing; /* past the last row: a missing EOI is forgiven */
     uint8_t *px;   /* becomes the image's on success */
     JSAMPROW *rows;
     int width, height, channels;
@@ -96,8 +97,7 @@ static void
 jpeg_emit_message(j_common_ptr cinfo, int level)
 {
     struct jpeg_dec *d = jpeg_dec_of(cinfo);
-    if (level == -1 && cinfo->err->msg_code == JWRN_JPEG_EOF &&
-        !d->finishing) {
+    if (level == -1 && cinfo->err->msg_code == JWRN_JPEG_EOF) {
         snprintf(d->msg, sizeof d->msg, "truncated JPEG data");
         jpeg_fail_now(d);
     }
@@ -224,7 +224,6 @@ jpeg_decode_body(struct jpeg_dec *d, int min_side)
             jpeg_fail_now(d);
         }
     }
-    d->finishing = 1;
     jpeg_finish_decompress(cinfo);
 
     size_t n = (size_t)ow * oh;
