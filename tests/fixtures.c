@@ -149,7 +149,7 @@ unsigned char *
 fx_jpeg_mem(const uint8_t *px, int width, int height, int channels,
             const struct fx_jpeg_opt *opt, size_t *len_out)
 {
-    static const struct fx_jpeg_opt plain = {90, 0, 0, 0, 0};
+    static const struct fx_jpeg_opt plain = {90, 0, 0, 0, 0, 0};
     if (opt == NULL)
         opt = &plain;
     struct jpeg_compress_struct c;
@@ -175,6 +175,22 @@ fx_jpeg_mem(const uint8_t *px, int width, int height, int channels,
     jpeg_set_quality(&c, opt->quality > 0 ? opt->quality : 90, TRUE);
     if (opt->progressive)
         jpeg_simple_progression(&c);
+    /* Every AC coefficient of every component on its own, in three steps
+     * of successive approximation: legal, and far more scans than any
+     * encoder writes. */
+    static jpeg_scan_info many[1 + 3 * 63 * 3];
+    if (opt->many_scans && channels == 3) {
+        int n = 0;
+        many[n++] = (jpeg_scan_info){3, {0, 1, 2, 0}, 0, 0, 0, 0};
+        for (int comp = 0; comp < 3; comp++)
+            for (int k = 1; k <= 63; k++) {
+                many[n++] = (jpeg_scan_info){1, {comp, 0, 0, 0}, k, k, 0, 2};
+                many[n++] = (jpeg_scan_info){1, {comp, 0, 0, 0}, k, k, 2, 1};
+                many[n++] = (jpeg_scan_info){1, {comp, 0, 0, 0}, k, k, 1, 0};
+            }
+        c.scan_info = many;
+        c.num_scans = n;
+    }
     jpeg_start_compress(&c, TRUE);
     if (opt->orientation != 0) {
         unsigned char exif[64];

@@ -29,6 +29,7 @@ struct fx_jpeg_opt {
     int orientation; /* 1..8: an APP1 EXIF block with that tag; 0: none */
     int ycck;        /* channels 4: stored as YCCK rather than CMYK */
     int no_adobe;    /* channels 4: no Adobe marker (plain, not inverted) */
+    int many_scans;  /* channels 3: a valid progressive file of 568 scans */
 };
 /* A JPEG of px (channels 1 gray, 3 RGB, 4 CMYK as given: Adobe's files
  * hold 255 - ink) in a new buffer (free()); opt may be NULL. */

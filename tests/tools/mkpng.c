@@ -64,17 +64,18 @@ write_seeds(const char *kind, const char *dir)
             int w, h, c;
             struct fx_jpeg_opt o;
         } v[] = {
-            {"seed-rgb-baseline.jpg", 16, 16, 3, {75, 0, 0, 0, 0}},
-            {"seed-rgb-progressive.jpg", 16, 16, 3, {75, 1, 0, 0, 0}},
-            {"seed-gray.jpg", 13, 7, 1, {75, 0, 0, 0, 0}},
-            {"seed-gray-progressive.jpg", 9, 17, 1, {75, 1, 0, 0, 0}},
-            {"seed-cmyk-adobe.jpg", 8, 8, 4, {75, 0, 0, 0, 0}},
-            {"seed-ycck-adobe.jpg", 8, 8, 4, {75, 0, 0, 1, 0}},
-            {"seed-cmyk-plain.jpg", 8, 8, 4, {75, 0, 0, 0, 1}},
-            {"seed-exif-6-mm.jpg", 24, 16, 3, {75, 0, 6, 0, 0}},
-            {"seed-exif-5-ii.jpg", 16, 8, 3, {75, 0, 5, 0, 0}},
-            {"seed-exif-3-progressive.jpg", 8, 8, 3, {75, 1, 3, 0, 0}},
-            {"seed-odd-size.jpg", 23, 19, 3, {50, 0, 0, 0, 0}},
+            {"seed-rgb-baseline.jpg", 16, 16, 3, {75, 0, 0, 0, 0, 0}},
+            {"seed-rgb-progressive.jpg", 16, 16, 3, {75, 1, 0, 0, 0, 0}},
+            {"seed-gray.jpg", 13, 7, 1, {75, 0, 0, 0, 0, 0}},
+            {"seed-gray-progressive.jpg", 9, 17, 1, {75, 1, 0, 0, 0, 0}},
+            {"seed-cmyk-adobe.jpg", 8, 8, 4, {75, 0, 0, 0, 0, 0}},
+            {"seed-ycck-adobe.jpg", 8, 8, 4, {75, 0, 0, 1, 0, 0}},
+            {"seed-cmyk-plain.jpg", 8, 8, 4, {75, 0, 0, 0, 1, 0}},
+            {"seed-exif-6-mm.jpg", 24, 16, 3, {75, 0, 6, 0, 0, 0}},
+            {"seed-exif-5-ii.jpg", 16, 8, 3, {75, 0, 5, 0, 0, 0}},
+            {"seed-exif-3-progressive.jpg", 8, 8, 3, {75, 1, 3, 0, 0, 0}},
+            {"seed-odd-size.jpg", 23, 19, 3, {50, 0, 0, 0, 0, 0}},
+            {"seed-many-scans.jpg", 8, 8, 3, {50, 0, 0, 0, 0, 1}},
         };
         for (size_t i = 0; i < WN_ARRAY_LEN(v); i++) {
             fx_pixels(px, v[i].w, v[i].h, v[i].c, (uint32_t)i + 1);

@@ -140,8 +140,8 @@ t_jpeg_round(const char *what, int w, int h, int c,
 static void
 test_jpeg_kinds(void)
 {
-    struct fx_jpeg_opt base = {90, 0, 0, 0, 0};
-    struct fx_jpeg_opt prog = {90, 1, 0, 0, 0};
+    struct fx_jpeg_opt base = {90, 0, 0, 0, 0, 0};
+    struct fx_jpeg_opt prog = {90, 1, 0, 0, 0, 0};
     t_jpeg_round("baseline RGB", 64, 48, 3, &base, 3.0);
     t_jpeg_round("progressive RGB", 64, 48, 3, &prog, 3.0);
     t_jpeg_round("baseline gray", 50, 37, 1, &base, 2.0);
@@ -182,7 +182,7 @@ test_jpeg_cmyk(void)
                     px[((size_t)y * w + x) * 4 + i] =
                         (uint8_t)(inverted ? 255 - v : v);
                 }
-        struct fx_jpeg_opt o = {95, 0, 0, kinds[k].ycck, kinds[k].no_adobe};
+        struct fx_jpeg_opt o = {95, 0, 0, kinds[k].ycck, kinds[k].no_adobe, 0};
         size_t len;
         unsigned char *jpg = fx_jpeg_mem(px, w, h, 4, &o, &len);
         struct image im;
@@ -247,7 +247,7 @@ test_orientation(void)
         int cols = t_stored[o].cols, rows = t_stored[o].rows;
         uint8_t *px = t_blocks(cols, rows, t_stored[o].layout);
         int w = cols * BLOCK, h = rows * BLOCK;
-        struct fx_jpeg_opt opt = {95, o == 6, o, 0, 0};
+        struct fx_jpeg_opt opt = {95, o == 6, o, 0, 0, 0};
         size_t len;
         unsigned char *jpg = fx_jpeg_mem(px, w, h, 3, &opt, &len);
         struct image im;
@@ -345,7 +345,8 @@ test_dct_scaling(void)
            image_fit(&full, 64, &b, &cause) == 0 && a.width == b.width &&
            a.height == b.height,
        "scaled then fitted has the size of full then fitted");
-    double d = t_mean_abs_diff(a.pixels, b.pixels, (size_t)a.width * a.height * 3);
+    double d = t_mean_abs_diff(a.pixels, b.pixels,
+                               (size_t)a.width * a.height * 3);
     ok(d < 2.0, "and nearly the same pixels (mean difference %.2f)", d);
     image_fini(&im);
     image_fini(&a);
@@ -354,7 +355,7 @@ test_dct_scaling(void)
     free(jpg);
 
     /* Orientation 6 with scaling: the longest side is what counts. */
-    struct fx_jpeg_opt o6 = {90, 0, 6, 0, 0};
+    struct fx_jpeg_opt o6 = {90, 0, 6, 0, 0, 0};
     jpg = fx_jpeg_mem(px, w, h, 3, &o6, &len);
     struct image_info info;
     ok(image_decode(jpg, len, 64, &im, &info, &cause) == 0 &&
@@ -371,7 +372,7 @@ static void
 test_jpeg_truncated(void)
 {
     uint8_t *px = t_smooth(48, 40, 3);
-    struct fx_jpeg_opt kinds[2] = {{90, 0, 0, 0, 0}, {90, 1, 0, 0, 0}};
+    struct fx_jpeg_opt kinds[2] = {{90, 0, 0, 0, 0, 0}, {90, 1, 0, 0, 0, 0}};
     for (int k = 0; k < 2; k++) {
         size_t len;
         unsigned char *jpg = fx_jpeg_mem(px, 48, 40, 3, &kinds[k], &len);
@@ -403,6 +404,23 @@ test_jpeg_truncated(void)
         image_fini(&im);
         free(jpg);
     }
+    free(px);
+}
+
+static void
+test_many_scans(void)
+{
+    uint8_t *px = t_smooth(16, 16, 3);
+    struct fx_jpeg_opt o = {90, 0, 0, 0, 0, 1};
+    size_t len;
+    unsigned char *jpg = fx_jpeg_mem(px, 16, 16, 3, &o, &len);
+    struct image im;
+    char *cause = NULL;
+    ok(image_decode(jpg, len, 0, &im, NULL, &cause) == -1,
+       "a progressive JPEG of 568 scans is refused");
+    is_str(cause, "corrupt JPEG data: more than 500 scans");
+    free(cause);
+    free(jpg);
     free(px);
 }
 
@@ -455,7 +473,8 @@ static void
 test_webp(void)
 {
     int w = 24, h = 20;
-    uint8_t *rgba = xmalloc((size_t)w * h * 4), *rgb = xmalloc((size_t)w * h * 3);
+    uint8_t *rgba = xmalloc((size_t)w * h * 4);
+    uint8_t *rgb = xmalloc((size_t)w * h * 3);
     fx_pixels(rgba, w, h, 4, 7);
     for (size_t i = 0; i < (size_t)w * h; i++) {
         rgba[4 * i + 3] = (uint8_t)(i * 37); /* every alpha value shows up */
@@ -586,6 +605,7 @@ main(void)
     test_exif_parser();
     test_dct_scaling();
     test_jpeg_truncated();
+    test_many_scans();
     test_too_large();
     test_webp();
     test_by_content();
