@@ -17,8 +17,10 @@
  *   if whole, and which rows are real cannot be told (the Huffman decoder
  *   reads ahead, and a progressive file cut between scans looks complete
  *   but blurred). So, as PNG's missing IEND, a missing EOI is truncation
- *   too. Other warnings (a few corrupt bytes that libjpeg resynchronises
- *   past) are dropped, as djpeg would go on;
+ *   too, and image data that stops at a marker before the last row
+ *   (JWRN_HIT_MARKER) is refused as corrupt. Other warnings (a few
+ *   corrupt bytes that libjpeg resynchronises past) are dropped, as djpeg
+ *   would go on;
  * - the size is checked against the limits from the header, before
  *   jpeg_start_decompress allocates anything image-sized;
  * - the scale: with a min_side, the smallest of libjpeg's DCT scales
@@ -97,8 +99,19 @@ static void
 jpeg_emit_message(j_common_ptr cinfo, int level)
 {
     struct jpeg_dec *d = jpeg_dec_of(cinfo);
-    if (level == -1 && cinfo->err->msg_code == JWRN_JPEG_EOF) {
+    if (level != -1)
+        return;
+    if (cinfo->err->msg_code == JWRN_JPEG_EOF) {
         snprintf(d->msg, sizeof d->msg, "truncated JPEG data");
+        jpeg_fail_now(d);
+    }
+    /* The image data stopped at a marker while rows were still owed: the
+     * rest would be gray, the same harm as a cut file. And it is how a
+     * file of a few hundred bytes claims 58 million pixels that libjpeg
+     * would then decode from nothing. */
+    if (cinfo->err->msg_code == JWRN_HIT_MARKER) {
+        snprintf(d->msg, sizeof d->msg,
+                 "corrupt JPEG data: premature end of data segment");
         jpeg_fail_now(d);
     }
 }

@@ -393,6 +393,27 @@ test_jpeg_truncated(void)
         }
         ok(all, "%s JPEG cut at every byte: \"truncated JPEG data\"",
            k ? "progressive" : "baseline");
+        /* Cut inside the image data, then closed with an EOI as if
+         * complete: rows are owed when the marker comes. */
+        unsigned char *closed = xmalloc(len);
+        size_t at = len * 3 / 5;
+        memcpy(closed, jpg, at);
+        closed[at] = 0xff;
+        closed[at + 1] = 0xd9;
+        struct image cim;
+        char *why = NULL;
+        ok(image_decode(closed, at + 2, 0, &cim, NULL, &why) == -1 &&
+               cim.pixels == NULL,
+           "%s JPEG cut, then closed with EOI, is refused",
+           k ? "progressive" : "baseline");
+        ok(why != NULL &&
+               (strcmp(why, "truncated JPEG data") == 0 ||
+                strcmp(why, "corrupt JPEG data: premature end of data "
+                            "segment") == 0),
+           "as truncated or as data ending early (%s)", why ? why : "-");
+        free(why);
+        free(closed);
+
         /* As PNG without IEND: the end marker is part of the file. */
         struct image im;
         char *cause = NULL;
@@ -405,6 +426,31 @@ test_jpeg_truncated(void)
         free(jpg);
     }
     free(px);
+}
+
+/* Found by fuzz-jpeg: 283 bytes whose image data ends at the EOI marker
+ * while libjpeg owes 58 million pixels, which it would make up as gray
+ * (a third of a second, ten under ASan). */
+static void
+test_data_ends_early(void)
+{
+    const char *env = getenv("TESTS_SRCDIR");
+    char *path = env != NULL && *env != '\0'
+                     ? xasprintf("%s/data/bad/%s", env,
+                                 "jpeg-283-bytes-claim-9752x5926.jpg")
+                     : xstrdup("tests/data/bad/"
+                               "jpeg-283-bytes-claim-9752x5926.jpg");
+    struct image im;
+    char *cause = NULL;
+    ok(image_read(path, &im, &cause) == -1 && im.pixels == NULL,
+       "a 283-byte JPEG claiming 9752x5926 is refused");
+    char *want = xasprintf("%s: corrupt JPEG data: premature end of data "
+                           "segment",
+                           path);
+    is_str(cause, want);
+    free(want);
+    free(cause);
+    free(path);
 }
 
 static void
@@ -605,6 +651,7 @@ main(void)
     test_exif_parser();
     test_dct_scaling();
     test_jpeg_truncated();
+    test_data_ends_early();
     test_many_scans();
     test_too_large();
     test_webp();
