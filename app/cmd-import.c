@@ -305,7 +305,8 @@ const struct cmd cmd_import = {
     .operands = (const struct cmd_operand[]){
         CMD_OPERAND_DB,
         {.name = "DIR",
-         .help = "class folders: DIR/<class>/**/*.png",
+         .help = "class folders: DIR/<class>/**/*.png, .jpg, .jpeg or\n"
+                 ".webp, in any letter case",
          .heading = "sources:"},
         {0},
     },

@@ -1,7 +1,7 @@
 /* data/import.c: the import pipeline shared by the folder, CSV and IDX
  * importers.
  *
- * Decoding dominates an import (libpng, hashing, shrinking), while SQLite
+ * Decoding dominates an import (the codecs, hashing, shrinking), while SQLite
  * wants one writer. So decoder threads run ahead of the inserting thread
  * through a bounded window of slots: thread k decodes whichever item is
  * next, the inserting thread consumes items strictly in list order, so the
@@ -29,7 +29,7 @@
 #define IMPORT_BATCH 4096
 /* Decoded images held between the decoders and the inserting thread. */
 #define IMPORT_WINDOW 512
-/* Largest input file read (PNG); larger files are refused, not read. */
+/* Largest image file read; larger files are refused, not read. */
 #define IMPORT_MAX_FILE_BYTES (256u << 20)
 
 void
@@ -246,10 +246,16 @@ import_normalize_relative(const char *path)
 }
 
 int
-import_has_png_extension(const char *name)
+import_has_image_extension(const char *name)
 {
+    static const char *const ext[] = {".png", ".jpg", ".jpeg", ".webp"};
     size_t n = strlen(name);
-    return n > 4 && strcasecmp(name + n - 4, ".png") == 0;
+    for (size_t i = 0; i < WN_ARRAY_LEN(ext); i++) {
+        size_t e = strlen(ext[i]);
+        if (n > e && strcasecmp(name + n - e, ext[i]) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 static int
@@ -328,12 +334,20 @@ import_decode(const struct import_item *it, int max_side,
             d->error = cause;
             return;
         }
-        int r = image_decode_png(buf, len, &full, &cause);
+        /* The format by content, and a JPEG decoded no larger than it
+         * will be stored. The size recorded is the photo's own; the hash
+         * is of the pixels as decoded, which for a JPEG depend on the
+         * DCT scale and so on max_side, as they already depend on the
+         * JPEG library's version. */
+        struct image_info info;
+        int r = image_decode(buf, len, max_side, &full, &info, &cause);
         free(buf);
         if (r != 0) {
             d->error = cause;
             return;
         }
+        d->width = info.width;
+        d->height = info.height;
     } else {
         if (image_alloc(&full, it->raw_w, it->raw_h, it->raw_c, &cause) != 0) {
             d->error = cause;
@@ -341,9 +355,9 @@ import_decode(const struct import_item *it, int max_side,
         }
         memcpy(full.pixels, it->raw,
                (size_t)it->raw_w * (size_t)it->raw_h * (size_t)it->raw_c);
+        d->width = full.width;
+        d->height = full.height;
     }
-    d->width = full.width;
-    d->height = full.height;
     d->channels = full.channels;
     import_hash_image(&full, d->hash);
     if (full.width <= max_side && full.height <= max_side) {

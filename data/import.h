@@ -59,8 +59,8 @@ struct import_result { /* import_result_fini frees */
     double seconds;
 };
 
-/* ROOT/<class>/.../NAME.png at any depth; class names are the folder
- * names, new ones numbered in sorted order. */
+/* ROOT/<class>/.../NAME.{png,jpg,jpeg,webp} (any case) at any depth; class
+ * names are the folder names, new ones numbered in sorted order. */
 WN_NODISCARD int import_folder(struct store *s, const char *root,
                                const struct import_options *opt,
                                struct import_result *res, char **cause);

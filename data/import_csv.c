@@ -435,16 +435,12 @@ import_csv(struct store *s, const char *manifest,
         rc = store_class_find(s, rows[i].label, &id, cause);
         if (rc != 0)
             break;
-        if (!import_has_png_extension(rows[i].path)) {
-            char *where = xstrdup(rows[i].file);
-            rc = import_job_bad(&job, where, "unknown extension (not .png)",
-                                cause);
-            free(where);
-            continue;
-        }
-        /* Never opened: a FIFO would block the import. A file that is
-         * not there is left to the decoder to name, unless the project
-         * has it already. */
+        /* No filter by name: a manifest names its files on purpose, and
+         * the decoder tells by content what each is, or that it is
+         * "not an image (PNG, JPEG or WebP)". It is never opened when it
+         * is not a regular file: a FIFO would block the import. A file
+         * that is not there is left to the decoder to name, unless the
+         * project has it already. */
         struct stat st;
         if (stat(rows[i].file, &st) == 0 && !S_ISREG(st.st_mode)) {
             rc = import_job_bad(&job, rows[i].file, "not a regular file",

@@ -1,4 +1,5 @@
-/* data/import_folder.c: ROOT/<class>/ ** / *.png, the ImageFolder layout.
+/* data/import_folder.c: ROOT/<class>/ ** / *.{png,jpg,jpeg,webp}, the
+ * ImageFolder layout.
  *
  * Class folders are the directories directly under ROOT; everything below
  * a class folder, at any depth, belongs to that class. Entries are visited
@@ -118,8 +119,10 @@ walk_class_dir(struct walk *w, const char *fs_dir, const char *rel, int label,
             rc = walk_class_dir(w, fs, r, label, found, cause);
         } else if (!S_ISREG(est.st_mode)) {
             rc = import_job_bad(w->job, fs, "not a regular file", cause);
-        } else if (!import_has_png_extension(names[i])) {
-            rc = import_job_bad(w->job, fs, "unknown extension (not .png)",
+        } else if (!import_has_image_extension(names[i])) {
+            rc = import_job_bad(w->job, fs,
+                                "unknown extension (not .png, .jpg, .jpeg "
+                                "or .webp)",
                                 cause);
         } else {
             /* The job owns fs and r now, even when it fails. */
@@ -189,8 +192,8 @@ import_folder(struct store *s, const char *root,
             size_t first = job.n_items, found = 0;
             rc = walk_class_dir(&w, fs, names[i], -1, &found, cause);
             if (rc == 0 && found == 0) {
-                rc = import_job_bad(&job, fs, "empty class folder (no .png "
-                                              "files), no class created",
+                rc = import_job_bad(&job, fs, "empty class folder (no "
+                                              "images), no class created",
                                     cause);
             } else if (rc == 0) {
                 /* Folders copied from Windows often end in "\r" (CIFAR-10's
@@ -214,7 +217,7 @@ import_folder(struct store *s, const char *root,
                 for (size_t k = first; k < job.n_items; k++)
                     job.items[k].label = label;
             }
-        } else if (import_has_png_extension(names[i])) {
+        } else if (import_has_image_extension(names[i])) {
             rc = import_job_bad(&job, fs, "image outside any class folder",
                                 cause);
         }
@@ -224,7 +227,7 @@ import_folder(struct store *s, const char *root,
     }
     if (rc == 0 && n_class_dirs == 0)
         rc = wn_fail(cause, "%s: no class folders (expected ROOT/<class>/"
-                            "*.png)",
+                            "*.{png,jpg,jpeg,webp})",
                      root);
     if (rc == 0)
         rc = import_job_run(&job, cause);

@@ -31,7 +31,7 @@ struct import_job {
 };
 
 /* The image formats the importers read, as messages name them. */
-#define IMPORT_FORMATS "PNG"
+#define IMPORT_FORMATS "PNG, JPEG or WebP"
 
 /* name (borrowed) prefixes the causes of the limits. */
 void import_job_init(struct import_job *job, struct store *s,
@@ -73,8 +73,9 @@ int import_job_added_nothing(const struct import_job *job);
 /* Lexically normalise a relative path ("a/./b//c" -> "a/b/c"); NULL if it
  * is absolute, empty, or climbs out with "..". Caller frees. */
 char *import_normalize_relative(const char *path);
-/* Whether a name ends in ".png", any case. */
-int import_has_png_extension(const char *name);
+/* Whether a name ends in .png, .jpg, .jpeg or .webp, any case: what the
+ * folder walk takes. Only a filter: the decoder goes by the content. */
+int import_has_image_extension(const char *name);
 /* The class a folder name or label stands for: without surrounding white
  * space and control characters, so "cat\r" (a folder copied from Windows,
  * a quoted CSV field) is "cat". NULL with *why set ("is only white space

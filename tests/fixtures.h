@@ -28,4 +28,28 @@ void fx_pixels(uint8_t *px, int width, int height, int channels,
 void fx_blobs(uint8_t *px, int width, int height, int channels,
               uint32_t seed);
 
+struct fx_jpeg_opt {
+    int quality;     /* 0: 90 */
+    int progressive; /* jpeg_simple_progression */
+    int orientation; /* 1..8: an APP1 EXIF block with that tag; 0: none */
+    int ycck;        /* channels 4: stored as YCCK rather than CMYK */
+    int no_adobe;    /* channels 4: no Adobe marker (plain, not inverted) */
+    int many_scans;  /* channels 3: a valid progressive file of 568 scans */
+};
+/* A JPEG of px (channels 1 gray, 3 RGB, 4 CMYK as given: Adobe's files
+ * hold 255 - ink) in a new buffer (free()); opt may be NULL. */
+unsigned char *fx_jpeg_mem(const uint8_t *px, int width, int height,
+                           int channels, const struct fx_jpeg_opt *opt,
+                           size_t *len_out);
+/* A WebP of px (channels 3 RGB or 4 RGBA), lossy (quality 90) or
+ * lossless; orientation 1..8 adds a VP8X header and an EXIF chunk. New
+ * buffer (free()). */
+unsigned char *fx_webp_mem(const uint8_t *px, int width, int height,
+                           int channels, int lossless, int orientation,
+                           size_t *len_out);
+/* As fx_png, in the format the name's extension says (.jpg, .jpeg, .webp;
+ * anything else is PNG). WebP is always RGB. */
+void fx_image_file(const char *path, int width, int height, int channels,
+                   uint32_t seed);
+
 #endif

@@ -9,7 +9,7 @@ for i in 1 2; do png ds/dog/d$i.png; done
 head -c 60 ds/cat/c1.png > ds/dog/truncated.png
 echo "hello, I am text" > ds/dog/text.png
 : > ds/cat/zero.png
-png ds/cat/photo.jpg
+png ds/cat/photo.gif
 mkdir -p ds/empty
 ln -s .. ds/cat/loop
 ln -s /nonexistent/file.png ds/dog/dangling.png
@@ -23,9 +23,9 @@ run "$WINNOW" import p.db ds
 exits "an import with bad files still succeeds" 0
 has "the good images are imported" "$T/out" "imported 5 images"
 has "truncated PNG is named" "$T/err" "winnow: import: ds/dog/truncated.png: "
-has "text renamed .png is named as not a PNG" "$T/err" "winnow: import: ds/dog/text.png: not a PNG file"
+has "text renamed .png is named as not an image" "$T/err" "winnow: import: ds/dog/text.png: not an image (PNG, JPEG or WebP)"
 has "zero-byte file is named" "$T/err" "winnow: import: ds/cat/zero.png: "
-has "unknown extension is named" "$T/err" "winnow: import: ds/cat/photo.jpg: unknown extension"
+has "unknown extension is named" "$T/err" "winnow: import: ds/cat/photo.gif: unknown extension (not .png, .jpg, .jpeg or .webp)"
 has "empty class folder is named" "$T/err" "winnow: import: ds/empty: empty class folder"
 has "a directory loop is named, not followed" "$T/err" "directory loop"
 has "a dangling link is named" "$T/err" "winnow: import: ds/dog/dangling.png: No such file or directory"
@@ -37,7 +37,7 @@ for f in "$TESTS_SRCDIR"/data/bad/*.png; do
   has "bad fixture $(basename "$f") is reported" "$T/err" "ds/cat/$(basename "$f"): "
 done
 has "the summary counts the skipped files" "$T/out" "skipped: $((10 + nbad)) "
-has "the summary gives reasons" "$T/out" "not a PNG file"
+has "the summary gives reasons" "$T/out" "not an image"
 run "$WINNOW" info p.db
 has "the empty folder made no class" "$T/out" "classes:    2"
 

@@ -16,6 +16,7 @@ printf '8,img/a.png,,dog\r\n' >> data/m.csv
 printf '9,img/missing.png,,dog\r\n' >> data/m.csv
 printf '10,img/../other/d.png,,bird\r\n' >> data/m.csv
 printf '11,notes.txt,,bird\r\n' >> data/m.csv
+echo "some notes" > data/notes.txt
 
 run "$WINNOW" import p.db --csv data/m.csv
 exits "CSV import exits 0" 0
@@ -26,7 +27,7 @@ has "an escaping path is refused" "$T/err" "data/m.csv:8: path '../outside.png' 
 has "an absolute path is read as named" "$T/err" "winnow: import: /etc/passwd.png: No such file or directory"
 has "a path listed twice is refused" "$T/err" "data/m.csv:10: path 'img/a.png' listed again (first on line 2)"
 has "a missing file is named" "$T/err" "winnow: import: data/img/missing.png: No such file or directory"
-has "a non-PNG path is named" "$T/err" "winnow: import: data/notes.txt: unknown extension"
+has "a path to a non-image is named" "$T/err" "winnow: import: data/notes.txt: not an image (PNG, JPEG or WebP)"
 run "$WINNOW" info p.db
 has "three classes from the labels" "$T/out" "classes:    3"
 grep -E '^  cat +2$' "$T/out" >/dev/null

@@ -191,7 +191,7 @@ mkdir -p empty/cat empty/dog
 run "$WINNOW" import e.db empty
 exits "empty class folders fail" 1
 has "saying what was looked for, and where" "$T/err" \
-  "winnow: import: empty: nothing imported: no PNG images found under empty/<class>/ folders; put each class's images in a folder named after it"
+  "winnow: import: empty: nothing imported: no PNG, JPEG or WebP images found under empty/<class>/ folders; put each class's images in a folder named after it"
 test ! -e e.db
 ok "no project file is left" $?
 
@@ -200,8 +200,11 @@ echo hello > txt/cat/notes.txt
 echo hello > txt/cat/photo.jpg
 run "$WINNOW" import t.db txt
 exits "a folder of files that are not images fails" 1
-has "each is named" "$T/err" "winnow: import: txt/cat/photo.jpg: unknown extension"
-has "with the reason" "$T/err" "txt: nothing imported: no PNG images found"
+has "each is named" "$T/err" "winnow: import: txt/cat/notes.txt: unknown extension"
+has "an image by name only is named too" "$T/err" \
+  "winnow: import: txt/cat/photo.jpg: not an image (PNG, JPEG or WebP)"
+has "with the reason" "$T/err" \
+  "txt: nothing imported: none of the 1 images found could be read"
 test ! -e t.db
 ok "no project file is left" $?
 

@@ -19,7 +19,7 @@ FUZZ_ALL_CFLAGS = -std=c11 -Wall -Wextra $(FUZZ_CFLAGS) $(FUZZ_SAN)
 FUZZ_CPPFLAGS = -I$(top_builddir) -I$(top_srcdir) $(DEP_CFLAGS)
 
 O = tests/fuzz/lf
-TARGETS = png csv idx store
+TARGETS = png csv idx store jpeg webp
 TARGETS += npy probs
 BINS = $(TARGETS:%=tests/fuzz/fuzz-%)
 DATA_OBJS = $(patsubst %.c,$(O)/%.o,$(notdir $(filter %.c,$(DATA_SOURCES))))

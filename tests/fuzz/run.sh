@@ -2,7 +2,7 @@
 # tests/fuzz/run.sh: run one libFuzzer target by hand (tests/fuzz/README).
 #
 #   tests/fuzz/run.sh [-b BUILDDIR] [-w WORKDIR] TARGET SECONDS [ARGS...]
-#       fuzz TARGET (png, csv, idx, store) for SECONDS under nice -n 19,
+#       fuzz TARGET (png, csv, idx, store, jpeg, webp) for SECONDS under nice -n 19,
 #       starting from the seed corpus and the crashes found so far; new
 #       inputs go to WORKDIR/corpus, crashes to WORKDIR/crashes, the log
 #       to WORKDIR/log; ARGS go to libFuzzer as they are
@@ -40,8 +40,9 @@ usage() {
 target=$1
 shift
 case $target in
-png|csv|idx|store|npy|probs) ;;
-*) echo "run.sh: unknown target '$target' (png, csv, idx, store, npy, probs)" >&2; exit 2 ;;
+png|csv|idx|store|jpeg|webp|npy|probs) ;;
+*) echo "run.sh: unknown target '$target' (png, csv, idx, store, jpeg, webp, npy, probs)" >&2
+   exit 2 ;;
 esac
 bin=$build/tests/fuzz/fuzz-$target
 if [ ! -x "$bin" ]; then

@@ -192,10 +192,20 @@ main(void)
     check_norm(".", NULL);
     check_norm("a/..", NULL);
 
-    ok(import_has_png_extension("x.png"), "x.png is a PNG name");
-    ok(import_has_png_extension("X.PNG"), "X.PNG is a PNG name");
-    ok(!import_has_png_extension(".png"), "a bare .png is not");
-    ok(!import_has_png_extension("x.jpg"), "x.jpg is not");
+    ok(import_has_image_extension("x.png"), "x.png is an image name");
+    ok(import_has_image_extension("X.PNG"), "X.PNG is an image name");
+    ok(!import_has_image_extension(".png"), "a bare .png is not");
+    ok(import_has_image_extension("x.jpg") &&
+           import_has_image_extension("x.JPEG") &&
+           import_has_image_extension("x.Jpg") &&
+           import_has_image_extension("x.webp") &&
+           import_has_image_extension("x.WebP"),
+       ".jpg .jpeg .webp in any case are image names");
+    ok(!import_has_image_extension("x.gif") &&
+           !import_has_image_extension("x.jpg.txt") &&
+           !import_has_image_extension("jpeg") &&
+           !import_has_image_extension("x.pn"),
+       ".gif, .jpg.txt, a bare jpeg and .pn are not");
 
     check_class_name("cat", "cat", NULL);
     check_class_name("cat\r", "cat", NULL);
