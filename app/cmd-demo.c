@@ -42,7 +42,7 @@ extern const struct cmd cmd_demo;
 #define DEMO_TRUTH   "truth.csv"
 /* Epochs of the demo's run: enough for a useful ranking of 2,000 images
  * in about a minute on two cores. */
-#define DEMO_EPOCHS 12
+#define DEMO_EPOCHS  12
 
 static char *
 demo_file(const char *dir, const char *name)

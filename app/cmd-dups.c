@@ -126,8 +126,8 @@ print_text(const struct dups_view *v, int threshold, int conflicts_only)
                group_kind(g), g->conflict ? ", label conflict" : "");
         int width = 0;
         for (size_t m = 0; m < g->n; m++) {
-            int l = (int)strlen(class_name(v, v->p.samples[
-                v->d.members[g->first + m]].label));
+            int l = (int)strlen(
+                class_name(v, v->p.samples[v->d.members[g->first + m]].label));
             if (l > width)
                 width = l > 30 ? 30 : l;
         }

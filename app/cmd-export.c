@@ -22,8 +22,8 @@
 
 extern const struct cmd cmd_export;
 
-static const char *const policy_choices[] = {
-    "keep", "drop-flagged", "accept-above P", NULL};
+static const char *const policy_choices[] = {"keep", "drop-flagged",
+                                             "accept-above P", NULL};
 static const char *const policy_help[] = {
     "keep their label (default)",
     "leave out those the latest run flagged",
@@ -120,8 +120,7 @@ print_summary(FILE *f, const struct export_options *o,
         if (o->policy == EXPORT_DROP_FLAGGED)
             fprintf(f, "; %zu flagged samples left out", r->dropped);
         if (o->dedupe)
-            fprintf(f, "; %zu near-duplicates and copies left out",
-                    r->deduped);
+            fprintf(f, "; %zu near-duplicates and copies left out", r->deduped);
         fputc('\n', f);
     }
     if (r->accepted > 0)
@@ -136,8 +135,7 @@ print_summary(FILE *f, const struct export_options *o,
                 o->folder, r->linked, r->copied, r->rendered);
 }
 
-static const char *const link_choices[] = {"symbolic", "hard", "copy",
-                                            NULL};
+static const char *const link_choices[] = {"symbolic", "hard", "copy", NULL};
 
 struct export_args {
     struct export_options opt;
@@ -243,9 +241,8 @@ static int
 check_array_names(const struct cmd *c, const struct export_args *a)
 {
     const struct export_options *o = &a->opt;
-    const char *others[] = {o->labels, o->jsonl,      o->folder,
-                            o->scores, o->idx_images, o->idx_labels,
-                            a->probs};
+    const char *others[] = {o->labels,     o->jsonl,      o->folder, o->scores,
+                            o->idx_images, o->idx_labels, a->probs};
     const char *mine[] = {a->probs, a->features};
     if (a->features != NULL && strcmp(a->features, "-") == 0)
         return cmd_usage_error(c, "--features cannot be standard output");
@@ -281,8 +278,8 @@ run_export(int argc, char **argv)
     int quiet = a.quiet;
     const char *db = argv[1];
     int arrays = a.probs != NULL || a.features != NULL;
-    int tables = opt.labels || opt.jsonl || opt.folder || opt.scores ||
-                 opt.idx_images;
+    int tables =
+        opt.labels || opt.jsonl || opt.folder || opt.scores || opt.idx_images;
     if (!tables && !arrays)
         return cmd_usage_error(c, "nothing to export: give --labels, "
                                   "--jsonl, --folder, --scores, --idx, "

@@ -232,10 +232,10 @@ run_import(int argc, char **argv)
                                   "or --idx IMAGES LABELS");
     const char *csv_only = opt.path_column != NULL    ? "--path-column"
                            : opt.label_column != NULL ? "--label-column"
-                           : opt.no_header             ? "--no-header"
-                           : opt.sep != 0              ? "--sep"
-                           : opt.root != NULL          ? "--root"
-                                                       : NULL;
+                           : opt.no_header            ? "--no-header"
+                           : opt.sep != 0             ? "--sep"
+                           : opt.root != NULL         ? "--root"
+                                                      : NULL;
     if (csv_only != NULL && csv == NULL)
         return cmd_usage_error(c, "%s goes with --csv", csv_only);
     if (opt.class_names_file != NULL && idx_images == NULL)
@@ -283,12 +283,15 @@ run_import(int argc, char **argv)
         if (!existed && res.st.imported == 0)
             remove_project(db);
         else if (res.st.imported == 0)
-            fprintf(stderr, "winnow: import: nothing was imported; %s is as "
-                            "it was\n", db);
+            fprintf(stderr,
+                    "winnow: import: nothing was imported; %s is as "
+                    "it was\n",
+                    db);
         else
-            fprintf(stderr, "winnow: import: the %lld images imported before "
-                            "that are kept in %s; the same import again adds "
-                            "the rest\n",
+            fprintf(stderr,
+                    "winnow: import: the %lld images imported before "
+                    "that are kept in %s; the same import again adds "
+                    "the rest\n",
                     (long long)res.st.imported, db);
         import_result_fini(&res);
         return EXIT_FAIL;
@@ -302,14 +305,15 @@ const struct cmd cmd_import = {
     .name = "import",
     .usage = "DB (DIR | --csv FILE | --idx IMAGES LABELS) [options]",
     .summary = "import a labeled image dataset into a project file",
-    .operands = (const struct cmd_operand[]){
-        CMD_OPERAND_DB,
-        {.name = "DIR",
-         .help = "class folders: DIR/<class>/**/*.png, .jpg, .jpeg or\n"
-                 ".webp, in any letter case",
-         .heading = "sources:"},
-        {0},
-    },
+    .operands =
+        (const struct cmd_operand[]){
+            CMD_OPERAND_DB,
+            {.name = "DIR",
+             .help = "class folders: DIR/<class>/**/*.png, .jpg, .jpeg or\n"
+                     ".webp, in any letter case",
+             .heading = "sources:"},
+            {0},
+        },
     .min_operands = 1,
     .options = import_options,
     .notes = "Importing the same source again adds only what is new.\n",

@@ -104,8 +104,7 @@ static void
 print_info(const char *db, const struct store_summary *sum,
            const struct info_runs *ri, const struct dups *d)
 {
-    printf("project:    %s (%.1f MB)\n", db,
-           (double)sum->file_bytes / 1e6);
+    printf("project:    %s (%.1f MB)\n", db, (double)sum->file_bytes / 1e6);
     printf("samples:    %lld\n", (long long)sum->n_samples);
     printf("classes:    %d\n", sum->n_classes);
     int width = 5;
@@ -153,8 +152,7 @@ print_info(const char *db, const struct store_summary *sum,
             print_time(sum->runs[i].started);
             if (sum->runs[i].finished > 0) {
                 printf(", took %.0f s",
-                       (double)(sum->runs[i].finished -
-                                sum->runs[i].started) /
+                       (double)(sum->runs[i].finished - sum->runs[i].started) /
                            1000.0);
             }
             printf("\n");
@@ -182,10 +180,10 @@ print_json(const char *db, const struct store_summary *sum,
     FILE *f = stdout;
     fprintf(f, "{\"version\":%d,\"project\":", INFO_JSON_VERSION);
     json_put_string(f, db);
-    fprintf(f, ",\"schema\":%d,\"file_bytes\":%lld,\"samples\":%lld,"
-               "\"classes\":[",
-            ri->schema, (long long)sum->file_bytes,
-            (long long)sum->n_samples);
+    fprintf(f,
+            ",\"schema\":%d,\"file_bytes\":%lld,\"samples\":%lld,"
+            "\"classes\":[",
+            ri->schema, (long long)sum->file_bytes, (long long)sum->n_samples);
     for (int i = 0; i < sum->n_classes; i++) {
         fprintf(f, "%s{\"id\":%d,\"name\":", i ? "," : "", i);
         json_put_string(f, sum->class_names[i]);
@@ -244,8 +242,7 @@ print_json(const char *db, const struct store_summary *sum,
             fputs("null", f);
         fputc('}', f);
     }
-    fprintf(f, "],\"human_events\":%lld}\n",
-            (long long)sum->n_human_events);
+    fprintf(f, "],\"human_events\":%lld}\n", (long long)sum->n_human_events);
 }
 
 struct info_args {
@@ -279,9 +276,8 @@ run_info(int argc, char **argv)
     int rc = store_summary_get(s, &sum, &cause);
     if (rc == 0 && (rc = info_runs_get(s, &sum, &ri, &cause)) != 0)
         store_summary_fini(&sum);
-    if (rc == 0 &&
-        (rc = dups_scan(s, DUPS_DEFAULT_THRESHOLD, &p, &d, NULL, NULL,
-                        &cause)) != 0)
+    if (rc == 0 && (rc = dups_scan(s, DUPS_DEFAULT_THRESHOLD, &p, &d, NULL,
+                                   NULL, &cause)) != 0)
         store_summary_fini(&sum);
     store_close(s);
     if (rc != 0) {

@@ -167,13 +167,14 @@ const struct cmd cmd_log = {
     .usage = "DB [PATH] [--all] [--json]",
     .summary = "show the label history: decisions, undos, accepted "
                "suggestions",
-    .operands = (const struct cmd_operand[]){
-        CMD_OPERAND_DB,
-        {.name = "PATH",
-         .help = "only this sample (SOURCE:PATH when several imports\n"
-                 "have that path)"},
-        {0},
-    },
+    .operands =
+        (const struct cmd_operand[]){
+            CMD_OPERAND_DB,
+            {.name = "PATH",
+             .help = "only this sample (SOURCE:PATH when several imports\n"
+                     "have that path)"},
+            {0},
+        },
     .min_operands = 1,
     .options = log_options,
     .notes = "One line per event, newest first:\n"

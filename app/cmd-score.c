@@ -24,7 +24,7 @@
 #define SCORE_EPOCH_KEY_FOLD 100000
 /* The longest wait for progress before the loop looks again; a signal
  * cuts it short. */
-#define SCORE_POLL_MS 250
+#define SCORE_POLL_MS        250
 
 extern const struct cmd cmd_score;
 
@@ -57,8 +57,7 @@ show_progress(struct progress *bar, const struct engine_progress *p,
     }
     /* A log gets one line per finished epoch. */
     int epoch_key = p->fold * SCORE_EPOCH_KEY_FOLD + p->epoch;
-    if (p->batches > 0 && p->batch == p->batches &&
-        epoch_key != *last_epoch) {
+    if (p->batches > 0 && p->batch == p->batches && epoch_key != *last_epoch) {
         *last_epoch = epoch_key;
         progress_message(bar,
                          "score: %s: loss %.4f, training accuracy %.3f, "
@@ -81,8 +80,8 @@ print_result(const char *db, const struct engine_progress *p)
     if (store_run_get(s, p->run_id, &r, &cause) == 0) {
         printf("run %lld done in %.0f s: %lld samples in %d classes scored; "
                "estimated noise rate %.1f%%\n",
-               (long long)r.id, r.seconds, (long long)r.n_samples,
-               r.n_classes, 100.0 * r.noise_rate);
+               (long long)r.id, r.seconds, (long long)r.n_samples, r.n_classes,
+               100.0 * r.noise_rate);
         printf("next: winnow export %s --scores scores.csv (highest score "
                "first), or winnow review %s\n",
                db, db);
@@ -138,9 +137,7 @@ static const struct cmd_option score_options[] = {
      .offset = SCORE_FIELD(elr),
      .help = "train with early-learning regularization (off\n"
              "by default; --no-elr is accepted too)"},
-    {.name = "no-elr",
-     .kind = OPT_NO_FLAG,
-     .offset = SCORE_FIELD(elr)},
+    {.name = "no-elr", .kind = OPT_NO_FLAG, .offset = SCORE_FIELD(elr)},
     {.name = "no-flip",
      .kind = OPT_FLAG,
      .offset = SCORE_FIELD(no_flip),
@@ -185,17 +182,18 @@ static const struct cmd_option score_options[] = {
 static int
 check_probs_options(const struct score_args *a)
 {
-    const char *train = a->epochs ? "--epochs"
-                        : a->folds ? "--folds"
-                        : a->elr ? "--elr"
+    const char *train = a->epochs    ? "--epochs"
+                        : a->folds   ? "--folds"
+                        : a->elr     ? "--elr"
                         : a->no_flip ? "--no-flip"
-                        : a->resume ? "--resume"
-                                    : NULL;
+                        : a->resume  ? "--resume"
+                                     : NULL;
     if (a->probs == NULL && a->features != NULL)
         return cmd_usage_error(&cmd_score, "--features goes with --probs");
     if (a->probs != NULL && train != NULL)
-        return cmd_usage_error(&cmd_score, "--probs scores without "
-                                           "training: %s does not apply",
+        return cmd_usage_error(&cmd_score,
+                               "--probs scores without "
+                               "training: %s does not apply",
                                train);
     return -1;
 }

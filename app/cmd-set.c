@@ -94,18 +94,19 @@ const struct cmd cmd_set = {
     .name = "set",
     .usage = "DB PATH LABEL [--note TEXT]",
     .summary = "record a person's decision on one sample's label",
-    .operands = (const struct cmd_operand[]){
-        CMD_OPERAND_DB,
-        {.name = "PATH",
-         .what = "sample",
-         .help = "the sample's path as imported (winnow export\n"
-                 "--labels lists them); SOURCE:PATH picks one when\n"
-                 "several imports have that path"},
-        {.name = "LABEL",
-         .help = "a class name; the label the sample has already\n"
-                 "records that a person checked it (kept)"},
-        {0},
-    },
+    .operands =
+        (const struct cmd_operand[]){
+            CMD_OPERAND_DB,
+            {.name = "PATH",
+             .what = "sample",
+             .help = "the sample's path as imported (winnow export\n"
+                     "--labels lists them); SOURCE:PATH picks one when\n"
+                     "several imports have that path"},
+            {.name = "LABEL",
+             .help = "a class name; the label the sample has already\n"
+                     "records that a person checked it (kept)"},
+            {0},
+        },
     .min_operands = 3,
     .options = set_options,
     .notes = "Every decision is a new event: winnow log lists them, winnow "

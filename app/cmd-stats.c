@@ -404,8 +404,7 @@ want_color(const char *when)
     return isatty(STDOUT_FILENO);
 }
 
-static const char *const color_choices[] = {"auto", "always", "never",
-                                             NULL};
+static const char *const color_choices[] = {"auto", "always", "never", NULL};
 
 struct stats_args {
     int json;

@@ -70,11 +70,13 @@ const struct cmd cmd_undo = {
     .name = "undo",
     .usage = "DB [N]",
     .summary = "revert the last N decisions of a person (default 1)",
-    .operands = (const struct cmd_operand[]){
-        CMD_OPERAND_DB,
-        {.name = "N", .help = "how many decisions, newest first (default 1)"},
-        {0},
-    },
+    .operands =
+        (const struct cmd_operand[]){
+            CMD_OPERAND_DB,
+            {.name = "N",
+             .help = "how many decisions, newest first (default 1)"},
+            {0},
+        },
     .min_operands = 1,
     .notes = "Each undo is recorded as a new event that sets the label back;\n"
              "decisions already undone are passed over, so undo again goes\n"

@@ -42,8 +42,8 @@ typedef int (*cmd_option_fn)(const struct cmd *c, const struct cmd_option *o,
  * NULL. --help (-h) is every command's and is not in the tables. Given
  * twice, an option's last value counts. */
 struct cmd_option {
-    const char *name;  /* long name, without the dashes */
-    int short_name;    /* the letter of -X, or 0 */
+    const char *name; /* long name, without the dashes */
+    int short_name;   /* the letter of -X, or 0 */
     enum cmd_option_kind kind;
     size_t offset;     /* CMD_FIELD(struct, member, type) */
     long min, max;     /* OPT_INT */
@@ -67,18 +67,21 @@ struct cmd_option {
 /* The offset of member m in struct type s, which must have type t (after
  * arrays decay: const char ** for an OPT_PAIR), or the table does not
  * build. */
-#define CMD_FIELD(s, m, t) _Generic(((s *)NULL)->m, t: offsetof(s, m))
+#define CMD_FIELD(s, m, t) _Generic(((s *)NULL)->m, t : offsetof(s, m))
 
 /* An operand, for the messages ("missing sample PATH") and --help. */
 struct cmd_operand {
-    const char *name; /* "PATH" */
-    const char *what; /* "sample", or NULL */
-    const char *help; /* --help row, or NULL for none */
+    const char *name;    /* "PATH" */
+    const char *what;    /* "sample", or NULL */
+    const char *help;    /* --help row, or NULL for none */
     const char *heading; /* --help: a line printed before this row */
 };
 
 /* The project file, every command's first operand. */
-#define CMD_OPERAND_DB {.name = "DB", .what = "project file"}
+#define CMD_OPERAND_DB                                                         \
+    {                                                                          \
+        .name = "DB", .what = "project file"                                   \
+    }
 
 struct cmd {
     const char *name;

@@ -17,22 +17,12 @@
 #include "app/cmd.h"
 #include "data/store.h"
 
-extern const struct cmd cmd_import, cmd_info, cmd_score, cmd_export,
-    cmd_stats, cmd_log, cmd_set, cmd_undo, cmd_review, cmd_demo, cmd_dups;
+extern const struct cmd cmd_import, cmd_info, cmd_score, cmd_export, cmd_stats,
+    cmd_log, cmd_set, cmd_undo, cmd_review, cmd_demo, cmd_dups;
 
 const struct cmd *const commands[] = {
-    &cmd_import,
-    &cmd_info,
-    &cmd_score,
-    &cmd_export,
-    &cmd_stats,
-    &cmd_dups,
-    &cmd_log,
-    &cmd_set,
-    &cmd_undo,
-    &cmd_review,
-    &cmd_demo,
-    NULL,
+    &cmd_import, &cmd_info, &cmd_score, &cmd_export, &cmd_stats, &cmd_dups,
+    &cmd_log,    &cmd_set,  &cmd_undo,  &cmd_review, &cmd_demo,  NULL,
 };
 
 const struct cmd *
@@ -97,8 +87,8 @@ cmd_parse_int(const struct cmd *c, const char *opt, const char *arg, long min,
 }
 
 static int
-parse_double(const struct cmd *c, const char *opt, const char *arg,
-             double min, double max, double *out)
+parse_double(const struct cmd *c, const char *opt, const char *arg, double min,
+             double max, double *out)
 {
     char *end;
     double v = strtod(arg, &end);
@@ -135,8 +125,7 @@ join_words(char *buf, size_t size, const char *const *words,
 }
 
 int
-cmd_bad_choice(const struct cmd *c, const struct cmd_option *o,
-               const char *arg)
+cmd_bad_choice(const struct cmd *c, const struct cmd_option *o, const char *arg)
 {
     char list[256];
     join_words(list, sizeof list, o->choices, " or ");
@@ -177,7 +166,7 @@ next_row(const struct cmd *c, const struct cmd_option *o)
 {
     if (o == NULL)
         o = c->options != NULL && c->options->name != NULL ? c->options
-                                                            : &help_row;
+                                                           : &help_row;
     else if (o == &help_row)
         o = NULL;
     else if ((++o)->name == NULL)
@@ -251,9 +240,7 @@ store_option(const struct cmd *c, const struct cmd_option *o, const char *arg,
     snprintf(opt, sizeof opt, "--%s", o->name);
     switch (o->kind) {
     case OPT_FLAG:
-    case OPT_NO_FLAG:
-        *(int *)field = o->kind == OPT_FLAG;
-        return 0;
+    case OPT_NO_FLAG: *(int *)field = o->kind == OPT_FLAG; return 0;
     case OPT_INT: {
         long v;
         if (cmd_parse_int(c, opt, arg, o->min, o->max, &v) != 0)
@@ -263,9 +250,7 @@ store_option(const struct cmd *c, const struct cmd_option *o, const char *arg,
     }
     case OPT_DOUBLE:
         return parse_double(c, opt, arg, o->dmin, o->dmax, (double *)field);
-    case OPT_STRING:
-        *(const char **)field = arg;
-        return 0;
+    case OPT_STRING: *(const char **)field = arg; return 0;
     case OPT_CHOICE:
         for (int i = 0; o->choices[i] != NULL; i++) {
             if (strcmp(o->choices[i], arg) == 0) {
@@ -286,8 +271,7 @@ store_option(const struct cmd *c, const struct cmd_option *o, const char *arg,
         ((const char **)field)[0] = arg;
         ((const char **)field)[1] = more[0];
         return 1;
-    case OPT_CALL:
-        return o->parse(c, o, arg, more, n_more, field);
+    case OPT_CALL: return o->parse(c, o, arg, more, n_more, field);
     }
     return -1;
 }
@@ -348,8 +332,7 @@ parse_word(const struct cmd *c, int argc, char **argv, int *i, void *out)
             else if (*i < argc)
                 arg = argv[(*i)++];
             else
-                return cmd_usage_error(c, "option '-%c' needs an argument",
-                                       *p);
+                return cmd_usage_error(c, "option '-%c' needs an argument", *p);
         }
         int took = store_option(c, o, arg, argv + *i, argc - *i, out);
         if (took < 0)
@@ -416,8 +399,7 @@ print_row(FILE *f, const char *left, int column, const char *help)
 }
 
 static void
-option_left(char *buf, size_t size, const struct cmd_option *o,
-            const char *arg)
+option_left(char *buf, size_t size, const struct cmd_option *o, const char *arg)
 {
     char letter[8] = "";
     if (o->short_name != 0)

@@ -59,8 +59,8 @@ format_eta(char *buf, size_t len, double seconds)
 }
 
 void
-progress_update(struct progress *p, size_t done, size_t total,
-                const char *unit, const char *extra)
+progress_update(struct progress *p, size_t done, size_t total, const char *unit,
+                const char *extra)
 {
     if (p->quiet)
         return;
@@ -90,8 +90,8 @@ progress_update(struct progress *p, size_t done, size_t total,
         fprintf(stderr, "\r\033[K%s [%s] %3d%% %zu/%zu %.0f %s/s ETA %s%s%s",
                 p->what, bar,
                 total ? (int)(100.0 * (double)done / (double)total) : 0, done,
-                total, rate, unit, eta[0] ? eta : "--:--",
-                extra ? "  " : "", extra ? extra : "");
+                total, rate, unit, eta[0] ? eta : "--:--", extra ? "  " : "",
+                extra ? extra : "");
         p->bar_shown = 1;
     } else {
         fprintf(stderr, "%s: %zu/%zu %s, %.0f %s/s%s%s%s%s\n", p->what, done,

@@ -18,8 +18,7 @@ struct progress *progress_new(const char *what, int quiet);
 void progress_update(struct progress *p, size_t done, size_t total,
                      const char *unit, const char *extra);
 /* A line on stderr that must not be overwritten by the bar. */
-WN_PRINTF(2, 3) void progress_message(struct progress *p, const char *fmt,
-                                      ...);
+WN_PRINTF(2, 3) void progress_message(struct progress *p, const char *fmt, ...);
 /* Clear the bar (a terminal) and free. */
 void progress_free(struct progress *p);
 /* Whether stderr is a terminal that gets a bar. */

@@ -31,7 +31,7 @@
 /* A CSV of probabilities is read whole: ten million rows of a few classes
  * stay far below this, and a thousand classes a row are past any sane
  * CSV anyway (use .npy). */
-#define SCORE_PROBS_CSV_MAX ((size_t)8 << 30)
+#define SCORE_PROBS_CSV_MAX     ((size_t)8 << 30)
 #define SCORE_PROBS_MAX_THREADS 256
 
 struct project { /* what the run needs of the project, in import order */
@@ -74,8 +74,9 @@ project_load(struct store *s, struct project *p, char **cause)
     if (p->n == 0)
         return wn_fail(cause, "the project has no samples to score");
     if (p->k < 2)
-        return wn_fail(cause, "the project has %d class%s: scoring needs "
-                              "at least 2",
+        return wn_fail(cause,
+                       "the project has %d class%s: scoring needs "
+                       "at least 2",
                        p->k, p->k == 1 ? "" : "es");
     size_t n = (size_t)p->n;
     p->paths = xcalloc(n, sizeof *p->paths);
@@ -89,8 +90,7 @@ project_load(struct store *s, struct project *p, char **cause)
         p->label[i] = x->label;
         /* A decision in force, as the engine trusts a person's label:
          * its confident learning never flags it and its score is 0. */
-        p->trusted[i] = x->review == STORE_KEPT ||
-                        x->review == STORE_RELABELED;
+        p->trusted[i] = x->review == STORE_KEPT || x->review == STORE_RELABELED;
     }
     return 0;
 }
@@ -154,21 +154,23 @@ read_probs_npy(const char *path, const struct project *p, float **out,
         return -1;
     int rc = 0;
     if (a.ndim != 2)
-        rc = wn_fail(cause, "a 1-D array of %lld values: expected N x K, "
-                            "one row per sample and one column per class",
+        rc = wn_fail(cause,
+                     "a 1-D array of %lld values: expected N x K, "
+                     "one row per sample and one column per class",
                      (long long)a.rows);
     else if (a.rows != p->n)
-        rc = wn_fail(cause, "%lld rows, the project has %lld samples (one "
-                            "row per sample, in the order export --labels "
-                            "writes)",
+        rc = wn_fail(cause,
+                     "%lld rows, the project has %lld samples (one "
+                     "row per sample, in the order export --labels "
+                     "writes)",
                      (long long)a.rows, (long long)p->n);
     else if (a.cols != p->k)
         rc = wn_fail(cause, "%lld columns, the project has %d classes",
                      (long long)a.cols, p->k);
     int64_t bad = -1;
-    if (rc == 0 && probs_check(a.data, p->n, p->k,
-                               (const char *const *)p->classes, &bad,
-                               NULL) != 0)
+    if (rc == 0 &&
+        probs_check(a.data, p->n, p->k, (const char *const *)p->classes, &bad,
+                    NULL) != 0)
         rc = npy_row_error(p, a.data, bad, cause);
     if (rc != 0) {
         npy_fini(&a);
@@ -187,8 +189,7 @@ read_probs_csv(const char *path, const struct project *p, float **out,
     if (wn_read_file(path, SCORE_PROBS_CSV_MAX, &buf, &len, cause) != 0)
         return -1;
     int rc = probs_read_csv((const char *)buf, len, path, p->paths, p->n,
-                            (const char *const *)p->classes, p->k, out,
-                            cause);
+                            (const char *const *)p->classes, p->k, out, cause);
     free(buf);
     return rc;
 }
@@ -201,9 +202,10 @@ read_features(const char *path, const struct project *p, struct npy *a,
         return -1;
     int rc = 0;
     if (a->rows != p->n)
-        rc = wn_fail(cause, "%lld rows, the project has %lld samples (one "
-                            "row per sample, in the order export --labels "
-                            "writes)",
+        rc = wn_fail(cause,
+                     "%lld rows, the project has %lld samples (one "
+                     "row per sample, in the order export --labels "
+                     "writes)",
                      (long long)a->rows, (long long)p->n);
     else if (a->cols > INT_MAX)
         rc = wn_fail(cause, "%lld columns is too many", (long long)a->cols);
@@ -234,8 +236,7 @@ origin_text(const char *probs, const char *probs_sha, const char *features,
                   ? xasprintf("probs=%s sha256=%s features=%s sha256=%s",
                               ap ? ap : probs, probs_sha, af ? af : features,
                               features_sha)
-                  : xasprintf("probs=%s sha256=%s", ap ? ap : probs,
-                              probs_sha);
+                  : xasprintf("probs=%s sha256=%s", ap ? ap : probs, probs_sha);
     free(ap);
     free(af);
     return t;
@@ -247,8 +248,9 @@ threads_default(int requested)
     if (requested > 0)
         return requested;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > SCORE_PROBS_MAX_THREADS ? SCORE_PROBS_MAX_THREADS
-                                                   : (int)n;
+    return n < 1                         ? 1
+           : n > SCORE_PROBS_MAX_THREADS ? SCORE_PROBS_MAX_THREADS
+                                         : (int)n;
 }
 
 /* The readers of data/ name the file themselves ("FILE: why",

@@ -10,7 +10,7 @@ struct score_probs_args { /* plain data, borrowed */
     const char *probs;    /* .npy (by its magic) or CSV */
     const char *features; /* .npy, or NULL */
     uint64_t seed;
-    int threads;          /* 0: all cores */
+    int threads; /* 0: all cores */
     int quiet;
 };
 

@@ -168,8 +168,8 @@ wn_read_file(const char *path, size_t max_bytes, unsigned char **buf_out,
         if (cap - 1 >= max_bytes) {
             free(buf);
             fclose(f);
-            return wn_fail(cause, "%s: file too large (limit %zu bytes)",
-                           path, max_bytes);
+            return wn_fail(cause, "%s: file too large (limit %zu bytes)", path,
+                           max_bytes);
         }
         size_t ncap = (cap - 1) * 2 + 4096;
         if (ncap - 1 > max_bytes)

@@ -9,11 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WN_NODISCARD     __attribute__((warn_unused_result))
-#define WN_PRINTF(f, a)  __attribute__((format(printf, f, a)))
-#define WN_NORETURN      __attribute__((noreturn))
-#define WN_UNUSED        __attribute__((unused))
-#define WN_ARRAY_LEN(a)  (sizeof(a) / sizeof((a)[0]))
+#define WN_NODISCARD    __attribute__((warn_unused_result))
+#define WN_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define WN_NORETURN     __attribute__((noreturn))
+#define WN_UNUSED       __attribute__((unused))
+#define WN_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Print "winnow: out of memory" and exit(1). */
 WN_NORETURN void xalloc_die(void);

@@ -237,14 +237,10 @@ const char *
 csv_sep_name(char sep)
 {
     switch (sep) {
-    case ',':
-        return "','";
-    case ';':
-        return "';'";
-    case '\t':
-        return "tab";
-    default:
-        return "an unusual separator";
+    case ',': return "','";
+    case ';': return "';'";
+    case '\t': return "tab";
+    default: return "an unusual separator";
     }
 }
 
@@ -298,13 +294,15 @@ csv_sniff_sep(const char *buf, size_t len, char *sep_out, char **cause)
     /* Two separators that both give a table are a guess either way, and a
      * wrong guess would import the wrong column as paths. */
     if (n_consistent > 1)
-        return wn_fail(cause, "both %s and %s split the first lines into "
-                              "the same number of columns",
+        return wn_fail(cause,
+                       "both %s and %s split the first lines into "
+                       "the same number of columns",
                        csv_sep_name(consistent[0]),
                        csv_sep_name(consistent[1]));
     if (n_viable > 1)
-        return wn_fail(cause, "both %s and %s split the first line, and "
-                              "neither splits the next lines alike",
+        return wn_fail(cause,
+                       "both %s and %s split the first line, and "
+                       "neither splits the next lines alike",
                        csv_sep_name(viable[0]), csv_sep_name(viable[1]));
     /* One candidate splits the first line: ragged rows after it are the
      * importer's to report, row by row. None: a file of one column, whose

@@ -32,7 +32,7 @@
 typedef void (*dups_pair_fn)(void *ctx, uint32_t a, uint32_t b, int d);
 
 struct dups_plan {
-    int m, r;                      /* chunks; bits flipped per chunk */
+    int m, r; /* chunks; bits flipped per chunk */
     int lo[DUPS_MAX_CHUNKS], bits[DUPS_MAX_CHUNKS];
 };
 
@@ -71,8 +71,8 @@ dups_plan_for(size_t n, int threshold, struct dups_plan *p)
         int r = threshold / m;
         double buckets = (double)((uint64_t)1 << b);
         double probes = m * dups_probes(b, r);
-        double cost = (double)n * probes * (1.0 + (double)n / buckets) +
-                      m * buckets;
+        double cost =
+            (double)n * probes * (1.0 + (double)n / buckets) + m * buckets;
         if (best < 0.0 || cost < best) {
             best = cost;
             p->m = m;
@@ -113,8 +113,8 @@ dups_search(const uint64_t *h, size_t n, int threshold, dups_pair_fn fn,
             void *ctx, char **cause)
 {
     if (threshold < 0 || threshold > DUPS_MAX_THRESHOLD)
-        return wn_fail(cause, "threshold %d out of range (0 to %d)",
-                       threshold, DUPS_MAX_THRESHOLD);
+        return wn_fail(cause, "threshold %d out of range (0 to %d)", threshold,
+                       DUPS_MAX_THRESHOLD);
     if (n >= UINT32_MAX)
         return wn_fail(cause, "too many hashes: %zu", n);
     if (n < 2)
@@ -170,8 +170,8 @@ dups_search(const uint64_t *h, size_t n, int threshold, dups_pair_fn fn,
                     /* Reported by the first chunk within r bits only. */
                     int earlier = 0;
                     for (int c2 = 0; c2 < c && !earlier; c2++)
-                        earlier = __builtin_popcount(dups_chunk(&p, x, c2)) <=
-                                  p.r;
+                        earlier =
+                            __builtin_popcount(dups_chunk(&p, x, c2)) <= p.r;
                     if (!earlier)
                         fn(ctx, (uint32_t)i, j, d);
                 }
@@ -331,8 +331,7 @@ dups_group(const struct dups_sample *samples, size_t n, int threshold,
     }
     free(k);
     struct dups_join join = {&uf, rep};
-    int rc = dups_search(uniq, n_uniq, threshold, dups_join_pair, &join,
-                         cause);
+    int rc = dups_search(uniq, n_uniq, threshold, dups_join_pair, &join, cause);
     free(uniq);
     free(rep);
     if (rc != 0) {
@@ -352,10 +351,10 @@ dups_group(const struct dups_sample *samples, size_t n, int threshold,
             out->n_groups++;
             n_members += size[i];
         }
-    out->groups = xcalloc(out->n_groups > 0 ? out->n_groups : 1,
-                          sizeof *out->groups);
-    out->members = xmalloc((n_members > 0 ? n_members : 1) *
-                           sizeof *out->members);
+    out->groups =
+        xcalloc(out->n_groups > 0 ? out->n_groups : 1, sizeof *out->groups);
+    out->members =
+        xmalloc((n_members > 0 ? n_members : 1) * sizeof *out->members);
     size_t g = 0, at = 0;
     for (size_t i = 0; i < n; i++) {
         if (dups_uf_find(&uf, (uint32_t)i) != i || size[i] < 2)

@@ -24,7 +24,7 @@ struct store;
 #define DUPS_DEFAULT_THRESHOLD 8
 /* Past this the search costs too much to be worth it (and at 16 or more
  * of 63 bits, unrelated images start to pair). */
-#define DUPS_MAX_THRESHOLD 15
+#define DUPS_MAX_THRESHOLD     15
 
 struct dups_pair { /* plain data */
     uint32_t a, b; /* sample indices, a < b */
@@ -54,24 +54,24 @@ struct dups_sample { /* plain data */
     /* Index of the first sample with the same pixels (itself if none
      * earlier): exact duplicates are group members too. */
     uint32_t exact;
-    int label;      /* current label */
-    int split;      /* train/test/... id, or -1 when the project has none */
+    int label; /* current label */
+    int split; /* train/test/... id, or -1 when the project has none */
 };
 
-struct dups_group { /* plain data */
-    int64_t id;          /* 1.. in order of the first member */
-    size_t first, n;     /* members: dups.members[first .. first + n) */
-    int conflict;        /* members carry different labels */
-    int leak;            /* members lie in different splits (known ones) */
-    int exact;           /* some members have equal pixels */
-    int near;            /* some members are near (not equal) */
+struct dups_group {  /* plain data */
+    int64_t id;      /* 1.. in order of the first member */
+    size_t first, n; /* members: dups.members[first .. first + n) */
+    int conflict;    /* members carry different labels */
+    int leak;        /* members lie in different splits (known ones) */
+    int exact;       /* some members have equal pixels */
+    int near;        /* some members are near (not equal) */
 };
 
-struct dups { /* owned arrays: dups_fini */
+struct dups {                  /* owned arrays: dups_fini */
     struct dups_group *groups; /* by id */
     size_t n_groups;
-    uint32_t *members;   /* each group's sample indices, ascending */
-    int64_t *group_of;   /* by sample: its group's id, 0 when none */
+    uint32_t *members; /* each group's sample indices, ascending */
+    int64_t *group_of; /* by sample: its group's id, 0 when none */
     size_t n_samples;
     size_t n_conflicts, n_leaks;
 };

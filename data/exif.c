@@ -14,7 +14,7 @@
 #include <string.h>
 
 #define EXIF_TAG_ORIENTATION 0x0112
-#define EXIF_TYPE_SHORT 3
+#define EXIF_TYPE_SHORT      3
 
 struct exif_tiff {
     const unsigned char *p;

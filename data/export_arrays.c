@@ -31,8 +31,8 @@ load(struct store *s, enum store_array which, float **data, int64_t *rows,
      int *cols, struct store_label_state **states, size_t *n_states,
      int64_t *run_out, char **cause)
 {
-    const char *what = which == STORE_ARRAY_PROBS ? "probabilities"
-                                                  : "features";
+    const char *what =
+        which == STORE_ARRAY_PROBS ? "probabilities" : "features";
     int64_t run;
     *data = NULL;
     *states = NULL;
@@ -71,8 +71,8 @@ load(struct store *s, enum store_array which, float **data, int64_t *rows,
 }
 
 static int
-write_csv(struct store *s, const char *path, const float *p, int64_t n,
-          int k, const struct store_label_state *states, char **cause)
+write_csv(struct store *s, const char *path, const float *p, int64_t n, int k,
+          const struct store_label_state *states, char **cause)
 {
     char **names = NULL;
     int n_names = 0;
@@ -80,8 +80,9 @@ write_csv(struct store *s, const char *path, const float *p, int64_t n,
         return -1;
     if (n_names < k) {
         store_names_free(names);
-        return wn_fail(cause, "project file is corrupt: %d classes, the "
-                              "probabilities have %d",
+        return wn_fail(cause,
+                       "project file is corrupt: %d classes, the "
+                       "probabilities have %d",
                        n_names, k);
     }
     struct outfile t;
@@ -114,8 +115,7 @@ write_csv(struct store *s, const char *path, const float *p, int64_t n,
 }
 
 int
-export_probs(struct store *s, const char *path, int64_t *run_out,
-             char **cause)
+export_probs(struct store *s, const char *path, int64_t *run_out, char **cause)
 {
     float *p;
     int64_t n;
@@ -125,9 +125,9 @@ export_probs(struct store *s, const char *path, int64_t *run_out,
     if (load(s, STORE_ARRAY_PROBS, &p, &n, &k, &states, &n_states, run_out,
              cause) != 0)
         return -1;
-    int rc = ends_with(path, ".npy") ? npy_save(path, p, n, k, cause)
-                                     : write_csv(s, path, p, n, k, states,
-                                                 cause);
+    int rc = ends_with(path, ".npy")
+                 ? npy_save(path, p, n, k, cause)
+                 : write_csv(s, path, p, n, k, states, cause);
     free(p);
     store_states_free(states, n_states);
     return rc;
@@ -138,16 +138,17 @@ export_features(struct store *s, const char *path, int64_t *run_out,
                 char **cause)
 {
     if (!ends_with(path, ".npy"))
-        return wn_fail(cause, "%s: --features writes .npy files only "
-                              "(name it FILE.npy)",
+        return wn_fail(cause,
+                       "%s: --features writes .npy files only "
+                       "(name it FILE.npy)",
                        path);
     float *x;
     int64_t n;
     int d;
     struct store_label_state *states;
     size_t n_states;
-    if (load(s, STORE_ARRAY_FEATURES, &x, &n, &d, &states, &n_states,
-             run_out, cause) != 0)
+    if (load(s, STORE_ARRAY_FEATURES, &x, &n, &d, &states, &n_states, run_out,
+             cause) != 0)
         return -1;
     int rc = npy_save(path, x, n, d, cause);
     free(x);

@@ -48,8 +48,7 @@ export_folder_check(const struct export_job *x, char **cause)
         if (why != NULL) {
             /* Show the name with its control characters escaped. */
             char *shown = xmalloc(4 * strlen(x->names[c]) + 1), *p = shown;
-            for (const unsigned char *q =
-                     (const unsigned char *)x->names[c];
+            for (const unsigned char *q = (const unsigned char *)x->names[c];
                  *q; q++) {
                 if (*q < 0x20 || *q == 0x7f)
                     p += sprintf(p, "\\x%02x", *q);

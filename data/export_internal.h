@@ -13,13 +13,13 @@
 #include "data/store.h"
 
 enum { /* the outputs, in the order they are opened and renamed */
-    T_SCORES,
-    T_LABELS,
-    T_JSONL,
-    T_FOLDER,
-    T_IDX_IMAGES,
-    T_IDX_LABELS,
-    T_COUNT
+       T_SCORES,
+       T_LABELS,
+       T_JSONL,
+       T_FOLDER,
+       T_IDX_IMAGES,
+       T_IDX_LABELS,
+       T_COUNT
 };
 
 struct row { /* one sample as it is exported */
@@ -66,8 +66,7 @@ WN_NODISCARD int export_stopped(const struct export_job *x, char **cause);
 
 /* --folder: refuse a class that cannot be a folder name, before anything
  * is written. */
-WN_NODISCARD int export_folder_check(const struct export_job *x,
-                                     char **cause);
+WN_NODISCARD int export_folder_check(const struct export_job *x, char **cause);
 
 /* --folder: sample i's entry in its class folder under the tree's
  * temporary root: a link to its source file, a copy, or a PNG from the

@@ -28,7 +28,7 @@
 #define IDX_TYPE_UBYTE 0x08
 #define IDX_MAX_SIDE   16384u
 /* gzread and gzwrite count in unsigned int. */
-#define IDX_CHUNK ((size_t)1 << 30)
+#define IDX_CHUNK      ((size_t)1 << 30)
 
 /* Check the header in buf[0..len) against len and fill out's dims and size;
  * set *offset to where the data starts. Leaves out->data alone. */
@@ -116,14 +116,11 @@ idx_gz_fail(gzFile gz, const char *path, char **cause)
     if (strncmp(msg, path, n) == 0 && strncmp(msg + n, ": ", 2) == 0)
         msg += n + 2;
     switch (errnum) {
-    case Z_BUF_ERROR:
-        return wn_fail(cause, "%s: truncated gzip stream", path);
-    case Z_MEM_ERROR:
-        return wn_fail(cause, "%s: out of memory", path);
+    case Z_BUF_ERROR: return wn_fail(cause, "%s: truncated gzip stream", path);
+    case Z_MEM_ERROR: return wn_fail(cause, "%s: out of memory", path);
     case Z_DATA_ERROR:
         return wn_fail(cause, "%s: corrupt gzip data: %s", path, msg);
-    default:
-        return wn_fail(cause, "%s: %s", path, msg);
+    default: return wn_fail(cause, "%s: %s", path, msg);
     }
 }
 

@@ -33,8 +33,8 @@ WN_NODISCARD int idx_read(const char *path, size_t max_bytes, struct idx *out,
 /* Check the shape of an image file (3 dims, or 4 with 1 or 3 channels) and
  * report it. */
 WN_NODISCARD int idx_image_shape(const struct idx *x, uint32_t *count,
-                                 uint32_t *rows, uint32_t *cols,
-                                 int *channels, char **cause);
+                                 uint32_t *rows, uint32_t *cols, int *channels,
+                                 char **cause);
 /* Write an unsigned-byte IDX file (gzip when path ends in ".gz"). Writes
  * path directly; callers wanting atomicity use a temporary name. */
 WN_NODISCARD int idx_write(const char *path, int ndims, const uint32_t *dims,

@@ -56,14 +56,10 @@ const char *
 image_format_name(enum image_format f)
 {
     switch (f) {
-    case IMAGE_FORMAT_PNG:
-        return "PNG";
-    case IMAGE_FORMAT_JPEG:
-        return "JPEG";
-    case IMAGE_FORMAT_WEBP:
-        return "WebP";
-    case IMAGE_FORMAT_UNKNOWN:
-        break;
+    case IMAGE_FORMAT_PNG: return "PNG";
+    case IMAGE_FORMAT_JPEG: return "JPEG";
+    case IMAGE_FORMAT_WEBP: return "WebP";
+    case IMAGE_FORMAT_UNKNOWN: break;
     }
     return "unknown";
 }
@@ -96,8 +92,7 @@ image_decode(const void *buf, size_t len, int min_side, struct image *out,
     case IMAGE_FORMAT_WEBP:
         rc = image_decode_webp(buf, len, out, info, cause);
         break;
-    default:
-        return wn_fail(cause, "not an image (PNG, JPEG or WebP)");
+    default: return wn_fail(cause, "not an image (PNG, JPEG or WebP)");
     }
     if (rc != 0)
         return -1;
@@ -155,7 +150,6 @@ image_composite(uint8_t *px, size_t n, int channels)
     }
 }
 
-
 int
 image_valid(const struct image *im)
 {
@@ -163,7 +157,6 @@ image_valid(const struct image *im)
            im->height >= 1 && (im->channels == 1 || im->channels == 3) &&
            !image_too_large((uint32_t)im->width, (uint32_t)im->height);
 }
-
 
 /* EXIF orientation n says how the stored rows must be turned to stand the
  * photo upright. For the upright pixel (x, y), the stored pixel is:
@@ -187,13 +180,41 @@ image_orient(struct image *im, int orientation, char **cause)
      * for x + 1 and for y + 1. */
     ptrdiff_t W = w, H = h, start, dx, dy;
     switch (orientation) {
-    case 2: start = W - 1; dx = -1; dy = W; break;
-    case 3: start = W * H - 1; dx = -1; dy = -W; break;
-    case 4: start = (H - 1) * W; dx = 1; dy = -W; break;
-    case 5: start = 0; dx = W; dy = 1; break;
-    case 6: start = (H - 1) * W; dx = -W; dy = 1; break;
-    case 7: start = W * H - 1; dx = -W; dy = -1; break;
-    default: start = W - 1; dx = W; dy = -1; break; /* 8 */
+    case 2:
+        start = W - 1;
+        dx = -1;
+        dy = W;
+        break;
+    case 3:
+        start = W * H - 1;
+        dx = -1;
+        dy = -W;
+        break;
+    case 4:
+        start = (H - 1) * W;
+        dx = 1;
+        dy = -W;
+        break;
+    case 5:
+        start = 0;
+        dx = W;
+        dy = 1;
+        break;
+    case 6:
+        start = (H - 1) * W;
+        dx = -W;
+        dy = 1;
+        break;
+    case 7:
+        start = W * H - 1;
+        dx = -W;
+        dy = -1;
+        break;
+    default:
+        start = W - 1;
+        dx = W;
+        dy = -1;
+        break; /* 8 */
     }
     uint8_t *o = out.pixels;
     const uint8_t *src = im->pixels;
@@ -207,7 +228,6 @@ image_orient(struct image *im, int orientation, char **cause)
     *im = out;
     return 0;
 }
-
 
 /* ------------------------------------------------------------------ */
 /* Buffers and resampling */

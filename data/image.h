@@ -17,12 +17,12 @@
 #include "data/base.h"
 
 /* Larger images are refused before anything is allocated for them. */
-#define IMAGE_MAX_SIDE 16384
+#define IMAGE_MAX_SIDE   16384
 #define IMAGE_MAX_PIXELS (64u * 1024u * 1024u)
 
 struct image { /* plain data; pixels owned by the struct (image_fini) */
     int width, height;
-    int channels; /* 1 or 3 */
+    int channels;    /* 1 or 3 */
     uint8_t *pixels; /* width * height * channels bytes */
 };
 
@@ -62,8 +62,7 @@ WN_NODISCARD int image_decode(const void *buf, size_t len, int min_side,
                               struct image *out, struct image_info *info,
                               char **cause);
 /* Read and decode a file at full size; the cause names the path. */
-WN_NODISCARD int image_read(const char *path, struct image *out,
-                            char **cause);
+WN_NODISCARD int image_read(const char *path, struct image *out, char **cause);
 
 /* Decode a PNG held in memory. Gray (with or without alpha) becomes 1
  * channel, everything else 3. On failure return -1 with *cause set to a

@@ -10,7 +10,7 @@
 #include "data/image.h"
 
 /* Room for an error message from a library or from us. */
-#define IMAGE_MSG_LEN 160
+#define IMAGE_MSG_LEN   160
 
 /* round(x / 255) for x in [0, 255 * 255], without a division. */
 #define IMAGE_DIV255(x) ((((x) + 128u) + (((x) + 128u) >> 8)) >> 8)
@@ -42,15 +42,14 @@ void image_composite(uint8_t *px, size_t n, int channels);
  * and on failure frees what it made and returns -1 with *cause set.
  * min_side as for image_decode; only JPEG uses it. */
 WN_NODISCARD int image_decode_jpeg(const void *buf, size_t len, int min_side,
-                                   struct image *out,
-                                   struct image_info *info, char **cause);
+                                   struct image *out, struct image_info *info,
+                                   char **cause);
 WN_NODISCARD int image_decode_webp(const void *buf, size_t len,
-                                   struct image *out,
-                                   struct image_info *info, char **cause);
+                                   struct image *out, struct image_info *info,
+                                   char **cause);
 
 /* Turn a stored image upright by its EXIF orientation (1..8; anything
  * else is left as 1). Replaces im's pixels. */
-WN_NODISCARD int image_orient(struct image *im, int orientation,
-                              char **cause);
+WN_NODISCARD int image_orient(struct image *im, int orientation, char **cause);
 
 #endif

@@ -60,7 +60,7 @@ struct jpeg_dec {
     struct jpeg_error_mgr err;
     struct jpeg_progress_mgr progress;
     jmp_buf jmp;
-    uint8_t *px;   /* becomes the image's on success */
+    uint8_t *px; /* becomes the image's on success */
     JSAMPROW *rows;
     int width, height, channels;
     int full_w, full_h, orientation;
@@ -128,8 +128,8 @@ jpeg_progress(j_common_ptr cinfo)
     j_decompress_ptr dinfo = (j_decompress_ptr)cinfo;
     if (dinfo->input_scan_number > JPEG_MAX_SCANS) {
         struct jpeg_dec *d = jpeg_dec_of(cinfo);
-        snprintf(d->msg, sizeof d->msg,
-                 "corrupt JPEG data: more than %d scans", JPEG_MAX_SCANS);
+        snprintf(d->msg, sizeof d->msg, "corrupt JPEG data: more than %d scans",
+                 JPEG_MAX_SCANS);
         jpeg_fail_now(d);
     }
 }
@@ -138,8 +138,7 @@ jpeg_progress(j_common_ptr cinfo)
 static int
 jpeg_orientation(j_decompress_ptr cinfo)
 {
-    for (jpeg_saved_marker_ptr m = cinfo->marker_list; m != NULL;
-         m = m->next)
+    for (jpeg_saved_marker_ptr m = cinfo->marker_list; m != NULL; m = m->next)
         if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 &&
             memcmp(m->data, "Exif\0\0", 6) == 0)
             return exif_orientation(m->data, m->data_length);
@@ -185,23 +184,19 @@ jpeg_decode_body(struct jpeg_dec *d, int min_side)
 
     int cmyk = 0;
     switch (cinfo->jpeg_color_space) {
-    case JCS_GRAYSCALE:
-        cinfo->out_color_space = JCS_GRAYSCALE;
-        break;
+    case JCS_GRAYSCALE: cinfo->out_color_space = JCS_GRAYSCALE; break;
     case JCS_CMYK:
     case JCS_YCCK:
         cinfo->out_color_space = JCS_CMYK;
         cmyk = 1;
         break;
-    default:
-        cinfo->out_color_space = JCS_RGB;
-        break;
+    default: cinfo->out_color_space = JCS_RGB; break;
     }
 
     if (min_side > 0) {
         JDIMENSION full = w > h ? w : h;
-        JDIMENSION want = (JDIMENSION)min_side < full ? (JDIMENSION)min_side
-                                                      : full;
+        JDIMENSION want =
+            (JDIMENSION)min_side < full ? (JDIMENSION)min_side : full;
         for (unsigned m = 1; m <= 8; m++) {
             cinfo->scale_num = m;
             cinfo->scale_denom = 8;
@@ -268,8 +263,8 @@ jpeg_decode_guarded(struct jpeg_dec *d, const void *buf, size_t len,
 }
 
 int
-image_decode_jpeg(const void *buf, size_t len, int min_side,
-                  struct image *out, struct image_info *info, char **cause)
+image_decode_jpeg(const void *buf, size_t len, int min_side, struct image *out,
+                  struct image_info *info, char **cause)
 {
     memset(out, 0, sizeof *out);
     struct jpeg_dec *d = calloc(1, sizeof *d);

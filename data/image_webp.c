@@ -65,14 +65,10 @@ static const char *
 webp_status_cause(VP8StatusCode st)
 {
     switch (st) {
-    case VP8_STATUS_NOT_ENOUGH_DATA:
-        return "truncated WebP data";
-    case VP8_STATUS_OUT_OF_MEMORY:
-        return "out of memory";
-    case VP8_STATUS_UNSUPPORTED_FEATURE:
-        return "unsupported WebP feature";
-    default:
-        return "corrupt WebP data";
+    case VP8_STATUS_NOT_ENOUGH_DATA: return "truncated WebP data";
+    case VP8_STATUS_OUT_OF_MEMORY: return "out of memory";
+    case VP8_STATUS_UNSUPPORTED_FEATURE: return "unsupported WebP feature";
+    default: return "corrupt WebP data";
     }
 }
 

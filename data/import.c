@@ -26,9 +26,9 @@
 
 /* Items inserted per transaction when not strict: large enough that commits
  * cost little, small enough that an interrupted import keeps most work. */
-#define IMPORT_BATCH 4096
+#define IMPORT_BATCH          4096
 /* Decoded images held between the decoders and the inserting thread. */
-#define IMPORT_WINDOW 512
+#define IMPORT_WINDOW         512
 /* Largest image file read; larger files are refused, not read. */
 #define IMPORT_MAX_FILE_BYTES (256u << 20)
 
@@ -78,10 +78,10 @@ int
 import_job_finish(struct import_job *job, char **cause)
 {
     if (job->res->n_reasons > 1)
-        qsort(job->res->reasons, job->res->n_reasons,
-              sizeof *job->res->reasons, import_reason_cmp);
-    if (store_import_record(job->store, job->source_id, &job->res->st,
-                            cause) != 0 ||
+        qsort(job->res->reasons, job->res->n_reasons, sizeof *job->res->reasons,
+              import_reason_cmp);
+    if (store_import_record(job->store, job->source_id, &job->res->st, cause) !=
+            0 ||
         store_commit(job->store, cause) != 0) {
         import_job_abort(job);
         job->res->st.imported = job->kept;
@@ -106,12 +106,12 @@ import_job_add(struct import_job *job, char *path, char *file, int label,
     if (job->n_items >= STORE_MAX_SAMPLES) {
         free(path);
         free(file);
-        return wn_fail(cause, "%s: too many samples: more than %d listed "
-                              "(max %d)",
+        return wn_fail(cause,
+                       "%s: too many samples: more than %d listed "
+                       "(max %d)",
                        job->name, STORE_MAX_SAMPLES, STORE_MAX_SAMPLES);
     }
-    wn_grow(&job->items, sizeof *job->items, &job->cap_items,
-            job->n_items + 1);
+    wn_grow(&job->items, sizeof *job->items, &job->cap_items, job->n_items + 1);
     struct import_item *it = &job->items[job->n_items++];
     memset(it, 0, sizeof *it);
     it->path = path;
@@ -134,8 +134,9 @@ import_class_ensure(struct import_job *job, const char *cls, int *id_out,
     }
     /* store_class_ensure refuses too; this says which dataset and class. */
     if (before >= STORE_MAX_CLASSES)
-        return wn_fail(cause, "%s: too many classes: '%s' would be class %d "
-                              "(max %d)",
+        return wn_fail(cause,
+                       "%s: too many classes: '%s' would be class %d "
+                       "(max %d)",
                        job->name, cls, before + 1, STORE_MAX_CLASSES);
     if (store_class_ensure(job->store, cls, id_out, cause) != 0)
         return -1;
@@ -150,8 +151,9 @@ import_check_room(struct import_job *job, int64_t in_project, size_t n_new,
 {
     if (n_new > (size_t)STORE_MAX_SAMPLES ||
         in_project > STORE_MAX_SAMPLES - (int64_t)n_new)
-        return wn_fail(cause, "%s: too many samples: %lld in the project and "
-                              "%zu new (max %d)",
+        return wn_fail(cause,
+                       "%s: too many samples: %lld in the project and "
+                       "%zu new (max %d)",
                        job->name, (long long)in_project, n_new,
                        STORE_MAX_SAMPLES);
     return 0;
@@ -165,8 +167,8 @@ import_count_reason(struct import_result *res, const char *reason)
             res->reasons[i].count++;
             return;
         }
-    res->reasons = xreallocarray(res->reasons, res->n_reasons + 1,
-                                 sizeof *res->reasons);
+    res->reasons =
+        xreallocarray(res->reasons, res->n_reasons + 1, sizeof *res->reasons);
     res->reasons[res->n_reasons].reason = xstrdup(reason);
     res->reasons[res->n_reasons].count = 1;
     res->n_reasons++;
@@ -324,8 +326,8 @@ import_decode(const struct import_item *it, int max_side,
     if (it->file != NULL) {
         unsigned char *buf;
         size_t len;
-        if (wn_read_file(it->file, IMPORT_MAX_FILE_BYTES, &buf, &len,
-                         &cause) != 0) {
+        if (wn_read_file(it->file, IMPORT_MAX_FILE_BYTES, &buf, &len, &cause) !=
+            0) {
             /* wn_read_file names the file; the report names it already. */
             size_t plen = strlen(it->file);
             if (strncmp(cause, it->file, plen) == 0 &&
@@ -438,7 +440,8 @@ import_insert(struct import_job *job, const struct import_item *it,
         .channels = d->channels,
         .stored = &d->stored,
         .label = it->label,
-        .phash = phash_image(&d->stored), .has_phash = 1,
+        .phash = phash_image(&d->stored),
+        .has_phash = 1,
     };
     int64_t id;
     if (store_sample_add(job->store, &sn, &id, cause) != 0)
@@ -457,8 +460,8 @@ import_drop_existing(struct import_job *job, char **cause)
     size_t o = 0;
     for (size_t i = 0; i < job->n_items; i++) {
         int exists;
-        if (store_sample_exists(job->store, job->source_id,
-                                job->items[i].path, &exists, cause) != 0)
+        if (store_sample_exists(job->store, job->source_id, job->items[i].path,
+                                &exists, cause) != 0)
             return -1;
         if (exists) {
             job->res->st.existing++;
@@ -481,8 +484,8 @@ import_job_run(struct import_job *job, char **cause)
         store_sample_count(job->store, &in_project, cause) != 0 ||
         import_check_room(job, in_project, job->n_items, cause) != 0)
         return -1;
-    int max_side = job->opt->max_side > 0 ? job->opt->max_side
-                                          : IMPORT_DEFAULT_MAX_SIDE;
+    int max_side =
+        job->opt->max_side > 0 ? job->opt->max_side : IMPORT_DEFAULT_MAX_SIDE;
     struct import_pool *p = xcalloc(1, sizeof *p);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work_cv, NULL);

@@ -31,25 +31,28 @@ typedef void (*import_progress_fn)(void *ctx, size_t done, size_t total);
 
 struct import_options { /* plain data */
     int strict;
-    int max_side;                   /* longest side kept; 0 = default */
-    const char *class_names_file;   /* IDX only: one name per line */
+    int max_side;                 /* longest side kept; 0 = default */
+    const char *class_names_file; /* IDX only: one name per line */
     /* CSV only. The columns: a header name (any case, blanks trimmed),
      * or with no_header a column number from 1; NULL for the defaults
      * (IMPORT_PATH_COLUMNS, IMPORT_LABEL_COLUMNS; without a header the
      * first two columns). */
     const char *path_column;
     const char *label_column;
-    int no_header;                  /* the first record is a row */
-    char sep;                       /* ',', ';' or '\t'; 0 = detect */
-    const char *root;               /* relative paths are under it; NULL =
+    int no_header;    /* the first record is a row */
+    char sep;         /* ',', ';' or '\t'; 0 = detect */
+    const char *root; /* relative paths are under it; NULL =
                                        the manifest's folder */
-    int threads;                    /* decoding threads; 0 = all cores */
+    int threads;      /* decoding threads; 0 = all cores */
     import_report_fn report;
     import_progress_fn progress;
     void *ctx;
 };
 
-struct import_reason { char *reason; int64_t count; };
+struct import_reason {
+    char *reason;
+    int64_t count;
+};
 
 struct import_result { /* import_result_fini frees */
     struct store_import_stats st;
@@ -65,7 +68,7 @@ WN_NODISCARD int import_folder(struct store *s, const char *root,
                                const struct import_options *opt,
                                struct import_result *res, char **cause);
 /* The header names a manifest's columns are looked for by, in order. */
-#define IMPORT_PATH_COLUMNS "path", "filename", "file", "image", "image_path"
+#define IMPORT_PATH_COLUMNS  "path", "filename", "file", "image", "image_path"
 #define IMPORT_LABEL_COLUMNS "label", "class", "category", "target"
 
 /* A manifest of path and label columns, separated by ',', ';' or tab

@@ -57,8 +57,8 @@ static const char *const path_columns[] = {IMPORT_PATH_COLUMNS, NULL};
 static const char *const label_columns[] = {IMPORT_LABEL_COLUMNS, NULL};
 
 struct row {
-    char *path;  /* normalised: absolute, or relative to the root */
-    char *file;  /* what is opened: the root prefixed to a relative path */
+    char *path; /* normalised: absolute, or relative to the root */
+    char *file; /* what is opened: the root prefixed to a relative path */
     char *label;
     size_t line;
     size_t idx; /* position in the manifest's rows */
@@ -138,8 +138,8 @@ header_pick(char **fields, size_t nf, const char *manifest, char sep,
     } else {
         char *tried = xstrdup("");
         for (size_t i = 0; defaults[i] != NULL; i++) {
-            char *next = xasprintf("%s%s%s", tried, i > 0 ? ", " : "",
-                                   defaults[i]);
+            char *next =
+                xasprintf("%s%s%s", tried, i > 0 ? ", " : "", defaults[i]);
             free(tried);
             tried = next;
         }
@@ -150,8 +150,9 @@ header_pick(char **fields, size_t nf, const char *manifest, char sep,
                                   : ", or give --no-header if the first "
                                     "line is a row");
     }
-    int rc = wn_fail(cause, "%s: %s in the header; split at %s, its "
-                            "columns are %s%s",
+    int rc = wn_fail(cause,
+                     "%s: %s in the header; split at %s, its "
+                     "columns are %s%s",
                      manifest, what, csv_sep_name(sep), names, fix);
     free(fix);
     free(what);
@@ -172,10 +173,10 @@ number_pick(const char *manifest, const char *given, const char *option,
     char *end;
     errno = 0;
     long v = strtol(given, &end, 10);
-    if (errno != 0 || end == given || *end != '\0' || v < 1 ||
-        v > (1L << 20))
-        return wn_fail(cause, "%s: %s '%s': without a header, columns are "
-                              "numbered from 1",
+    if (errno != 0 || end == given || *end != '\0' || v < 1 || v > (1L << 20))
+        return wn_fail(cause,
+                       "%s: %s '%s': without a header, columns are "
+                       "numbered from 1",
                        manifest, option, given);
     *col = v - 1;
     return 0;
@@ -239,8 +240,7 @@ csv_root(const char *manifest, const char *root, char **cause)
         return NULL;
     }
     size_t n = strlen(root);
-    return n > 0 && root[n - 1] == '/' ? xstrdup(root)
-                                         : xasprintf("%s/", root);
+    return n > 0 && root[n - 1] == '/' ? xstrdup(root) : xasprintf("%s/", root);
 }
 
 /* Why an import of every row skipped added nothing, and what would help:
@@ -255,12 +255,14 @@ csv_nothing(const char *manifest, const char *root,
         if (strcmp(res->reasons[i].reason, missing) == 0)
             any_missing = 1;
     if (!any_missing)
-        return wn_fail(cause, "%s: nothing imported: all %zu rows were "
-                              "skipped (each is named above)",
+        return wn_fail(cause,
+                       "%s: nothing imported: all %zu rows were "
+                       "skipped (each is named above)",
                        manifest, n_records);
-    return wn_fail(cause, "%s: nothing imported: all %zu rows were skipped "
-                          "(each is named above); relative paths are read "
-                          "under %s (--root names another folder)",
+    return wn_fail(cause,
+                   "%s: nothing imported: all %zu rows were skipped "
+                   "(each is named above); relative paths are read "
+                   "under %s (--root names another folder)",
                    manifest, n_records, *root ? root : "./");
 }
 
@@ -297,8 +299,9 @@ import_csv(struct store *s, const char *manifest,
         rc = -1;
     if (rc == 0 && sep == 0 &&
         csv_sniff_sep((const char *)buf, len, &sep, &err) != 0)
-        rc = wn_fail(cause, "%s: cannot tell the separator: %s; give it "
-                            "with --sep",
+        rc = wn_fail(cause,
+                     "%s: cannot tell the separator: %s; give it "
+                     "with --sep",
                      manifest, err);
     if (rc == 0) {
         c = csv_new_sep((const char *)buf, len, sep);
@@ -311,28 +314,30 @@ import_csv(struct store *s, const char *manifest,
         rc = number_pick(manifest, opt->path_column, "--path-column", 0,
                          &col_path, cause);
         if (rc == 0)
-            rc = number_pick(manifest, opt->label_column, "--label-column",
-                             1, &col_label, cause);
+            rc = number_pick(manifest, opt->label_column, "--label-column", 1,
+                             &col_label, cause);
     } else if (rc == 0) {
         int r = csv_next(c, &fields, &nf, &line, &err);
         if (r < 0)
             rc = wn_fail(cause, "%s: %s", manifest, err);
         else if (r == 0)
-            rc = wn_fail(cause, "%s: empty manifest (expected a header "
-                                "with path and label columns)",
+            rc = wn_fail(cause,
+                         "%s: empty manifest (expected a header "
+                         "with path and label columns)",
                          manifest);
         else
-            rc = header_pick(fields, nf, manifest, sep, opt->sep != 0,
-                             "path", opt->path_column, "--path-column",
-                             path_columns, &col_path, cause);
+            rc = header_pick(fields, nf, manifest, sep, opt->sep != 0, "path",
+                             opt->path_column, "--path-column", path_columns,
+                             &col_path, cause);
         if (rc == 0)
-            rc = header_pick(fields, nf, manifest, sep, opt->sep != 0,
-                             "label", opt->label_column, "--label-column",
-                             label_columns, &col_label, cause);
+            rc = header_pick(fields, nf, manifest, sep, opt->sep != 0, "label",
+                             opt->label_column, "--label-column", label_columns,
+                             &col_label, cause);
     }
     if (rc == 0 && col_path == col_label)
-        rc = wn_fail(cause, "%s: path and label would both be read from "
-                            "column %ld",
+        rc = wn_fail(cause,
+                     "%s: path and label would both be read from "
+                     "column %ld",
                      manifest, col_path + 1);
     /* Rows first: classes are made from the whole set of labels. */
     while (rc == 0) {
@@ -347,8 +352,8 @@ import_csv(struct store *s, const char *manifest,
         n_records++;
         char *where = xasprintf("%s:%zu", manifest, line);
         char *path = (size_t)col_path < nf ? trimmed(fields[col_path]) : NULL;
-        char *label = (size_t)col_label < nf ? trimmed(fields[col_label])
-                                              : NULL;
+        char *label =
+            (size_t)col_label < nf ? trimmed(fields[col_label]) : NULL;
         char *norm = NULL, *file = NULL, *cls = NULL, *why = NULL;
         const char *bad_label = NULL;
         if (path == NULL || *path == '\0')
@@ -362,8 +367,9 @@ import_csv(struct store *s, const char *manifest,
         } else if (n_rows >= STORE_MAX_SAMPLES) {
             /* Before the rows fill memory: a 2 GB manifest is ~100
              * million of them. */
-            rc = wn_fail(cause, "%s: too many samples: more than %d rows "
-                                "(max %d)",
+            rc = wn_fail(cause,
+                         "%s: too many samples: more than %d rows "
+                         "(max %d)",
                          manifest, STORE_MAX_SAMPLES, STORE_MAX_SAMPLES);
         } else if ((norm = row_path(path, root, opt->root, &file, &why)) ==
                    NULL) {
@@ -397,12 +403,14 @@ import_csv(struct store *s, const char *manifest,
         for (size_t i = 1; i < n_rows && rc == 0; i++)
             if (strcmp(sorted[i].path, sorted[i - 1].path) == 0) {
                 size_t first = sorted[i - 1].line;
-                for (size_t k = i - 1; k > 0 &&
-                     strcmp(sorted[k - 1].path, sorted[i].path) == 0; k--)
+                for (size_t k = i - 1;
+                     k > 0 && strcmp(sorted[k - 1].path, sorted[i].path) == 0;
+                     k--)
                     first = sorted[k - 1].line;
                 char *where = xasprintf("%s:%zu", manifest, sorted[i].line);
                 char *why = xasprintf("path '%s' listed again (first on line "
-                                      "%zu)", sorted[i].path, first);
+                                      "%zu)",
+                                      sorted[i].path, first);
                 rc = import_job_bad(&job, where, why, cause);
                 free(why);
                 free(where);
@@ -443,8 +451,8 @@ import_csv(struct store *s, const char *manifest,
          * project has it already. */
         struct stat st;
         if (stat(rows[i].file, &st) == 0 && !S_ISREG(st.st_mode)) {
-            rc = import_job_bad(&job, rows[i].file, "not a regular file",
-                                cause);
+            rc =
+                import_job_bad(&job, rows[i].file, "not a regular file", cause);
             continue;
         }
         rc = import_job_add(&job, xstrdup(rows[i].path), rows[i].file, id,
@@ -452,8 +460,9 @@ import_csv(struct store *s, const char *manifest,
         rows[i].file = NULL;
     }
     if (rc == 0 && n_rows == 0 && res->st.skipped == 0)
-        rc = wn_fail(cause, opt->no_header ? "%s: no rows"
-                                           : "%s: no rows after the header",
+        rc = wn_fail(cause,
+                     opt->no_header ? "%s: no rows"
+                                    : "%s: no rows after the header",
                      manifest);
     if (rc == 0)
         rc = import_job_run(&job, cause);

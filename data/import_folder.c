@@ -192,8 +192,9 @@ import_folder(struct store *s, const char *root,
             size_t first = job.n_items, found = 0;
             rc = walk_class_dir(&w, fs, names[i], -1, &found, cause);
             if (rc == 0 && found == 0) {
-                rc = import_job_bad(&job, fs, "empty class folder (no "
-                                              "images), no class created",
+                rc = import_job_bad(&job, fs,
+                                    "empty class folder (no "
+                                    "images), no class created",
                                     cause);
             } else if (rc == 0) {
                 /* Folders copied from Windows often end in "\r" (CIFAR-10's
@@ -226,20 +227,23 @@ import_folder(struct store *s, const char *root,
         free(fs);
     }
     if (rc == 0 && n_class_dirs == 0)
-        rc = wn_fail(cause, "%s: no class folders (expected ROOT/<class>/"
-                            "*.{png,jpg,jpeg,webp})",
+        rc = wn_fail(cause,
+                     "%s: no class folders (expected ROOT/<class>/"
+                     "*.{png,jpg,jpeg,webp})",
                      root);
     if (rc == 0)
         rc = import_job_run(&job, cause);
     if (rc == 0 && import_job_added_nothing(&job) && job.n_items == 0)
-        rc = wn_fail(cause, "%s: nothing imported: no " IMPORT_FORMATS
-                            " images found under %s/<class>/ folders; put "
-                            "each class's images in a folder named after "
-                            "it",
+        rc = wn_fail(cause,
+                     "%s: nothing imported: no " IMPORT_FORMATS
+                     " images found under %s/<class>/ folders; put "
+                     "each class's images in a folder named after "
+                     "it",
                      root, base);
     else if (rc == 0 && import_job_added_nothing(&job))
-        rc = wn_fail(cause, "%s: nothing imported: none of the %zu images "
-                            "found could be read (each is named above)",
+        rc = wn_fail(cause,
+                     "%s: nothing imported: none of the %zu images "
+                     "found could be read (each is named above)",
                      root, job.n_items);
     if (rc == 0)
         rc = import_job_finish(&job, cause);

@@ -15,7 +15,7 @@
 #include "data/idx.h"
 #include "data/import_internal.h"
 
-#define IDX_MAX_BYTES ((size_t)4 << 30)
+#define IDX_MAX_BYTES         ((size_t)4 << 30)
 #define CLASS_NAMES_MAX_BYTES ((size_t)16 << 20)
 
 /* Read one class name per line. */
@@ -43,8 +43,8 @@ read_class_names(const char *path, char ***names_out, size_t *n_out,
             rc = wn_fail(cause, "%s:%zu: NUL byte in class name", path, line);
             break;
         }
-        while (l > 0 && (p[l - 1] == '\r' || p[l - 1] == ' ' ||
-                         p[l - 1] == '\t'))
+        while (l > 0 &&
+               (p[l - 1] == '\r' || p[l - 1] == ' ' || p[l - 1] == '\t'))
             l--;
         /* A blank line is an empty name, refused below unless it is one
          * of the trailing ones; anything else must make a class name. */
@@ -73,8 +73,9 @@ read_class_names(const char *path, char ***names_out, size_t *n_out,
             rc = wn_fail(cause, "%s:%zu: empty class name", path, i + 1);
         for (size_t k = 0; k < i && rc == 0; k++)
             if (strcmp(names[i], names[k]) == 0)
-                rc = wn_fail(cause, "%s:%zu: class '%s' named twice (first "
-                                    "on line %zu)",
+                rc = wn_fail(cause,
+                             "%s:%zu: class '%s' named twice (first "
+                             "on line %zu)",
                              path, i + 1, names[i], k + 1);
     }
     if (rc == 0 && n == 0)
@@ -109,20 +110,22 @@ import_idx(struct store *s, const char *images, const char *labels,
     int rc = idx_read(images, IDX_MAX_BYTES, &im, cause);
     if (rc == 0)
         rc = idx_read(labels, IDX_MAX_BYTES, &lb, cause);
-    if (rc == 0 && idx_image_shape(&im, &count, &rows, &cols, &channels,
-                                   cause) != 0) {
+    if (rc == 0 &&
+        idx_image_shape(&im, &count, &rows, &cols, &channels, cause) != 0) {
         char *c = *cause;
         *cause = xasprintf("%s: %s", images, c);
         free(c);
         rc = -1;
     }
     if (rc == 0 && lb.ndims != 1)
-        rc = wn_fail(cause, "%s: not an IDX label file (%d dimensions, "
-                            "expected 1)",
+        rc = wn_fail(cause,
+                     "%s: not an IDX label file (%d dimensions, "
+                     "expected 1)",
                      labels, lb.ndims);
     if (rc == 0 && lb.dims[0] != count)
-        rc = wn_fail(cause, "count mismatch: %s has %u images but %s has %u "
-                            "labels",
+        rc = wn_fail(cause,
+                     "count mismatch: %s has %u images but %s has %u "
+                     "labels",
                      images, count, labels, lb.dims[0]);
     if (rc == 0 && opt->class_names_file != NULL)
         rc = read_class_names(opt->class_names_file, &names, &n_names, cause);
@@ -179,8 +182,9 @@ import_idx(struct store *s, const char *images, const char *labels,
         rc = import_job_run(&job, cause);
     /* (A file of no images is refused by idx_image_shape.) */
     if (rc == 0 && import_job_added_nothing(&job))
-        rc = wn_fail(cause, "%s: nothing imported: all %u images were "
-                            "skipped (each is named above)",
+        rc = wn_fail(cause,
+                     "%s: nothing imported: all %u images were "
+                     "skipped (each is named above)",
                      images, count);
     if (rc == 0)
         rc = import_job_finish(&job, cause);

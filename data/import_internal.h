@@ -11,11 +11,11 @@
 #include "data/import.h"
 
 struct import_item {
-    char *path;  /* as stored and shown to the user (owned) */
-    char *file;  /* file to decode (owned), or NULL for raw pixels */
+    char *path;         /* as stored and shown to the user (owned) */
+    char *file;         /* file to decode (owned), or NULL for raw pixels */
     const uint8_t *raw; /* IDX: borrowed pixels, raw_w x raw_h x raw_c */
     int raw_w, raw_h, raw_c;
-    int label;   /* class id */
+    int label; /* class id */
 };
 
 struct import_job {
@@ -34,8 +34,8 @@ struct import_job {
 #define IMPORT_FORMATS "PNG, JPEG or WebP"
 
 /* name (borrowed) prefixes the causes of the limits. */
-void import_job_init(struct import_job *job, struct store *s,
-                     const char *name, const struct import_options *opt,
+void import_job_init(struct import_job *job, struct store *s, const char *name,
+                     const struct import_options *opt,
                      struct import_result *res);
 void import_job_fini(struct import_job *job);
 /* Start the import's transaction (strict: the only one). */
@@ -48,8 +48,8 @@ void import_job_abort(struct import_job *job);
 /* Queue an item; takes ownership of path and file (freed on failure too).
  * Fails once the list passes STORE_MAX_SAMPLES, so that a listing of
  * millions of files stops before it fills memory. */
-WN_NODISCARD int import_job_add(struct import_job *job, char *path,
-                                char *file, int label, char **cause);
+WN_NODISCARD int import_job_add(struct import_job *job, char *path, char *file,
+                                int label, char **cause);
 /* Find or create a class for the import, counting it in n_new_classes
  * when new; past STORE_MAX_CLASSES it fails with "NAME: too many classes:
  * 'x' would be class N (max M)". */

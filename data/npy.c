@@ -25,18 +25,18 @@
 
 #include "data/outfile.h"
 
-#define NPY_MAGIC "\x93NUMPY"
-#define NPY_MAGIC_LEN 6
+#define NPY_MAGIC      "\x93NUMPY"
+#define NPY_MAGIC_LEN  6
 /* numpy itself refuses headers over 10000 bytes unless told otherwise;
  * ours are a few dozen, so a megabyte is generous and still bounded. */
 #define NPY_MAX_HEADER ((size_t)1 << 20)
 /* numpy aligns the data to 64 bytes. */
-#define NPY_ALIGN 64
-#define NPY_CHUNK ((size_t)1 << 20)
+#define NPY_ALIGN      64
+#define NPY_CHUNK      ((size_t)1 << 20)
 
 struct npy_header {
-    size_t data_off;  /* bytes before the data */
-    int itemsize;     /* 2, 4 or 8 */
+    size_t data_off; /* bytes before the data */
+    int itemsize;    /* 2, 4 or 8 */
     int big_endian;
     int fortran;
     int ndim;
@@ -166,8 +166,10 @@ npy_descr(const char *d, struct npy_header *h, char **cause)
         h->itemsize = d[2] - '0';
         return 0;
     }
-    return wn_fail(cause, "unsupported dtype '%s' (expected float16, "
-                          "float32 or float64: '<f2', '<f4', '<f8')", d);
+    return wn_fail(cause,
+                   "unsupported dtype '%s' (expected float16, "
+                   "float32 or float64: '<f2', '<f4', '<f8')",
+                   d);
 }
 
 static int
@@ -219,9 +221,9 @@ npy_dict(const char *s, size_t n, struct npy_header *h, char **cause)
     x.pos++;
     if (!seen_descr || !seen_fortran || !seen_shape)
         return wn_fail(cause, "header: no '%s'",
-                       !seen_descr     ? "descr"
-                       : !seen_shape   ? "shape"
-                                       : "fortran_order");
+                       !seen_descr   ? "descr"
+                       : !seen_shape ? "shape"
+                                     : "fortran_order");
     /* Only the padding may follow: spaces, then the newline that ends the
      * header. */
     npy_skip_spaces(&x);
@@ -292,17 +294,18 @@ npy_check_size(const struct npy_header *h, uint64_t have, size_t *count,
     if (h->ndim == 1)
         snprintf(shape, sizeof shape, "(%lld,)", (long long)h->shape[0]);
     else
-        snprintf(shape, sizeof shape, "(%lld, %lld)",
-                 (long long)h->shape[0], (long long)h->shape[1]);
+        snprintf(shape, sizeof shape, "(%lld, %lld)", (long long)h->shape[0],
+                 (long long)h->shape[1]);
     if ((uint64_t)h->shape[0] > SIZE_MAX || (uint64_t)h->shape[1] > SIZE_MAX ||
         wn_mul_size((size_t)h->shape[0], (size_t)h->shape[1], &n) != 0 ||
         wn_mul_size(n, (size_t)h->itemsize, &bytes) != 0 ||
         wn_mul_size(n, sizeof(float), &fbytes) != 0)
         return wn_fail(cause, "shape %s is too large", shape);
     if (have != bytes)
-        return wn_fail(cause, "shape %s needs %zu bytes of data, the file "
-                              "has %llu%s", shape, bytes,
-                       (unsigned long long)have,
+        return wn_fail(cause,
+                       "shape %s needs %zu bytes of data, the file "
+                       "has %llu%s",
+                       shape, bytes, (unsigned long long)have,
                        have < bytes ? " (truncated?)" : "");
     *count = n;
     return 0;
@@ -325,8 +328,8 @@ npy_half(uint16_t v)
 /* Convert count raw items (elements first .. first + count - 1 in file
  * order) into a's row-major array. */
 static void
-npy_convert(const struct npy_header *h, const unsigned char *src,
-            size_t first, size_t count, struct npy *a)
+npy_convert(const struct npy_header *h, const unsigned char *src, size_t first,
+            size_t count, struct npy *a)
 {
     size_t rows = (size_t)a->rows, cols = (size_t)a->cols;
     for (size_t t = 0; t < count; t++) {
@@ -437,9 +440,8 @@ npy_read(const char *path, struct npy *out, char **cause)
     }
     hdr = xmalloc(need);
     memcpy(hdr, fixed, got < need ? got : need);
-    if (need > got &&
-        npy_fread(f, hdr + got, need - got, path, "truncated header",
-                  cause) != 0)
+    if (need > got && npy_fread(f, hdr + got, need - got, path,
+                                "truncated header", cause) != 0)
         goto done;
     if (npy_header_parse(hdr, dict_at, need, &h, &why) != 0 ||
         npy_check_size(&h, (uint64_t)st.st_size - need, &count, &why) != 0)
@@ -475,8 +477,7 @@ done:
 }
 
 int
-npy_write(FILE *f, const float *data, int64_t rows, int64_t cols,
-          char **cause)
+npy_write(FILE *f, const float *data, int64_t rows, int64_t cols, char **cause)
 {
     char dict[128];
     size_t n;
@@ -491,8 +492,8 @@ npy_write(FILE *f, const float *data, int64_t rows, int64_t cols,
     /* Version 1.0 counts the header in 16 bits; ours always fits, but the
      * rule is kept so that a longer header would go out as 2.0. */
     size_t dict_at = 10, hlen = (size_t)len + 1;
-    if (((hlen + dict_at + NPY_ALIGN - 1) / NPY_ALIGN) * NPY_ALIGN -
-            dict_at > 0xffff)
+    if (((hlen + dict_at + NPY_ALIGN - 1) / NPY_ALIGN) * NPY_ALIGN - dict_at >
+        0xffff)
         dict_at = 12;
     size_t total = ((hlen + dict_at + NPY_ALIGN - 1) / NPY_ALIGN) * NPY_ALIGN;
     hlen = total - dict_at;

@@ -20,11 +20,11 @@
 
 #include "data/base.h"
 
-struct npy { /* plain data; npy_fini frees data */
-    int ndim;        /* 1 or 2 as the file says */
-    int64_t rows;    /* N */
-    int64_t cols;    /* K; 1 for a 1-D array */
-    float *data;     /* rows x cols, row-major */
+struct npy {      /* plain data; npy_fini frees data */
+    int ndim;     /* 1 or 2 as the file says */
+    int64_t rows; /* N */
+    int64_t cols; /* K; 1 for a 1-D array */
+    float *data;  /* rows x cols, row-major */
 };
 
 /* Parse a whole .npy file held in memory. Causes: "not a .npy file (wrong

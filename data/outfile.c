@@ -64,8 +64,7 @@ outfile_fini(struct outfile *t)
  * .gz name, whose suffix says how to write it). With want_file 0 the
  * temporary is only created, for a writer that opens it by name. */
 int
-outfile_open(struct outfile *t, const char *name, int want_file,
-             char **cause)
+outfile_open(struct outfile *t, const char *name, int want_file, char **cause)
 {
     struct stat st;
     memset(t, 0, sizeof *t);

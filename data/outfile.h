@@ -21,7 +21,7 @@
 
 #include "data/base.h"
 
-struct outfile { /* plain data, owned by the caller */
+struct outfile {      /* plain data, owned by the caller */
     const char *name; /* as given, for messages; borrowed */
     char *final;      /* renamed to at the end; NULL: written in place */
     char *tmp;        /* written here (a folder writer's root); NULL once

@@ -53,8 +53,7 @@ probs_check(const float *p, int64_t n, int k, const char *const *classes,
 {
     for (int64_t i = 0; i < n; i++) {
         char *why = NULL;
-        if (probs_check_row(p + (size_t)i * (size_t)k, k, classes, &why) !=
-            0) {
+        if (probs_check_row(p + (size_t)i * (size_t)k, k, classes, &why) != 0) {
             if (bad_row != NULL)
                 *bad_row = i;
             wn_fail(cause, "row %lld: %s", (long long)i, why);
@@ -142,8 +141,10 @@ probs_header(struct probs_reader *r, char **fields, size_t nf, size_t line,
         if (r->path_col < 0 && strcasecmp(h, "path") == 0) {
             r->path_col = (int)f;
         } else if (j == r->k) {
-            wn_fail(cause, "%s: line %zu: column '%s' is not a class of the "
-                           "project", r->name, line, h);
+            wn_fail(cause,
+                    "%s: line %zu: column '%s' is not a class of the "
+                    "project",
+                    r->name, line, h);
             free(h);
             goto out;
         } else if (r->class_col[j] >= 0) {
@@ -189,8 +190,8 @@ probs_number(const char *field, double *v)
 
 int
 probs_read_csv(const char *buf, size_t len, const char *name,
-               const char *const *paths, int64_t n,
-               const char *const *classes, int k, float **out, char **cause)
+               const char *const *paths, int64_t n, const char *const *classes,
+               int k, float **out, char **cause)
 {
     struct probs_reader r = {name, classes, k, 0, -1, NULL};
     struct probs_index x = {NULL, n};
@@ -234,8 +235,8 @@ probs_read_csv(const char *buf, size_t len, const char *name,
             continue;
         }
         if (nf != r.nf) {
-            wn_fail(cause, "%s:%zu: %zu fields, the header has %zu", name,
-                    line, nf, r.nf);
+            wn_fail(cause, "%s:%zu: %zu fields, the header has %zu", name, line,
+                    nf, r.nf);
             goto out;
         }
         char *path = probs_trim(fields[r.path_col]);
@@ -246,9 +247,10 @@ probs_read_csv(const char *buf, size_t len, const char *name,
             wn_fail(cause, "%s:%zu: path '%s' is not in the project", name,
                     line, path);
         else if (seen_line[i] != 0)
-            wn_fail(cause, "%s:%zu: path '%s' listed again (first on line "
-                           "%lld)", name, line, path,
-                    (long long)seen_line[i]);
+            wn_fail(cause,
+                    "%s:%zu: path '%s' listed again (first on line "
+                    "%lld)",
+                    name, line, path, (long long)seen_line[i]);
         free(path);
         if (i < 0 || seen_line[i] != 0)
             goto out;
@@ -258,8 +260,8 @@ probs_read_csv(const char *buf, size_t len, const char *name,
             double v;
             const char *f = fields[r.class_col[j]];
             if (probs_number(f, &v) != 0) {
-                wn_fail(cause, "%s:%zu: class '%s': '%s' is not a number",
-                        name, line, classes[j], f);
+                wn_fail(cause, "%s:%zu: class '%s': '%s' is not a number", name,
+                        line, classes[j], f);
                 goto out;
             }
             row[j] = (float)v;
@@ -275,8 +277,10 @@ probs_read_csv(const char *buf, size_t len, const char *name,
         goto out;
     }
     if (header) {
-        wn_fail(cause, "%s: empty file (expected a header with a path "
-                       "column and one column per class)", name);
+        wn_fail(cause,
+                "%s: empty file (expected a header with a path "
+                "column and one column per class)",
+                name);
         goto out;
     }
     if (rows < n) {

@@ -20,7 +20,7 @@
 #include "data/base.h"
 
 #define PROBS_SUM_TOLERANCE 1e-3
-#define PROBS_EPS 1e-6
+#define PROBS_EPS           1e-6
 
 /* Check one row of k values. The cause names the class by classes[j], or
  * by its index when classes is NULL: "class 'cat' is NaN", "class 2 is
@@ -49,7 +49,7 @@ WN_NODISCARD int probs_check(const float *p, int64_t n, int k,
  * more)". paths may hold up to ten million entries. */
 WN_NODISCARD int probs_read_csv(const char *buf, size_t len, const char *name,
                                 const char *const *paths, int64_t n,
-                                const char *const *classes, int k,
-                                float **out, char **cause);
+                                const char *const *classes, int k, float **out,
+                                char **cause);
 
 #endif

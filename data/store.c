@@ -25,13 +25,7 @@
 
 #include "data/store_internal.h"
 
-enum core_stmt {
-    CS_BEGIN,
-    CS_BEGIN_READ,
-    CS_COMMIT,
-    CS_ROLLBACK,
-    CS_COUNT
-};
+enum core_stmt { CS_BEGIN, CS_BEGIN_READ, CS_COMMIT, CS_ROLLBACK, CS_COUNT };
 
 static const char *const core_sql[CS_COUNT] = {
     [CS_BEGIN] = "BEGIN IMMEDIATE",
@@ -99,16 +93,12 @@ store_fail_io(sqlite3 *db, int rc, char **cause, const char *what)
             e = ENOSPC;
     }
     switch (e) {
-    case ENOSPC:
-        return wn_fail(cause, STORE_CAUSE_FULL);
+    case ENOSPC: return wn_fail(cause, STORE_CAUSE_FULL);
 #ifdef EDQUOT
-    case EDQUOT:
-        return wn_fail(cause, "disk quota exceeded");
+    case EDQUOT: return wn_fail(cause, "disk quota exceeded");
 #endif
-    case EFBIG:
-        return wn_fail(cause, STORE_CAUSE_FBIG);
-    default:
-        break;
+    case EFBIG: return wn_fail(cause, STORE_CAUSE_FBIG);
+    default: break;
     }
     if (db != NULL)
         return wn_fail(cause, "%s: %s", what, sqlite3_errmsg(db));
@@ -121,31 +111,26 @@ int
 store_fail_db(sqlite3 *db, int rc, char **cause, const char *what)
 {
     switch (rc & 0xff) {
-    case SQLITE_BUSY:
-        return wn_fail(cause, STORE_CAUSE_BUSY);
+    case SQLITE_BUSY: return wn_fail(cause, STORE_CAUSE_BUSY);
     case SQLITE_READONLY:
         /* SQLite keeps -wal and -shm files beside the project and cannot
          * even read it where it may not create them. */
         if (rc == SQLITE_READONLY_DIRECTORY)
             return wn_fail(cause, STORE_CAUSE_READONLY_DIR);
         return wn_fail(cause, STORE_CAUSE_READONLY);
-    case SQLITE_FULL:
-        return wn_fail(cause, STORE_CAUSE_FULL);
-    case SQLITE_IOERR:
-        return store_fail_io(db, rc, cause, what);
-    case SQLITE_NOTADB:
-        return wn_fail(cause, STORE_CAUSE_NOTADB);
-    case SQLITE_CORRUPT:
-        return wn_fail(cause, "project file is corrupt");
+    case SQLITE_FULL: return wn_fail(cause, STORE_CAUSE_FULL);
+    case SQLITE_IOERR: return store_fail_io(db, rc, cause, what);
+    case SQLITE_NOTADB: return wn_fail(cause, STORE_CAUSE_NOTADB);
+    case SQLITE_CORRUPT: return wn_fail(cause, "project file is corrupt");
     case SQLITE_NOMEM:
         /* Not xalloc_die: SQLite also says NOMEM when a corrupt record
          * claims a size beyond its allocation limit (fuzzing found such a
          * file), and then the file is the problem, not the memory. */
-        return wn_fail(cause, "%s: out of memory (the project file may be "
-                              "corrupt)",
+        return wn_fail(cause,
+                       "%s: out of memory (the project file may be "
+                       "corrupt)",
                        what);
-    default:
-        break;
+    default: break;
     }
     if (db != NULL)
         return wn_fail(cause, "%s: %s", what, sqlite3_errmsg(db));
@@ -157,7 +142,6 @@ store_fail(struct store *s, int rc, char **cause, const char *what)
 {
     return store_fail_db(s->db, rc, cause, what);
 }
-
 
 /* ---- statements ---- */
 
@@ -210,8 +194,8 @@ store_stmt_get(struct store *s, const char *const *sql, sqlite3_stmt **out,
             }
     }
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v3(s->db, *sql, -1, SQLITE_PREPARE_PERSISTENT,
-                                &st, NULL);
+    int rc = sqlite3_prepare_v3(s->db, *sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+                                NULL);
     if (rc != SQLITE_OK) {
         sqlite3_finalize(st);
         return store_fail(s, rc, cause, "prepare");
@@ -262,8 +246,7 @@ store_row(struct store *s, sqlite3_stmt *st, char **cause, const char *what)
 }
 
 int
-store_int64(struct store *s, const char *const *sql, int64_t *out,
-            char **cause)
+store_int64(struct store *s, const char *const *sql, int64_t *out, char **cause)
 {
     sqlite3_stmt *st = NULL;
     if (store_stmt_get(s, sql, &st, cause) != 0)

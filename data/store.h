@@ -83,7 +83,11 @@ void store_names_free(char **names);
 
 /* ---- sources: where samples came from ---- */
 
-enum store_source_kind { STORE_SOURCE_FOLDER, STORE_SOURCE_CSV, STORE_SOURCE_IDX };
+enum store_source_kind {
+    STORE_SOURCE_FOLDER,
+    STORE_SOURCE_CSV,
+    STORE_SOURCE_IDX
+};
 const char *store_source_kind_name(enum store_source_kind k); /* "folder" */
 
 /* Find or create the source (kind, location); location is an absolute path
@@ -94,9 +98,9 @@ WN_NODISCARD int store_source_ensure(struct store *s,
                                      char **cause);
 
 struct store_import_stats { /* plain data */
-    int64_t imported;   /* new samples */
-    int64_t existing;   /* already in the project from this source */
-    int64_t skipped;    /* bad files */
+    int64_t imported;       /* new samples */
+    int64_t existing;       /* already in the project from this source */
+    int64_t skipped;        /* bad files */
     int64_t duplicates; /* new samples whose pixels equal an earlier one's */
 };
 /* Record one import of a source (time, counts) for `winnow info`. */
@@ -109,7 +113,7 @@ WN_NODISCARD int store_import_record(struct store *s, int64_t source_id,
 struct store_sample_new { /* plain data, all borrowed */
     int64_t source_id;
     const char *path; /* as imported: relative, or "file#index" for IDX */
-    const unsigned char *hash; /* SHA256_LEN bytes of the decoded pixels */
+    const unsigned char *hash;   /* SHA256_LEN bytes of the decoded pixels */
     int width, height, channels; /* of the source image */
     const struct image *stored;  /* the (possibly shrunk) copy kept */
     int label;                   /* class id */
@@ -140,12 +144,12 @@ WN_NODISCARD int store_sample_add(struct store *s,
 struct store_sample { /* plain data */
     int64_t id;
     const char *path;
-    int width, height, channels;        /* source size */
-    int stored_width, stored_height;    /* size of pixels */
-    const uint8_t *pixels;              /* stored copy, channels deep */
-    int given_label;                    /* as imported */
-    int label;                          /* current: latest label event */
-    int human;                          /* latest event is a person's */
+    int width, height, channels;     /* source size */
+    int stored_width, stored_height; /* size of pixels */
+    const uint8_t *pixels;           /* stored copy, channels deep */
+    int given_label;                 /* as imported */
+    int label;                       /* current: latest label event */
+    int human;                       /* latest event is a person's */
 };
 typedef int (*store_sample_fn)(void *ctx, const struct store_sample *smp,
                                char **cause);
@@ -166,8 +170,7 @@ const char *store_label_source_name(enum store_label_source src);
 /* Append a label event for a sample; old label is the current one. run_id
  * and score (the sample's score then) are 0 / NAN when unknown. */
 WN_NODISCARD int store_label_append(struct store *s, int64_t sample_id,
-                                    int new_label,
-                                    enum store_label_source src,
+                                    int new_label, enum store_label_source src,
                                     int64_t run_id, double score,
                                     const char *note, char **cause);
 /* Current label of one sample, or -1 with a cause if there is no sample. */
@@ -192,7 +195,7 @@ struct store_score { /* plain data */
     int label;              /* the label trained against */
     int suggested;          /* class id */
     double suggested_prob;
-    int flagged;            /* the run's verdict: probably mislabeled */
+    int flagged; /* the run's verdict: probably mislabeled */
     /* The model's most probable classes, best first (-1 past the number of
      * classes), with their probabilities. */
     int top[STORE_TOP_CLASSES];
@@ -219,7 +222,7 @@ WN_NODISCARD int store_run_status_parse(const char *name,
 struct store_run { /* store_run_fini frees the strings */
     int64_t id;
     enum store_run_status state;
-    const char *status; /* state's name, for messages */
+    const char *status;        /* state's name, for messages */
     int64_t started, finished; /* ms since the epoch; finished 0 if not */
     uint64_t seed;
     char *params, *version, *message;
@@ -279,8 +282,7 @@ WN_NODISCARD int store_run_checkpoint(struct store *s, int64_t run_id,
                                       void **blob_out, size_t *len_out,
                                       char **cause);
 /* Id of the newest run with this status, or 0. */
-WN_NODISCARD int store_run_newest(struct store *s,
-                                  enum store_run_status status,
+WN_NODISCARD int store_run_newest(struct store *s, enum store_run_status status,
                                   int64_t *id_out, char **cause);
 /* The same by the status's name; NULL: the newest run of any status. */
 WN_NODISCARD int store_run_latest(struct store *s, const char *status,
@@ -300,16 +302,15 @@ WN_NODISCARD int store_run_publish(struct store *s, int64_t run_id,
                                    char **cause);
 /* The noise matrix of a run: k*k doubles (malloc'd), row-major. */
 WN_NODISCARD int store_run_noise(struct store *s, int64_t run_id,
-                                 double **matrix_out, int *k_out,
-                                 char **cause);
+                                 double **matrix_out, int *k_out, char **cause);
 
 /* One scored sample as export and review read it; pointers valid only
  * during the callback. */
 struct store_scored {
     const char *path;
-    int given_label;  /* imported */
-    int label;        /* current (latest event) */
-    int human;        /* latest event is a person's */
+    int given_label; /* imported */
+    int label;       /* current (latest event) */
+    int human;       /* latest event is a person's */
     struct store_score sc;
 };
 typedef int (*store_scored_fn)(void *ctx, const struct store_scored *row,
@@ -336,9 +337,8 @@ const char *store_array_name(enum store_array which); /* "probs" */
 /* Keep rows x cols values (row-major) for a run; the run's earlier matrix
  * of that name is replaced. In one transaction, or inside the caller's. */
 WN_NODISCARD int store_run_array_put(struct store *s, int64_t run_id,
-                                     enum store_array which,
-                                     const float *data, int64_t rows,
-                                     int cols, char **cause);
+                                     enum store_array which, const float *data,
+                                     int64_t rows, int cols, char **cause);
 /* Read one back as floats (malloc'd, the caller frees); *data_out NULL
  * and *rows_out 0 when the run has none. */
 WN_NODISCARD int store_run_array_get(struct store *s, int64_t run_id,
@@ -346,13 +346,15 @@ WN_NODISCARD int store_run_array_get(struct store *s, int64_t run_id,
                                      int64_t *rows_out, int *cols_out,
                                      char **cause);
 /* The newest done run that kept this matrix, or 0. */
-WN_NODISCARD int store_run_array_latest(struct store *s,
-                                        enum store_array which,
+WN_NODISCARD int store_run_array_latest(struct store *s, enum store_array which,
                                         int64_t *run_id_out, char **cause);
 
 /* ---- summary for `winnow info` ---- */
 
-struct store_size_count { int width, height, channels; int64_t count; };
+struct store_size_count {
+    int width, height, channels;
+    int64_t count;
+};
 struct store_source_info {
     char *kind, *location;
     int64_t samples;     /* samples from this source now */
@@ -367,14 +369,14 @@ struct store_run_info {
 struct store_summary { /* owned arrays: store_summary_fini */
     int64_t n_samples;
     int n_classes;
-    char **class_names;       /* n_classes */
-    int64_t *class_counts;    /* current labels, by class id */
-    int64_t *class_given;     /* imported labels, by class id */
+    char **class_names;             /* n_classes */
+    int64_t *class_counts;          /* current labels, by class id */
+    int64_t *class_given;           /* imported labels, by class id */
     struct store_size_count *sizes; /* most common first */
     size_t n_sizes;
-    int64_t dup_groups;       /* hashes shared by 2+ samples */
-    int64_t dup_samples;      /* samples in such groups */
-    int64_t dup_conflicts;    /* groups whose samples disagree on label */
+    int64_t dup_groups;    /* hashes shared by 2+ samples */
+    int64_t dup_samples;   /* samples in such groups */
+    int64_t dup_conflicts; /* groups whose samples disagree on label */
     struct store_source_info *sources;
     size_t n_sources;
     struct store_run_info *runs; /* newest first */
@@ -392,8 +394,8 @@ void store_summary_fini(struct store_summary *sum);
 struct store_dup_row { /* path owned: store_dup_rows_free */
     int64_t id;
     char *path;
-    int label;        /* current */
-    int has_phash;    /* 0: not computed yet (a project from schema 1) */
+    int label;     /* current */
+    int has_phash; /* 0: not computed yet (a project from schema 1) */
     uint64_t phash;
     int64_t exact_id; /* first sample with the same pixels (id itself if
                        * none before it) */
@@ -454,10 +456,10 @@ struct store_label_state { /* plain data but path: store_states_free */
     int64_t sample_id;
     int64_t source_id;
     enum store_source_kind source_kind;
-    char *path;          /* as imported */
-    int given;           /* imported label */
-    int label;           /* current label: the latest event */
-    int64_t last_event;  /* id of the latest event */
+    char *path;         /* as imported */
+    int given;          /* imported label */
+    int label;          /* current label: the latest event */
+    int64_t last_event; /* id of the latest event */
     enum store_review review;
 };
 WN_NODISCARD int store_label_states(struct store *s,
@@ -470,16 +472,16 @@ void store_states_free(struct store_label_state *states, size_t n);
 struct store_event { /* strings owned: store_events_free */
     int64_t id;
     int64_t sample_id;
-    char *path;         /* the sample's */
-    int old_label;      /* -1 for an import event */
+    char *path;    /* the sample's */
+    int old_label; /* -1 for an import event */
     int new_label;
     enum store_label_source source;
-    int64_t time;       /* ms since the epoch */
-    int64_t run_id;     /* latest finished run then, 0 if none */
-    double score;       /* the sample's score in that run, NAN if none */
-    char *note;         /* NULL if none */
-    int64_t undoes;     /* the event this one reverts, 0 if none */
-    int undone;         /* a later event reverts this one */
+    int64_t time;   /* ms since the epoch */
+    int64_t run_id; /* latest finished run then, 0 if none */
+    double score;   /* the sample's score in that run, NAN if none */
+    char *note;     /* NULL if none */
+    int64_t undoes; /* the event this one reverts, 0 if none */
+    int undone;     /* a later event reverts this one */
 };
 WN_NODISCARD int store_events_get(struct store *s, int64_t sample_id,
                                   int with_import, struct store_event **out,
@@ -499,12 +501,12 @@ WN_NODISCARD int store_label_decide(struct store *s, int64_t sample_id,
  * that decision. Decisions already undone and undo events themselves are
  * passed over, so each call reaches further back. Fewer than n when fewer
  * are left (*n_out 0: nothing to undo). */
-struct store_undo { /* path owned: store_undos_free */
-    int64_t event_id;   /* the new event */
-    int64_t undone_id;  /* the decision it reverts */
+struct store_undo {    /* path owned: store_undos_free */
+    int64_t event_id;  /* the new event */
+    int64_t undone_id; /* the decision it reverts */
     int64_t sample_id;
     char *path;
-    int from, to;       /* labels */
+    int from, to; /* labels */
 };
 WN_NODISCARD int store_label_undo(struct store *s, int n,
                                   struct store_undo **out, size_t *n_out,
@@ -530,7 +532,7 @@ WN_NODISCARD int store_label_auto(struct store *s,
  * (store_review.c) ---- */
 
 /* One sample's stored copy and the size of the image it came from. */
-struct store_pixels { /* store_pixels_fini frees pixels */
+struct store_pixels {                /* store_pixels_fini frees pixels */
     int width, height;               /* of the source image */
     int stored_width, stored_height; /* of pixels */
     int channels;                    /* 1 or 3 */

@@ -18,16 +18,9 @@
 
 #define STORE_CHUNK_BYTES ((size_t)4 << 20)
 /* The largest finite float16. */
-#define STORE_HALF_MAX 65504.0f
+#define STORE_HALF_MAX    65504.0f
 
-enum array_stmt {
-    AS_DELETE,
-    AS_INSERT,
-    AS_READ,
-    AS_LATEST,
-    AS_SIZE,
-    AS_COUNT
-};
+enum array_stmt { AS_DELETE, AS_INSERT, AS_READ, AS_LATEST, AS_SIZE, AS_COUNT };
 
 static const char *const array_sql[AS_COUNT] = {
     [AS_DELETE] = "DELETE FROM run_arrays WHERE run_id = ?1 AND name = ?2",
@@ -131,8 +124,8 @@ decode(const unsigned char *p, size_t n, size_t esize, float *out)
 {
     for (size_t i = 0; i < n; i++) {
         if (esize == 2) {
-            out[i] = half_to_float((uint16_t)(p[2 * i] |
-                                              (unsigned)p[2 * i + 1] << 8));
+            out[i] = half_to_float(
+                (uint16_t)(p[2 * i] | (unsigned)p[2 * i + 1] << 8));
         } else {
             const unsigned char *q = p + 4 * i;
             uint32_t x = (uint32_t)q[0] | (uint32_t)q[1] << 8 |
@@ -184,11 +177,9 @@ array_put_rows(struct store *s, int64_t run_id, enum store_array which,
         sqlite3_bind_int(st, 5, cols);
         rc = store_bind_text(s, st, 2, name, cause);
         if (rc == 0)
-            rc = store_bind_text(s, st, 6, esize == 2 ? "<f2" : "<f4",
-                                 cause);
+            rc = store_bind_text(s, st, 6, esize == 2 ? "<f2" : "<f4", cause);
         if (rc == 0)
-            rc = store_bind_blob(s, st, 7, buf, (size_t)nr * row_bytes,
-                                 cause);
+            rc = store_bind_blob(s, st, 7, buf, (size_t)nr * row_bytes, cause);
         if (rc == 0)
             rc = store_run(s, st, cause, "write run matrix");
     }
@@ -200,16 +191,14 @@ int
 store_run_array_put(struct store *s, int64_t run_id, enum store_array which,
                     const float *data, int64_t rows, int cols, char **cause)
 {
-    if ((unsigned)which >= WN_ARRAY_LEN(array_names) || rows < 0 ||
-        cols < 1)
+    if ((unsigned)which >= WN_ARRAY_LEN(array_names) || rows < 0 || cols < 1)
         return wn_fail(cause, "bad run matrix (%lld x %d)", (long long)rows,
                        cols);
     int own;
     if (store_wbegin(s, &own, cause) != 0)
         return -1;
     return store_wend(s, own,
-                      array_put_rows(s, run_id, which, data, rows, cols,
-                                     cause),
+                      array_put_rows(s, run_id, which, data, rows, cols, cause),
                       cause);
 }
 
@@ -278,8 +267,7 @@ array_read(struct store *s, int64_t run_id, enum store_array which,
         if (cols == 0)
             cols = nc;
         if (esize == 0 || first != rows || nr < 1 || nc < 1 || nc != cols ||
-            nr > total_rows - rows ||
-            len != (size_t)nr * (size_t)nc * esize) {
+            nr > total_rows - rows || len != (size_t)nr * (size_t)nc * esize) {
             r = array_corrupt(run_id, name, cause);
             break;
         }
@@ -317,10 +305,10 @@ store_run_array_get(struct store *s, int64_t run_id, enum store_array which,
     int own;
     if (store_rbegin(s, &own, cause) != 0)
         return -1;
-    return store_rend(s, own,
-                      array_read(s, run_id, which, data_out, rows_out,
-                                 cols_out, cause),
-                      cause);
+    return store_rend(
+        s, own,
+        array_read(s, run_id, which, data_out, rows_out, cols_out, cause),
+        cause);
 }
 
 int

@@ -15,14 +15,14 @@
 
 #define STORE_CAUSE_BUSY     "project is busy: another winnow is writing to it"
 #define STORE_CAUSE_READONLY "read-only project file"
-#define STORE_CAUSE_READONLY_DIR                                              \
-    "read-only folder (the project file needs its -wal and -shm files "      \
+#define STORE_CAUSE_READONLY_DIR                                               \
+    "read-only folder (the project file needs its -wal and -shm files "        \
     "beside it)"
-#define STORE_CAUSE_FOREIGN  "not a winnow project file"
-#define STORE_CAUSE_FULL     "disk full (no space left on device)"
+#define STORE_CAUSE_FOREIGN "not a winnow project file"
+#define STORE_CAUSE_FULL    "disk full (no space left on device)"
 #define STORE_CAUSE_FBIG                                                       \
     "file too large: the project would pass the file size limit (ulimit -f)"
-#define STORE_CAUSE_NOTADB   STORE_CAUSE_FOREIGN " (not an SQLite database)"
+#define STORE_CAUSE_NOTADB STORE_CAUSE_FOREIGN " (not an SQLite database)"
 
 /* The latest event of every sample, as (sample_id, label, source). A join
  * on max(id) per sample reads the (sample_id, id) index once instead of
@@ -65,15 +65,14 @@ struct store {
     size_t pixcap;
 };
 
-
 /* The statement whose SQL is *sql, prepared on first use and finalized by
  * store_close. Every file of the module keeps its SQL in a static table
  * and passes the address of an entry: the address, not the text, names
  * the statement, so two files may hold the same text without sharing a
  * statement one of them may be stepping. Adding a file or a statement
  * needs no room reserved anywhere. */
-int store_stmt_get(struct store *s, const char *const *sql,
-                   sqlite3_stmt **out, char **cause);
+int store_stmt_get(struct store *s, const char *const *sql, sqlite3_stmt **out,
+                   char **cause);
 /* A single integer from a query without parameters; 0 when no rows. */
 int store_int64(struct store *s, const char *const *sql, int64_t *out,
                 char **cause);
@@ -90,8 +89,8 @@ int store_run(struct store *s, sqlite3_stmt *st, char **cause,
 /* Step to the first row: 1 (caller reads, then store_done), 0 none, -1. */
 int store_row(struct store *s, sqlite3_stmt *st, char **cause,
               const char *what);
-int store_bind_text(struct store *s, sqlite3_stmt *st, int i,
-                    const char *text, char **cause);
+int store_bind_text(struct store *s, sqlite3_stmt *st, int i, const char *text,
+                    char **cause);
 int store_bind_blob(struct store *s, sqlite3_stmt *st, int i, const void *p,
                     size_t n, char **cause);
 /* Start a write (*own: the call opened the transaction) and finish it with

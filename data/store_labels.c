@@ -127,14 +127,10 @@ const char *
 store_review_name(enum store_review r)
 {
     switch (r) {
-    case STORE_UNREVIEWED:
-        return "unreviewed";
-    case STORE_KEPT:
-        return "kept";
-    case STORE_RELABELED:
-        return "relabeled";
-    case STORE_AUTO:
-        return "auto";
+    case STORE_UNREVIEWED: return "unreviewed";
+    case STORE_KEPT: return "kept";
+    case STORE_RELABELED: return "relabeled";
+    case STORE_AUTO: return "auto";
     }
     return "?";
 }
@@ -176,12 +172,9 @@ const char *
 store_label_source_name(enum store_label_source src)
 {
     switch (src) {
-    case STORE_LABEL_IMPORT:
-        return "import";
-    case STORE_LABEL_HUMAN:
-        return "human";
-    case STORE_LABEL_AUTO:
-        return "auto";
+    case STORE_LABEL_IMPORT: return "import";
+    case STORE_LABEL_HUMAN: return "human";
+    case STORE_LABEL_AUTO: return "auto";
     }
     return "?";
 }
@@ -648,7 +641,7 @@ last_event(struct store *s, int64_t sample_id, int64_t *id_out, int *label_out,
 /* The latest finished run and the sample's score in it (0 / NAN). */
 int
 store_score_now(struct store *s, int64_t sample_id, int64_t *run_out,
-          double *score_out, char **cause)
+                double *score_out, char **cause)
 {
     *score_out = NAN;
     if (store_run_newest(s, STORE_RUN_DONE, run_out, cause) != 0)
@@ -694,8 +687,8 @@ decide(struct store *s, int64_t sample_id, int label, const char *note,
         return -1;
     if (old_out != NULL)
         *old_out = old;
-    return store_event_insert(s, sample_id, old, label, STORE_LABEL_HUMAN, run, score,
-                        note, 0, event_out, cause);
+    return store_event_insert(s, sample_id, old, label, STORE_LABEL_HUMAN, run,
+                              score, note, 0, event_out, cause);
 }
 
 int
@@ -751,8 +744,9 @@ undo_one(struct store *s, struct store_undo *u, char **cause)
         store_score_now(s, u->sample_id, &run, &score, cause) != 0 ||
         sample_path(s, u->sample_id, &u->path, cause) != 0)
         return -1;
-    if (store_event_insert(s, u->sample_id, u->from, u->to, STORE_LABEL_HUMAN, run,
-                     score, NULL, u->undone_id, &u->event_id, cause) != 0) {
+    if (store_event_insert(s, u->sample_id, u->from, u->to, STORE_LABEL_HUMAN,
+                           run, score, NULL, u->undone_id, &u->event_id,
+                           cause) != 0) {
         free(u->path);
         u->path = NULL;
         return -1;
@@ -827,8 +821,9 @@ auto_rows(struct store *s, const struct store_auto_label *a, size_t n,
             free(path);
             return -1;
         }
-        if (store_event_insert(s, a[i].sample_id, old, a[i].label, STORE_LABEL_AUTO,
-                         a[i].run_id, a[i].score, NULL, 0, NULL, cause) != 0)
+        if (store_event_insert(s, a[i].sample_id, old, a[i].label,
+                               STORE_LABEL_AUTO, a[i].run_id, a[i].score, NULL,
+                               0, NULL, cause) != 0)
             return -1;
     }
     return 0;

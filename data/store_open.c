@@ -375,8 +375,8 @@ store_probe_limits(sqlite3 *db, char **cause)
     int64_t classes, samples;
     if (store_db_int(db, "SELECT count(*) FROM classes", &classes, cause) !=
             0 ||
-        store_db_int(db, "SELECT coalesce(max(id), 0) FROM samples",
-                     &samples, cause) != 0)
+        store_db_int(db, "SELECT coalesce(max(id), 0) FROM samples", &samples,
+                     cause) != 0)
         return -1;
     return store_check_limits(classes, samples, cause);
 }

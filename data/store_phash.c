@@ -21,12 +21,7 @@
 /* How many hashes between two progress reports. */
 #define STORE_PHASH_REPORT 1000
 
-enum phash_stmt {
-    PH_ROWS,
-    PH_MISSING,
-    PH_SET,
-    PH_COUNT
-};
+enum phash_stmt { PH_ROWS, PH_MISSING, PH_SET, PH_COUNT };
 
 static const char *const phash_sql[PH_COUNT] = {
     /* The exact twin is found by the samples_hash index, one seek a
@@ -102,8 +97,8 @@ store_phash_compute(struct store *s, int64_t sample_id, uint64_t *out,
     struct store_pixels px;
     if (store_sample_pixels(s, sample_id, &px, cause) != 0)
         return -1;
-    *out = phash_pixels(px.pixels, px.stored_width, px.stored_height,
-                        px.channels);
+    *out =
+        phash_pixels(px.pixels, px.stored_width, px.stored_height, px.channels);
     store_pixels_fini(&px);
     return 0;
 }

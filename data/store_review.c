@@ -209,9 +209,8 @@ revert(struct store *s, int64_t event_id, int *label_out, int64_t *event_out,
     int64_t run;
     double score;
     if (store_score_now(s, sample_id, &run, &score, cause) != 0 ||
-        store_event_insert(s, sample_id, current, old_label,
-                           STORE_LABEL_HUMAN, run, score, NULL, event_id,
-                           event_out, cause) != 0)
+        store_event_insert(s, sample_id, current, old_label, STORE_LABEL_HUMAN,
+                           run, score, NULL, event_id, event_out, cause) != 0)
         return -1;
     if (label_out != NULL)
         *label_out = old_label;

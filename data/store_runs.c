@@ -113,8 +113,7 @@ store_run_status_parse(const char *name, enum store_run_status *out,
             *out = (enum store_run_status)i;
             return 0;
         }
-    return wn_fail(cause, "no such run status: '%s'",
-                   name != NULL ? name : "");
+    return wn_fail(cause, "no such run status: '%s'", name != NULL ? name : "");
 }
 
 static int
@@ -159,9 +158,8 @@ store_run_create(struct store *s, uint64_t seed, const char *params,
         if (rc == 0)
             rc = store_bind_text(s, st, 4, version, cause);
         if (rc == 0)
-            rc = store_bind_text(s, st, 6,
-                                 store_run_status_name(STORE_RUN_RUNNING),
-                                 cause);
+            rc = store_bind_text(
+                s, st, 6, store_run_status_name(STORE_RUN_RUNNING), cause);
         if (rc == 0) {
             sqlite3_bind_int64(st, 5, (sqlite3_int64)getpid());
             rc = store_run(s, st, cause, "create run");
@@ -226,8 +224,8 @@ run_put_checkpoint(struct store *s, enum run_stmt which,
         if (checkpoint != NULL && len > 0)
             rc = store_bind_blob(s, st, 2, checkpoint, len, cause);
         if (rc == 0)
-            rc = store_bind_text(s, st, 4, store_run_status_name(status),
-                                 cause);
+            rc =
+                store_bind_text(s, st, 4, store_run_status_name(status), cause);
         if (rc == 0) {
             sqlite3_bind_int64(st, 3, wn_time_ms());
             rc = store_run(s, st, cause, "save checkpoint");
@@ -279,8 +277,7 @@ store_run_checkpoint(struct store *s, int64_t run_id, void **blob_out,
 
 /* The newest run whose status is named status (NULL: any). */
 static int
-run_newest(struct store *s, const char *status, int64_t *id_out,
-           char **cause)
+run_newest(struct store *s, const char *status, int64_t *id_out, char **cause)
 {
     sqlite3_stmt *st;
     if (run_stmt(s, status ? RS_LATEST : RS_LATEST_ANY, &st, cause) != 0)
@@ -298,8 +295,8 @@ run_newest(struct store *s, const char *status, int64_t *id_out,
 }
 
 int
-store_run_newest(struct store *s, enum store_run_status status,
-                 int64_t *id_out, char **cause)
+store_run_newest(struct store *s, enum store_run_status status, int64_t *id_out,
+                 char **cause)
 {
     *id_out = 0;
     if ((unsigned)status >= STORE_RUN_STATUSES)
@@ -435,8 +432,9 @@ claim_resume(struct store *s, const struct store_run_request *req,
                strcmp(r.params, req->params) == 0 && r.seed == req->seed;
     store_run_fini(&r);
     if (!same)
-        return wn_fail(cause, "run %lld was started with other settings or "
-                              "samples; start a new run instead",
+        return wn_fail(cause,
+                       "run %lld was started with other settings or "
+                       "samples; start a new run instead",
                        (long long)id);
     if (store_run_checkpoint(s, id, resume_out, resume_len_out, cause) != 0 ||
         store_run_mark(s, id, STORE_RUN_RUNNING, NULL, cause) != 0)
@@ -479,8 +477,8 @@ top_format(const struct store_score *x, char *buf, size_t len)
     size_t o = 0;
     buf[0] = '\0';
     for (int i = 0; i < STORE_TOP_CLASSES && x->top[i] >= 0; i++) {
-        int w = snprintf(buf + o, len - o, "%s%d:%.4f", i ? "," : "",
-                         x->top[i], x->top_prob[i]);
+        int w = snprintf(buf + o, len - o, "%s%d:%.4f", i ? "," : "", x->top[i],
+                         x->top_prob[i]);
         if (w < 0 || (size_t)w >= len - o)
             break;
         o += (size_t)w;

@@ -195,12 +195,9 @@ const char *
 store_source_kind_name(enum store_source_kind k)
 {
     switch (k) {
-    case STORE_SOURCE_FOLDER:
-        return "folder";
-    case STORE_SOURCE_CSV:
-        return "csv";
-    case STORE_SOURCE_IDX:
-        return "idx";
+    case STORE_SOURCE_FOLDER: return "folder";
+    case STORE_SOURCE_CSV: return "csv";
+    case STORE_SOURCE_IDX: return "idx";
     }
     return "?";
 }

@@ -31,28 +31,27 @@ static const char *const summary_sql[SU_COUNT] = {
     [SU_CURRENT] =
         "SELECT label, count(*) FROM (" STORE_CURRENT_SQL ") GROUP BY label",
     [SU_GIVEN] = "SELECT given_label, count(*) FROM samples "
-                     "GROUP BY given_label",
+                 "GROUP BY given_label",
     [SU_SIZES] = "SELECT width, height, channels, count(*) AS n "
-                     "FROM samples GROUP BY width, height, channels "
-                     "ORDER BY n DESC, width, height, channels",
+                 "FROM samples GROUP BY width, height, channels "
+                 "ORDER BY n DESC, width, height, channels",
     [SU_DUPS] = "SELECT count(*), coalesce(sum(n), 0) FROM "
-                    "(SELECT count(*) AS n FROM samples GROUP BY hash "
-                    "HAVING n >= 2)",
+                "(SELECT count(*) AS n FROM samples GROUP BY hash "
+                "HAVING n >= 2)",
     [SU_CONFLICTS] =
         "SELECT count(*) FROM (SELECT s.hash FROM samples s JOIN "
         "(" STORE_CURRENT_SQL ") c ON c.sample_id = s.id GROUP BY s.hash "
         "HAVING count(*) >= 2 AND min(c.label) <> max(c.label))",
-    [SU_SOURCES] =
-        "SELECT src.kind, src.location, "
-        "(SELECT count(*) FROM samples WHERE source_id = src.id), "
-        "(SELECT coalesce(max(time), 0) FROM imports "
-        "WHERE source_id = src.id), "
-        "(SELECT count(*) FROM imports WHERE source_id = src.id) "
-        "FROM sources src ORDER BY src.id",
+    [SU_SOURCES] = "SELECT src.kind, src.location, "
+                   "(SELECT count(*) FROM samples WHERE source_id = src.id), "
+                   "(SELECT coalesce(max(time), 0) FROM imports "
+                   "WHERE source_id = src.id), "
+                   "(SELECT count(*) FROM imports WHERE source_id = src.id) "
+                   "FROM sources src ORDER BY src.id",
     [SU_RUNS] = "SELECT id, status, started, coalesce(finished, 0) "
-                    "FROM runs ORDER BY started DESC, id DESC",
+                "FROM runs ORDER BY started DESC, id DESC",
     [SU_HUMAN] = "SELECT count(*) FROM label_events "
-                     "WHERE source = 'human'",
+                 "WHERE source = 'human'",
 };
 
 static int
@@ -96,15 +95,14 @@ store_summary_read(struct store *s, struct store_summary *out, char **cause)
     size_t cap;
     int rc;
 
-    if (store_int64(s, &summary_sql[SU_SAMPLES], &out->n_samples,
-                    cause) != 0 ||
+    if (store_int64(s, &summary_sql[SU_SAMPLES], &out->n_samples, cause) != 0 ||
         store_class_names(s, &out->class_names, &out->n_classes, cause) != 0)
         return -1;
     size_t nc = (size_t)out->n_classes;
     out->class_counts = xcalloc(nc, sizeof *out->class_counts);
     out->class_given = xcalloc(nc, sizeof *out->class_given);
-    if (store_count_by_label(s, SU_CURRENT, out->class_counts,
-                             out->n_classes, cause) != 0 ||
+    if (store_count_by_label(s, SU_CURRENT, out->class_counts, out->n_classes,
+                             cause) != 0 ||
         store_count_by_label(s, SU_GIVEN, out->class_given, out->n_classes,
                              cause) != 0)
         return -1;
@@ -166,8 +164,8 @@ store_summary_read(struct store *s, struct store_summary *out, char **cause)
     if (rc != SQLITE_DONE)
         return store_fail(s, rc, cause, "summary");
 
-    if (store_int64(s, &summary_sql[SU_HUMAN], &out->n_human_events,
-                    cause) != 0)
+    if (store_int64(s, &summary_sql[SU_HUMAN], &out->n_human_events, cause) !=
+        0)
         return -1;
 
     const char *db_path = sqlite3_db_filename(s->db, "main");

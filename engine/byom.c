@@ -49,8 +49,7 @@ byom_top(const float *p, int k, struct store_score *r)
 }
 
 static int
-byom_score(const struct byom_input *in, struct scores_result *res,
-           char **cause)
+byom_score(const struct byom_input *in, struct scores_result *res, char **cause)
 {
     float *votes = NULL;
     if (in->features != NULL) {
@@ -116,15 +115,15 @@ byom_publish(struct store *s, const struct byom_input *in, int64_t run_id,
 {
     if (store_begin(s, cause) != 0)
         return -1;
-    int rc = store_run_array_put(s, run_id, STORE_ARRAY_PROBS, in->probs,
-                                 in->n, in->k, cause);
+    int rc = store_run_array_put(s, run_id, STORE_ARRAY_PROBS, in->probs, in->n,
+                                 in->k, cause);
     if (rc == 0 && in->features != NULL)
-        rc = store_run_array_put(s, run_id, STORE_ARRAY_FEATURES,
-                                 in->features, in->n, in->dim, cause);
+        rc = store_run_array_put(s, run_id, STORE_ARRAY_FEATURES, in->features,
+                                 in->n, in->dim, cause);
     if (rc == 0)
-        rc = store_run_publish(s, run_id, rows, (size_t)in->n,
-                               res->noise_matrix, res->k, res->noise_rate,
-                               seconds, cause);
+        rc =
+            store_run_publish(s, run_id, rows, (size_t)in->n, res->noise_matrix,
+                              res->k, res->noise_rate, seconds, cause);
     if (rc == 0)
         return store_commit(s, cause);
     store_rollback(s);
@@ -132,8 +131,8 @@ byom_publish(struct store *s, const struct byom_input *in, int64_t run_id,
 }
 
 int
-byom_run(struct store *s, const struct byom_input *in,
-         struct byom_result *out, char **cause)
+byom_run(struct store *s, const struct byom_input *in, struct byom_result *out,
+         char **cause)
 {
     double t0 = wn_monotonic();
     memset(out, 0, sizeof *out);
@@ -154,8 +153,8 @@ byom_run(struct store *s, const struct byom_input *in,
     int rc = store_run_claim(s, &req, &run_id, &resume, &resume_len, cause);
     free(resume);
     if (rc == 0) {
-        rc = byom_publish(s, in, run_id, rows, &res, wn_monotonic() - t0,
-                          cause);
+        rc =
+            byom_publish(s, in, run_id, rows, &res, wn_monotonic() - t0, cause);
         if (rc != 0) {
             char *c2 = NULL;
             if (store_run_mark(s, run_id, STORE_RUN_FAILED, *cause, &c2) != 0)

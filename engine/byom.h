@@ -13,21 +13,21 @@
 
 struct store;
 
-struct byom_input {            /* plain data; every pointer is borrowed */
-    int64_t n;                 /* samples, in import order */
-    int k;                     /* classes, >= 2 */
-    const int64_t *sample_id;  /* (N) */
-    const int32_t *label;      /* (N) current label */
-    const uint8_t *trusted;    /* (N) a person's decision is in force */
-    const float *probs;        /* (N, K), checked by probs_check */
-    const float *features;     /* (N, dim) finite, or NULL */
+struct byom_input {           /* plain data; every pointer is borrowed */
+    int64_t n;                /* samples, in import order */
+    int k;                    /* classes, >= 2 */
+    const int64_t *sample_id; /* (N) */
+    const int32_t *label;     /* (N) current label */
+    const uint8_t *trusted;   /* (N) a person's decision is in force */
+    const float *probs;       /* (N, K), checked by probs_check */
+    const float *features;    /* (N, dim) finite, or NULL */
     int dim;
-    const char *params;        /* what the run records as its origin */
-    uint64_t seed;             /* the neighbour votes' reference sample */
-    int threads;               /* >= 1 */
+    const char *params; /* what the run records as its origin */
+    uint64_t seed;      /* the neighbour votes' reference sample */
+    int threads;        /* >= 1 */
 };
 
-struct byom_result {           /* plain data */
+struct byom_result { /* plain data */
     int64_t run_id;
     double noise_rate;
     int64_t n_flagged;

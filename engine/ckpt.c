@@ -43,11 +43,15 @@ struct ckpt_field {
 };
 
 #define CKPT_MEMBER(m) (((struct ckpt_state *)NULL)->m)
-#define CKPT_VALUE(m) \
-    {offsetof(struct ckpt_state, m), sizeof CKPT_MEMBER(m), CKPT_ONE, \
-     CKPT_ALWAYS}
-#define CKPT_ARRAY(m, count, when) \
-    {offsetof(struct ckpt_state, m), sizeof *CKPT_MEMBER(m), count, when}
+#define CKPT_VALUE(m)                                                          \
+    {                                                                          \
+        offsetof(struct ckpt_state, m), sizeof CKPT_MEMBER(m), CKPT_ONE,       \
+            CKPT_ALWAYS                                                        \
+    }
+#define CKPT_ARRAY(m, count, when)                                             \
+    {                                                                          \
+        offsetof(struct ckpt_state, m), sizeof *CKPT_MEMBER(m), count, when    \
+    }
 
 static const struct ckpt_field ckpt_fields[] = {
     CKPT_VALUE(fold),
@@ -88,14 +92,10 @@ static int
 ckpt_present(const struct ckpt_state *st, const struct ckpt_field *f)
 {
     switch (f->when) {
-    case CKPT_ALWAYS:
-        return 1;
-    case CKPT_IF_FOLDS:
-        return st->folds > 1;
-    case CKPT_IF_TARGET:
-        return st->target != NULL;
-    case CKPT_IF_MARGINS:
-        return st->margin_sum != NULL;
+    case CKPT_ALWAYS: return 1;
+    case CKPT_IF_FOLDS: return st->folds > 1;
+    case CKPT_IF_TARGET: return st->target != NULL;
+    case CKPT_IF_MARGINS: return st->margin_sum != NULL;
     }
     return 0;
 }
@@ -112,21 +112,11 @@ ckpt_place(const struct ckpt_state *st, const struct ckpt_field *f,
         *bytes = f->size;
         /* The caller of a load owns st, so the bytes are writable there. */
         return (unsigned char *)(uintptr_t)member;
-    case CKPT_PARAMS:
-        count = st->n_params;
-        break;
-    case CKPT_VELOCITY:
-        count = st->n_velocity;
-        break;
-    case CKPT_N:
-        count = (size_t)st->n;
-        break;
-    case CKPT_NK:
-        count = (size_t)st->n * (size_t)st->k;
-        break;
-    case CKPT_NF:
-        count = (size_t)st->n * (size_t)st->feat_dim;
-        break;
+    case CKPT_PARAMS: count = st->n_params; break;
+    case CKPT_VELOCITY: count = st->n_velocity; break;
+    case CKPT_N: count = (size_t)st->n; break;
+    case CKPT_NK: count = (size_t)st->n * (size_t)st->k; break;
+    case CKPT_NF: count = (size_t)st->n * (size_t)st->feat_dim; break;
     }
     /* Every array member is a pointer to its elements; copied out rather
      * than read through a void ** (they are float *, int32_t *...). */

@@ -23,11 +23,11 @@
 
 struct ckpt_state { /* plain data; the arrays are borrowed */
     /* The run's shape, set by the caller before a save or a load. */
-    int64_t n;           /* samples */
-    int k;               /* classes */
-    int folds, epochs;   /* folds 1: one model */
-    int feat_dim;        /* floats of features per sample */
-    uint64_t key;        /* ckpt_key of what must match (written, checked) */
+    int64_t n;         /* samples */
+    int k;             /* classes */
+    int folds, epochs; /* folds 1: one model */
+    int feat_dim;      /* floats of features per sample */
+    uint64_t key;      /* ckpt_key of what must match (written, checked) */
     /* Where the run is. */
     int64_t fold, epoch; /* 0-based: current */
     int64_t batch;       /* next batch of the epoch */
@@ -38,17 +38,17 @@ struct ckpt_state { /* plain data; the arrays are borrowed */
     int64_t images_done;      /* the whole job's */
     double gflop;
     /* Arrays. */
-    float *params;       /* (n_params) the model's parameter block */
+    float *params; /* (n_params) the model's parameter block */
     size_t n_params;
-    float *velocity;     /* (n_velocity) its optimizer velocity */
+    float *velocity; /* (n_velocity) its optimizer velocity */
     size_t n_velocity;
-    int32_t *order;      /* (n) this epoch's order of the training set */
-    int32_t *fold_of;    /* (n) */
-    float *probs;        /* (n, k) and (n, feat_dim): the finished folds' */
-    float *features;     /* predictions; saved with folds > 1 only */
-    float *target;       /* (n, k) ELR targets, or NULL: not saved */
-    double *margin_sum;  /* (n) AUM sums, or NULL: neither is saved */
-    int32_t *margin_n;   /* (n) epochs in each sum */
+    int32_t *order;     /* (n) this epoch's order of the training set */
+    int32_t *fold_of;   /* (n) */
+    float *probs;       /* (n, k) and (n, feat_dim): the finished folds' */
+    float *features;    /* predictions; saved with folds > 1 only */
+    float *target;      /* (n, k) ELR targets, or NULL: not saved */
+    double *margin_sum; /* (n) AUM sums, or NULL: neither is saved */
+    int32_t *margin_n;  /* (n) epochs in each sum */
 };
 
 /* The key of a run from the values that must match for a checkpoint to
@@ -60,7 +60,7 @@ void ckpt_save(const struct ckpt_state *st, void **out, size_t *len);
 
 /* Read blob into st, whose shape, key and arrays the caller has set. On
  * failure return -1 and set *cause; st is then partly overwritten. */
-WN_NODISCARD int ckpt_load(struct ckpt_state *st, const void *blob,
-                           size_t len, char **cause);
+WN_NODISCARD int ckpt_load(struct ckpt_state *st, const void *blob, size_t len,
+                           char **cause);
 
 #endif

@@ -38,34 +38,34 @@
 
 /* numpy sums a contiguous array in blocks of its buffer size, each block
  * pairwise with 8 accumulators below 128 elements. */
-#define NP_BUFSIZE 8192
+#define NP_BUFSIZE  8192
 #define NP_PW_BLOCK 128
 
-#define NP_PAIRWISE(name, type)                                             \
-    static type name(const type *a, size_t n)                               \
-    {                                                                       \
-        if (n < 8) {                                                        \
-            type res = 0;                                                   \
-            for (size_t i = 0; i < n; i++)                                  \
-                res += a[i];                                                \
-            return res;                                                     \
-        }                                                                   \
-        if (n <= NP_PW_BLOCK) {                                             \
-            type r[8], res;                                                 \
-            size_t i;                                                       \
-            memcpy(r, a, sizeof r);                                         \
-            for (i = 8; i < n - (n % 8); i += 8)                            \
-                for (int j = 0; j < 8; j++)                                 \
-                    r[j] += a[i + (size_t)j];                               \
-            res = ((r[0] + r[1]) + (r[2] + r[3])) +                         \
-                  ((r[4] + r[5]) + (r[6] + r[7]));                          \
-            for (; i < n; i++)                                              \
-                res += a[i];                                                \
-            return res;                                                     \
-        }                                                                   \
-        size_t n2 = n / 2;                                                  \
-        n2 -= n2 % 8;                                                       \
-        return name(a, n2) + name(a + n2, n - n2);                          \
+#define NP_PAIRWISE(name, type)                                                \
+    static type name(const type *a, size_t n)                                  \
+    {                                                                          \
+        if (n < 8) {                                                           \
+            type res = 0;                                                      \
+            for (size_t i = 0; i < n; i++)                                     \
+                res += a[i];                                                   \
+            return res;                                                        \
+        }                                                                      \
+        if (n <= NP_PW_BLOCK) {                                                \
+            type r[8], res;                                                    \
+            size_t i;                                                          \
+            memcpy(r, a, sizeof r);                                            \
+            for (i = 8; i < n - (n % 8); i += 8)                               \
+                for (int j = 0; j < 8; j++)                                    \
+                    r[j] += a[i + (size_t)j];                                  \
+            res = ((r[0] + r[1]) + (r[2] + r[3])) +                            \
+                  ((r[4] + r[5]) + (r[6] + r[7]));                             \
+            for (; i < n; i++)                                                 \
+                res += a[i];                                                   \
+            return res;                                                        \
+        }                                                                      \
+        size_t n2 = n / 2;                                                     \
+        n2 -= n2 % 8;                                                          \
+        return name(a, n2) + name(a + n2, n - n2);                             \
     }
 
 NP_PAIRWISE(np_pairwise_f32, float)
@@ -93,7 +93,7 @@ np_sum_f64(const double *a, size_t n)
  * 2 floor(log2 n), insertion sort below 17 elements */
 
 #define NP_SMALL_QUICKSORT 15
-#define NP_STACK 128
+#define NP_STACK           128
 
 static void
 np_swap(int64_t *a, int64_t *b)
@@ -220,8 +220,8 @@ cleanlab_argsort(const double *v, int64_t *idx, size_t n)
  * even, then move the rounded values by one, largest remainders first
  * (smallest when moving down), until they sum to the rounded total. */
 static void
-cl_round_row(const double *row, int k, int64_t *out, double *ints,
-             double *frac, int64_t *idx)
+cl_round_row(const double *row, int k, int64_t *out, double *ints, double *frac,
+             int64_t *idx)
 {
     for (int j = 0; j < k; j++)
         ints[j] = rint(row[j]);
@@ -286,8 +286,8 @@ cl_confident(const float *probs, const int32_t *label, int64_t n, int k,
         const float *seg = byclass + (start[j] - cnt);
         /* numpy divides the float32 sum by the count in double and
          * rounds back to float32. */
-        c->mean[j] = (float)((double)np_sum_f32(seg, (size_t)cnt) /
-                             (double)cnt);
+        c->mean[j] =
+            (float)((double)np_sum_f32(seg, (size_t)cnt) / (double)cnt);
     }
     /* With every class present the thresholds are a float32 array and
      * "- 1e-6" is float32 arithmetic; a missing class's 2 makes the list
@@ -307,8 +307,8 @@ cl_confident(const float *probs, const int32_t *label, int64_t n, int k,
         const float *p = probs + i * kk;
         int count = 0, first = -1, argmax = 0;
         for (size_t j = 0; j < kk; j++) {
-            int conf = all_present ? p[j] >= thr32[j]
-                                   : (double)p[j] >= thr64[j];
+            int conf =
+                all_present ? p[j] >= thr32[j] : (double)p[j] >= thr64[j];
             if (conf && count++ == 0)
                 first = (int)j;
             if (p[j] > p[argmax])
@@ -363,8 +363,7 @@ cleanlab_count(const float *probs, const int32_t *label, int64_t n, int k,
     for (size_t t = 0; t < kk * kk; t++)
         cal[t] = cal[t] / total * (double)n;
     for (size_t i = 0; i < kk; i++)
-        cl_round_row(cal + i * kk, k, c->calibrated + i * kk, ints, frac,
-                     idx);
+        cl_round_row(cal + i * kk, k, c->calibrated + i * kk, ints, frac, idx);
 
     /* Step 4, per given label i (a column of cleanlab's transposed
      * matrix). */
@@ -373,8 +372,8 @@ cleanlab_count(const float *probs, const int32_t *label, int64_t n, int k,
         int64_t d = row[i], nd = d < 1 ? 1 : d, nonzero = 0;
         for (size_t j = 0; j < kk; j++)
             nonzero += row[j] != 0;
-        double per = (double)(nd - d) /
-                     (nonzero - 1.0 > 1.0 ? nonzero - 1.0 : 1.0);
+        double per =
+            (double)(nd - d) / (nonzero - 1.0 > 1.0 ? nonzero - 1.0 : 1.0);
         for (size_t j = 0; j < kk; j++) {
             double v = j == i ? 0.0 : (double)row[j] - per;
             c->prune_count[i * kk + j] = v < 0.0 ? 0 : (int64_t)v;

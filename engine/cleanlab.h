@@ -24,9 +24,9 @@
 
 #include "data/base.h"
 
-struct cleanlab_counts { /* the caller's arrays, filled by cleanlab_count */
-    int64_t *class_count;     /* (K) samples given each label */
-    float *mean;              /* (K) mean P[y] of each class, numpy's
+struct cleanlab_counts {  /* the caller's arrays, filled by cleanlab_count */
+    int64_t *class_count; /* (K) samples given each label */
+    float *mean;          /* (K) mean P[y] of each class, numpy's
                                * float32 mean; NAN for an empty class */
     /* (K, K) [given][confident]: raw counts, before cleanlab clips the
      * diagonal to at least 1 */

@@ -121,8 +121,9 @@ dataset_load(struct store *s, struct dataset *out, char **cause)
     if (store_class_count(s, &k, cause) != 0)
         return -1;
     if (k < 2)
-        return wn_fail(cause, "the project has %d class; scoring needs at "
-                              "least 2",
+        return wn_fail(cause,
+                       "the project has %d class; scoring needs at "
+                       "least 2",
                        k);
     out->n = sc.n;
     out->k = k;

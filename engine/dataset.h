@@ -18,14 +18,14 @@ struct store;
 
 struct dataset { /* plain data; dataset_fini frees the arrays */
     int64_t n;
-    int c;          /* 1 or 3: 3 if any sample is colour */
-    int side;       /* S: every image resized to S x S */
-    int k;          /* classes in the project */
-    uint8_t *pixels;    /* (N, C, S, S) */
-    int32_t *label;     /* current label, the training target */
-    int32_t *given;     /* imported label */
-    uint8_t *trusted;   /* 1: a person confirmed or set this label */
-    int64_t *sample_id; /* store ids, import order */
+    int c;                 /* 1 or 3: 3 if any sample is colour */
+    int side;              /* S: every image resized to S x S */
+    int k;                 /* classes in the project */
+    uint8_t *pixels;       /* (N, C, S, S) */
+    int32_t *label;        /* current label, the training target */
+    int32_t *given;        /* imported label */
+    uint8_t *trusted;      /* 1: a person confirmed or set this label */
+    int64_t *sample_id;    /* store ids, import order */
     float mean[3], std[3]; /* per channel, in pixel units (0..255) */
 };
 
@@ -44,7 +44,7 @@ void dataset_fini(struct dataset *d);
  * pad] on both axes, the uncovered border black, and with flip mirrored
  * left to right half the time. r is drawn from only for pad > 0 or flip,
  * always in the same order, so a seed repeats a batch bit for bit. */
-void dataset_batch(const struct dataset *d, const int32_t *idx, int bn,
-                   int pad, int flip, struct rng *r, float *x, int *y);
+void dataset_batch(const struct dataset *d, const int32_t *idx, int bn, int pad,
+                   int flip, struct rng *r, float *x, int *y);
 
 #endif

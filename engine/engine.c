@@ -30,19 +30,19 @@
 
 /* How often a running job refreshes its heartbeat in the store, so that
  * another process can tell a live run from one whose process died. */
-#define ENGINE_HEARTBEAT_SECONDS 5.0
+#define ENGINE_HEARTBEAT_SECONDS  5.0
 /* A run whose process still exists is taken for alive until its heartbeat
  * is this old (a recycled pid can block a new run at most this long). */
-#define ENGINE_STALE_SECONDS 600.0
+#define ENGINE_STALE_SECONDS      600.0
 /* A crash costs at most a minute of training, and small sets, whose
  * epochs take seconds, do not rewrite the checkpoint every few. */
 #define ENGINE_CHECKPOINT_SECONDS 60.0
 /* All online cores by default, up to a team size no machine this code
  * was measured on comes near; each member owns per-thread buffers, so a
  * bound keeps a misreporting sysconf from allocating thousands. */
-#define ENGINE_MAX_AUTO_THREADS 256
+#define ENGINE_MAX_AUTO_THREADS   256
 /* Wake-ups of the caller are throttled to this interval during training. */
-#define ENGINE_NOTIFY_SECONDS 0.05
+#define ENGINE_NOTIFY_SECONDS     0.05
 
 struct engine {
     char *db_path;
@@ -52,7 +52,7 @@ struct engine {
     int pipe_rd, pipe_wr;
 
     pthread_mutex_t lock;
-    pthread_cond_t cond;  /* pause and stop changes */
+    pthread_cond_t cond; /* pause and stop changes */
     struct engine_progress snap;
     int stop, paused, finished;
 
@@ -80,22 +80,14 @@ const char *
 engine_phase_name(enum engine_phase ph)
 {
     switch (ph) {
-    case ENGINE_STARTING:
-        return "starting";
-    case ENGINE_LOADING:
-        return "loading";
-    case ENGINE_TRAINING:
-        return "training";
-    case ENGINE_SCORING:
-        return "scoring";
-    case ENGINE_PUBLISHING:
-        return "publishing";
-    case ENGINE_DONE:
-        return "done";
-    case ENGINE_INTERRUPTED:
-        return "interrupted";
-    case ENGINE_FAILED:
-        return "failed";
+    case ENGINE_STARTING: return "starting";
+    case ENGINE_LOADING: return "loading";
+    case ENGINE_TRAINING: return "training";
+    case ENGINE_SCORING: return "scoring";
+    case ENGINE_PUBLISHING: return "publishing";
+    case ENGINE_DONE: return "done";
+    case ENGINE_INTERRUPTED: return "interrupted";
+    case ENGINE_FAILED: return "failed";
     }
     return "?";
 }
@@ -135,8 +127,8 @@ engine_heartbeat(struct engine *e)
         return;
     e->last_heartbeat = now;
     char *cause = NULL;
-    if (store_run_mark(e->store, e->run_id, STORE_RUN_RUNNING, NULL,
-                       &cause) != 0)
+    if (store_run_mark(e->store, e->run_id, STORE_RUN_RUNNING, NULL, &cause) !=
+        0)
         free(cause);
 }
 
@@ -151,8 +143,7 @@ engine_keep_checkpoint(void *ctx, const void *blob, size_t len)
     if (now - e->last_checkpoint < e->params.checkpoint_seconds)
         return;
     char *cause = NULL;
-    if (store_run_save_checkpoint(e->store, e->run_id, blob, len, &cause) ==
-        0)
+    if (store_run_save_checkpoint(e->store, e->run_id, blob, len, &cause) == 0)
         e->last_checkpoint = now;
     free(cause);
 }
@@ -179,10 +170,10 @@ engine_observe(void *ctx, const struct train_status *st)
     p->images_per_sec = st->images_per_sec;
     p->gflops = st->gflops;
     p->elapsed = now - e->t0;
-    p->eta = st->images_per_sec > 0
-                 ? (double)(st->images_total - st->images_done) /
-                       st->images_per_sec
-                 : -1.0;
+    p->eta =
+        st->images_per_sec > 0
+            ? (double)(st->images_total - st->images_done) / st->images_per_sec
+            : -1.0;
     /* Pause here, between batches, until resumed or stopped. The wait
      * wakes for the heartbeat: a paused run is alive, and another winnow
      * must not take it for one whose process died and race it. */
@@ -343,12 +334,11 @@ engine_publish(struct engine *e, const struct dataset *d,
                                  out->probs, d->n, d->k, cause);
     if (rc == 0 && out->features != NULL)
         rc = store_run_array_put(e->store, e->run_id, STORE_ARRAY_FEATURES,
-                                 out->features, d->n, out->feature_dim,
-                                 cause);
+                                 out->features, d->n, out->feature_dim, cause);
     if (rc == 0)
         rc = store_run_publish(e->store, e->run_id, rows, (size_t)d->n,
-                               res.noise_matrix, res.k, res.noise_rate,
-                               seconds, cause);
+                               res.noise_matrix, res.k, res.noise_rate, seconds,
+                               cause);
     if (rc == 0)
         rc = store_commit(e->store, cause);
     else
@@ -405,16 +395,19 @@ engine_job(struct engine *e, char **cause)
     engine_set_phase(e, ENGINE_TRAINING, NULL);
     e->last_heartbeat = wn_monotonic();
     e->last_checkpoint = wn_monotonic();
-    struct train_job job = {.data = &d, .cfg = &cfg, .ctx = e,
+    struct train_job job = {.data = &d,
+                            .cfg = &cfg,
+                            .ctx = e,
                             .observer = engine_observe,
                             .checkpoint = engine_keep_checkpoint,
-                            .resume = resume, .resume_len = resume_len};
+                            .resume = resume,
+                            .resume_len = resume_len};
     int tr = train_run(&job, &out, &ckpt, &ckpt_len, cause);
     if (tr < 0)
         goto fail_run;
     if (tr == 1) {
-        if (store_run_interrupt(e->store, e->run_id, ckpt, ckpt_len,
-                                cause) != 0)
+        if (store_run_interrupt(e->store, e->run_id, ckpt, ckpt_len, cause) !=
+            0)
             goto done;
         engine_set_phase(e, ENGINE_INTERRUPTED, NULL);
         rc = 0;

@@ -19,10 +19,10 @@ struct engine_params { /* plain data; engine_params_default fills it */
     int epochs;        /* 0: chosen from the dataset size */
     int folds;         /* 0: the default method; 1: one model; K >= 2 */
     uint64_t seed;
-    int threads;       /* compute budget; 0: all cores */
-    int elr;           /* early-learning regularization */
-    int flip;          /* horizontal flips for colour images */
-    int resume;        /* continue the latest interrupted run */
+    int threads; /* compute budget; 0: all cores */
+    int elr;     /* early-learning regularization */
+    int flip;    /* horizontal flips for colour images */
+    int resume;  /* continue the latest interrupted run */
     /* Keep a checkpoint at an epoch boundary at most this often, so a
      * crash costs at most this much training (0: every epoch). */
     double checkpoint_seconds;
@@ -55,8 +55,8 @@ struct engine_progress { /* plain data: a snapshot */
     double elapsed, eta; /* seconds; eta < 0 when unknown */
     int64_t n_samples;
     int n_classes;
-    double noise_rate;   /* estimated, once scored; < 0 before */
-    char message[256];   /* the cause when FAILED */
+    double noise_rate; /* estimated, once scored; < 0 before */
+    char message[256]; /* the cause when FAILED */
 };
 
 /* Start a job on the project file at db_path. Fails at once (with a cause)

@@ -22,11 +22,11 @@
 #include "engine/par.h"
 #include "engine/rng.h"
 
-#define KNN_BLOCK 128 /* queries per product */
-#define KNN_MAX_K 256
+#define KNN_BLOCK         128 /* queries per product */
+#define KNN_MAX_K         256
 /* Enough neighbours that a 60/40 label split shows through the binomial
  * noise of the vote, few enough to stay local. */
-#define KNN_NEIGHBOURS 20
+#define KNN_NEIGHBOURS    20
 /* 30,000 references per query: every sample for sets up to that size
  * (N^2 * dim products, ~2 s for 30,000 on two cores), a sample of that
  * size beyond, so time grows linearly with N. */
@@ -46,13 +46,13 @@ knn_config_default(struct knn_config *cfg)
 struct knn_job {
     const struct knn_input *in;
     const struct knn_config *cfg;
-    const float *x;          /* (N, dim) centred, unit length */
-    const int32_t *queries;  /* members of the group */
+    const float *x;         /* (N, dim) centred, unit length */
+    const int32_t *queries; /* members of the group */
     int64_t n_queries;
-    const int32_t *refs;     /* the references among them */
-    const float *ref_x;      /* (n_refs, dim) their rows, packed */
+    const int32_t *refs; /* the references among them */
+    const float *ref_x;  /* (n_refs, dim) their rows, packed */
     int64_t n_refs;
-    float **scratch;         /* per member: block of queries and sims */
+    float **scratch; /* per member: block of queries and sims */
     float *votes;
 };
 
@@ -112,7 +112,7 @@ knn_member(void *ctx, int t, int threads)
     for (int64_t b = t; b < blocks; b += threads) {
         int64_t q0 = b * KNN_BLOCK;
         int qn = (int)(j->n_queries - q0 < KNN_BLOCK ? j->n_queries - q0
-                                                       : KNN_BLOCK);
+                                                     : KNN_BLOCK);
         knn_block(j, j->scratch[t], q0, qn);
     }
 }
@@ -202,8 +202,7 @@ knn_votes(const struct knn_input *in, const struct knn_config *cfg,
         int64_t *fill = xmalloc((size_t)groups * sizeof *fill);
         memcpy(fill, start, (size_t)groups * sizeof *fill);
         for (size_t i = 0; i < n; i++)
-            member[fill[in->group != NULL ? in->group[i] : 0]++] =
-                (int32_t)i;
+            member[fill[in->group != NULL ? in->group[i] : 0]++] = (int32_t)i;
         free(fill);
     }
 
@@ -242,8 +241,7 @@ knn_votes(const struct knn_input *in, const struct knn_config *cfg,
             /* A seeded partial shuffle picks the references, then index
              * order again so that ties go the same way at any size. */
             for (int64_t i = 0; i < cfg->max_reference; i++) {
-                int64_t r = i + (int64_t)rng_below(&rng,
-                                                   (uint32_t)(count - i));
+                int64_t r = i + (int64_t)rng_below(&rng, (uint32_t)(count - i));
                 int32_t tmp = refs[i];
                 refs[i] = refs[r];
                 refs[r] = tmp;

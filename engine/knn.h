@@ -19,8 +19,8 @@
 
 #include "data/base.h"
 
-struct knn_config {        /* plain data; knn_config_default fills it */
-    int k;                 /* neighbours per sample, >= 1 */
+struct knn_config { /* plain data; knn_config_default fills it */
+    int k;          /* neighbours per sample, >= 1 */
     /* Each sample is compared with at most this many samples of its
      * group (a seeded random subset when the group is larger), which
      * bounds the work at N * max_reference products. */
@@ -31,13 +31,13 @@ struct knn_config {        /* plain data; knn_config_default fills it */
 
 void knn_config_default(struct knn_config *cfg);
 
-struct knn_input {          /* plain data; every pointer is borrowed */
-    int64_t n;              /* samples, >= 0 */
-    int dim;                /* feature length, >= 1 */
-    int classes;            /* >= 1 */
-    const float *features;  /* (N, dim), finite */
-    const int32_t *label;   /* (N) in [0, classes) */
-    const int32_t *group;   /* (N) group ids >= 0, or NULL for one group */
+struct knn_input {         /* plain data; every pointer is borrowed */
+    int64_t n;             /* samples, >= 0 */
+    int dim;               /* feature length, >= 1 */
+    int classes;           /* >= 1 */
+    const float *features; /* (N, dim), finite */
+    const int32_t *label;  /* (N) in [0, classes) */
+    const int32_t *group;  /* (N) group ids >= 0, or NULL for one group */
 };
 
 /* Fill votes (N, classes) with the share of each sample's neighbours that

@@ -42,7 +42,7 @@
 #include "engine/gemm.h"
 #include "engine/rng.h"
 
-#define LANES 16
+#define LANES            16
 
 /* Columns of one convolution product (see conv_group); chosen with
  * tests/bench/bench-gemm.c. */

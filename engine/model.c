@@ -41,13 +41,13 @@
 #include "engine/par.h"
 #include "engine/rng.h"
 
-#define MODEL_ALIGN 16 /* floats */
-#define MODEL_ALIGN_BYTES (MODEL_ALIGN * sizeof(float)) /* a cache line */
+#define MODEL_ALIGN          16                            /* floats */
+#define MODEL_ALIGN_BYTES    (MODEL_ALIGN * sizeof(float)) /* a cache line */
 /* Every convolution is 3x3, stride 1, padded to keep the plane's size:
  * the pools alone shrink it. */
-#define MODEL_KSIZE  3
-#define MODEL_STRIDE 1
-#define MODEL_PAD    1
+#define MODEL_KSIZE          3
+#define MODEL_STRIDE         1
+#define MODEL_PAD            1
 /* The default network (model_config_default): channels double at each
  * stage; batch norm with PyTorch's defaults. */
 #define MODEL_DEFAULT_STAGES 3
@@ -230,8 +230,8 @@ model_alloc(size_t floats, char **cause)
         wn_fail(cause, "model too large");
         return NULL;
     }
-    bytes = (bytes + MODEL_ALIGN_BYTES - 1) / MODEL_ALIGN_BYTES *
-            MODEL_ALIGN_BYTES;
+    bytes =
+        (bytes + MODEL_ALIGN_BYTES - 1) / MODEL_ALIGN_BYTES * MODEL_ALIGN_BYTES;
     p = aligned_alloc(MODEL_ALIGN_BYTES, bytes);
     if (p == NULL)
         wn_fail(cause, "cannot allocate %zu bytes for the model", bytes);
@@ -277,8 +277,8 @@ model_new(const struct model_config *cfg, struct model **out, char **cause)
         }
         for (int k = 0; k < cfg->convs_per_stage; k++) {
             struct model_conv *L = &m->convs[m->n_convs++];
-            if (conv_geom_init(&L->geom, c, h, w, cfg->widths[s],
-                               MODEL_KSIZE, MODEL_STRIDE, MODEL_PAD) == -1) {
+            if (conv_geom_init(&L->geom, c, h, w, cfg->widths[s], MODEL_KSIZE,
+                               MODEL_STRIDE, MODEL_PAD) == -1) {
                 wn_fail(cause, "bad convolution size");
                 goto fail;
             }

@@ -28,16 +28,16 @@
 
 /* Half of each score is its rank within the sample's class (per_class in
  * scores.h says why half). */
-#define SCORES_PER_CLASS_SHARE 0.5
+#define SCORES_PER_CLASS_SHARE            0.5
 /* Quickselect gives up and sorts after this many poor pivots plus two
  * per doubling of the range (introselect's bound), and sorts ranges this
  * small outright, where partitioning costs more than it saves. */
-#define SCORES_SELECT_BUDGET 8
+#define SCORES_SELECT_BUDGET              8
 #define SCORES_SELECT_BUDGET_PER_DOUBLING 2
-#define SCORES_SELECT_SORT_BELOW 16
+#define SCORES_SELECT_SORT_BELOW          16
 /* The combination's prefixes in a spec. */
-#define SCORES_SPEC_MEAN "mean:"
-#define SCORES_SPEC_RANK "rank:"
+#define SCORES_SPEC_MEAN                  "mean:"
+#define SCORES_SPEC_RANK                  "rank:"
 
 struct scores_key { /* a sample and the value it is ordered by */
     double v;
@@ -280,9 +280,8 @@ scores_estimate(const struct scores_input *in, struct scores_result *r,
 {
     size_t k = (size_t)in->k;
     float *mean = scores_alloc(k, sizeof *mean, cause);
-    int64_t *calibrated = mean ? scores_alloc(k * k, sizeof *calibrated,
-                                              cause)
-                               : NULL;
+    int64_t *calibrated =
+        mean ? scores_alloc(k * k, sizeof *calibrated, cause) : NULL;
     if (calibrated == NULL) {
         free(mean);
         return -1;
@@ -541,18 +540,12 @@ static double
 scores_value(const struct scores_sample *s, int kind)
 {
     switch (kind) {
-    case SCORES_SELF_CONFIDENCE:
-        return s->self_confidence;
-    case SCORES_MARGIN:
-        return s->margin;
-    case SCORES_AUM:
-        return s->aum;
-    case SCORES_ELR:
-        return s->elr;
-    case SCORES_KNN:
-        return s->knn;
-    default:
-        return s->flagged ? 1.0 : 0.0;
+    case SCORES_SELF_CONFIDENCE: return s->self_confidence;
+    case SCORES_MARGIN: return s->margin;
+    case SCORES_AUM: return s->aum;
+    case SCORES_ELR: return s->elr;
+    case SCORES_KNN: return s->knn;
+    default: return s->flagged ? 1.0 : 0.0;
     }
 }
 
@@ -699,9 +692,8 @@ scores_combine(const struct scores_input *in, const struct scores_config *cfg,
         else
             s->score = s->self_confidence;
     }
-    rc = cfg->per_class > 0.0
-             ? scores_per_class(in, cfg->per_class, r, cause)
-             : 0;
+    rc = cfg->per_class > 0.0 ? scores_per_class(in, cfg->per_class, r, cause)
+                              : 0;
 fail:
     free(keys);
     free(rank);

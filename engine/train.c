@@ -66,15 +66,15 @@
  * peak, but at 4x the arithmetic it cannot train enough epochs of 30,000
  * images in ten minutes on two cores; measured, the narrow one finds more
  * wrong labels per CPU-second (BENCHMARKS.md). */
-#define TRAIN_WIDTH 16
+#define TRAIN_WIDTH         16
 /* Every stage halves the side: smaller inputs get fewer stages, so that
  * the last one still pools a plane of a few pixels. */
 #define TRAIN_SIDE_2_STAGES 8
 #define TRAIN_SIDE_3_STAGES 16
 /* ELR clamps the predictions away from 0 and 1 as the paper's code does,
  * and keeps <p, t> below 1, where log(1 - <p, t>) has no gradient. */
-#define TRAIN_ELR_CLAMP   1e-4f
-#define TRAIN_ELR_DOT_GAP 1e-6f
+#define TRAIN_ELR_CLAMP     1e-4f
+#define TRAIN_ELR_DOT_GAP   1e-6f
 #define TRAIN_FLOP_TO_GFLOP 1e-9
 
 void
@@ -82,8 +82,8 @@ train_config_default(struct train_config *cfg, int64_t n, int side,
                      int channels)
 {
     memset(cfg, 0, sizeof *cfg);
-    int epochs = n > 0 ? (int)((TRAIN_SAMPLE_PASSES + n / 2) / n)
-                       : TRAIN_MAX_EPOCHS;
+    int epochs =
+        n > 0 ? (int)((TRAIN_SAMPLE_PASSES + n / 2) / n) : TRAIN_MAX_EPOCHS;
     cfg->epochs = epochs < TRAIN_MIN_EPOCHS   ? TRAIN_MIN_EPOCHS
                   : epochs > TRAIN_MAX_EPOCHS ? TRAIN_MAX_EPOCHS
                                               : epochs;
@@ -119,10 +119,10 @@ struct trainer {
      * current epoch's order is drawn. A checkpoint is taken with both. */
     int model_ready, order_ready;
     /* Scratch. */
-    float *x;            /* (B, C, S, S) */
-    int *y;              /* (B) */
+    float *x;                    /* (B, C, S, S) */
+    int *y;                      /* (B) */
     float *p, *dlogits, *dprobs; /* (B, K) */
-    float *weights;      /* (B) */
+    float *weights;              /* (B) */
     /* For the reports. */
     double t_start, flop_per_image;
     int64_t images_total;
@@ -133,18 +133,16 @@ struct trainer {
 
 /* Cross-entropy (+ ELR) gradient for one batch; returns the batch loss. */
 static double
-batch_loss(struct trainer *tr, const int32_t *idx, int bn,
-           const float *logits)
+batch_loss(struct trainer *tr, const int32_t *idx, int bn, const float *logits)
 {
     struct ckpt_state *s = &tr->state;
     int k = s->k;
     const struct train_config *cfg = tr->cfg;
     for (int b = 0; b < bn; b++)
         tr->weights[b] = 1.0f;
-    double loss = softmax_xent_forward(bn, k, tr->p, NULL, logits, tr->y,
-                                       NULL, tr->weights);
-    softmax_xent_backward(bn, k, tr->dlogits, tr->p, tr->y, NULL,
-                          tr->weights);
+    double loss = softmax_xent_forward(bn, k, tr->p, NULL, logits, tr->y, NULL,
+                                       tr->weights);
+    softmax_xent_backward(bn, k, tr->dlogits, tr->p, tr->y, NULL, tr->weights);
     for (int b = 0; b < bn; b++) {
         const float *z = logits + (size_t)b * k;
         int y = tr->y[b];
@@ -218,11 +216,10 @@ predict(struct trainer *tr, const int32_t *idx, int64_t m)
         int dim;
         const float *feat = model_features(tr->model, &dim);
         for (int b = 0; b < bn; b++) {
-            memcpy(s->probs + (size_t)idx[at + b] * k,
-                   tr->p + (size_t)b * k, (size_t)k * sizeof(float));
+            memcpy(s->probs + (size_t)idx[at + b] * k, tr->p + (size_t)b * k,
+                   (size_t)k * sizeof(float));
             memcpy(s->features + (size_t)idx[at + b] * (size_t)dim,
-                   feat + (size_t)b * (size_t)dim,
-                   (size_t)dim * sizeof(float));
+                   feat + (size_t)b * (size_t)dim, (size_t)dim * sizeof(float));
         }
         if (job->observer != NULL) {
             tr->status.predicting = 1;
@@ -471,8 +468,8 @@ trainer_epoch(struct trainer *tr, char **cause)
         long step = (long)s->epoch * (long)batches + (long)s->batch;
         /* Batch norm needs two samples; a lone last one waits for the
          * next epoch's order. */
-        if (bn >= 2 && trainer_step(tr, s->order + at, bn, step,
-                                    (long)batches, cause) != 0)
+        if (bn >= 2 && trainer_step(tr, s->order + at, bn, step, (long)batches,
+                                    cause) != 0)
             return -1;
         s->batch++;
         if (trainer_report(tr, batches))
@@ -553,8 +550,7 @@ trainer_output(struct trainer *tr, struct train_output *out)
     }
     out->train_seconds = wn_monotonic() - tr->t_start;
     out->gflop = s->gflop;
-    out->final_loss =
-        s->seen > 0 ? s->loss_sum / (double)s->seen : (double)NAN;
+    out->final_loss = s->seen > 0 ? s->loss_sum / (double)s->seen : (double)NAN;
 }
 
 static void

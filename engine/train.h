@@ -19,36 +19,36 @@ struct dataset;
 
 struct train_config { /* plain data; train_config_default fills it */
     int epochs;
-    int folds;          /* 0 or 1: one model, training dynamics; K >= 2 */
+    int folds; /* 0 or 1: one model, training dynamics; K >= 2 */
     int batch_size;
     float lr;           /* peak learning rate */
     float momentum;     /* Nesterov */
     float weight_decay; /* not applied to BN parameters and biases */
     int warmup_epochs;
-    int elr;            /* early-learning regularization on/off */
+    int elr; /* early-learning regularization on/off */
     float elr_lambda;
     float elr_beta;
-    int flip;           /* horizontal flips (colour images only) */
-    int crop_pad;       /* random crop after zero padding, pixels */
-    int width;          /* channels of the first stage */
+    int flip;     /* horizontal flips (colour images only) */
+    int crop_pad; /* random crop after zero padding, pixels */
+    int width;    /* channels of the first stage */
     uint64_t seed;
-    int threads;        /* the whole compute budget (>= 1) */
+    int threads; /* the whole compute budget (>= 1) */
 };
 
 /* Defaults for a dataset of n samples of side s. */
 void train_config_default(struct train_config *cfg, int64_t n, int side,
                           int channels);
 
-struct train_status { /* plain data, passed to the observer */
-    int fold, folds;     /* 1-based; folds 1 for a single model */
-    int epoch, epochs;   /* 1-based */
-    int64_t batch, batches;             /* within the epoch, 1-based */
-    int64_t images_done, images_total;  /* over the whole job */
-    double loss;         /* running mean over the epoch */
-    double accuracy;     /* running training accuracy against labels */
+struct train_status {                  /* plain data, passed to the observer */
+    int fold, folds;                   /* 1-based; folds 1 for a single model */
+    int epoch, epochs;                 /* 1-based */
+    int64_t batch, batches;            /* within the epoch, 1-based */
+    int64_t images_done, images_total; /* over the whole job */
+    double loss;                       /* running mean over the epoch */
+    double accuracy; /* running training accuracy against labels */
     double images_per_sec;
-    double gflops;       /* achieved, training arithmetic only */
-    int predicting;      /* 1 during the predictions after training */
+    double gflops;  /* achieved, training arithmetic only */
+    int predicting; /* 1 during the predictions after training */
 };
 
 /* Called after every batch, from the thread that called train_run, also
@@ -75,11 +75,11 @@ struct train_output { /* train_output_fini frees */
                         * or NULL with folds */
     float *features;   /* (N, feature_dim) the pooled features behind probs */
     int feature_dim;
-    int32_t *group;    /* (N) the fold whose model judged each sample, or
+    int32_t *group; /* (N) the fold whose model judged each sample, or
                         * NULL with one model: features are comparable
                         * only within a group */
     double train_seconds;
-    double gflop;      /* arithmetic done, for GFLOP/s */
+    double gflop; /* arithmetic done, for GFLOP/s */
     double final_loss;
 };
 

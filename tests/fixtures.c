@@ -132,12 +132,12 @@ fx_jpeg_error_exit(j_common_ptr cinfo)
 static size_t
 fx_exif_block(unsigned char *b, int orientation, int big_endian)
 {
-    static const unsigned char mm[] = {'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1,
-                                       0x01, 0x12, 0, 3, 0, 0, 0, 1,
-                                       0, 0, 0, 0, 0, 0, 0, 0};
-    static const unsigned char ii[] = {'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0,
-                                       0x12, 0x01, 3, 0, 1, 0, 0, 0,
-                                       0, 0, 0, 0, 0, 0, 0, 0};
+    static const unsigned char mm[] = {'M', 'M',  0,    42, 0, 0, 0, 8, 0,
+                                       1,   0x01, 0x12, 0,  3, 0, 0, 0, 1,
+                                       0,   0,    0,    0,  0, 0, 0, 0};
+    static const unsigned char ii[] = {'I', 'I',  42,   0, 8, 0, 0, 0, 1,
+                                       0,   0x12, 0x01, 3, 0, 1, 0, 0, 0,
+                                       0,   0,    0,    0, 0, 0, 0, 0};
     memcpy(b, "Exif\0\0", 6);
     memcpy(b + 6, big_endian ? mm : ii, sizeof mm);
     /* The SHORT value: first two bytes of the value field. */
@@ -195,8 +195,8 @@ fx_jpeg_mem(const uint8_t *px, int width, int height, int channels,
     jpeg_start_compress(&c, TRUE);
     if (opt->orientation != 0) {
         unsigned char exif[64];
-        size_t n = fx_exif_block(exif, opt->orientation,
-                                 opt->orientation % 2 == 0);
+        size_t n =
+            fx_exif_block(exif, opt->orientation, opt->orientation % 2 == 0);
         jpeg_write_marker(&c, JPEG_APP0 + 1, exif, (unsigned)n);
     }
     /* libjpeg takes rows it may write to: hand it a copy of each. */
@@ -217,8 +217,8 @@ fx_jpeg_mem(const uint8_t *px, int width, int height, int channels,
 /* Wrap a simple WebP (one VP8 or VP8L chunk) into the extended format
  * with an EXIF chunk, as cameras' converters do. */
 static unsigned char *
-fx_webp_with_exif(const unsigned char *in, size_t in_len, int width,
-                  int height, int alpha, int orientation, size_t *len_out)
+fx_webp_with_exif(const unsigned char *in, size_t in_len, int width, int height,
+                  int alpha, int orientation, size_t *len_out)
 {
     unsigned char exif[64];
     size_t ne = fx_exif_block(exif, orientation, orientation % 2 == 0);
@@ -293,10 +293,9 @@ fx_image_file(const char *path, int width, int height, int channels,
     }
     uint8_t *px = xmalloc((size_t)width * (size_t)height * 3);
     fx_pixels(px, width, height, is_webp ? 3 : channels, seed);
-    unsigned char *buf = is_webp
-                             ? fx_webp_mem(px, width, height, 3, 0, 0, &len)
-                             : fx_jpeg_mem(px, width, height, channels, NULL,
-                                           &len);
+    unsigned char *buf =
+        is_webp ? fx_webp_mem(px, width, height, 3, 0, 0, &len)
+                : fx_jpeg_mem(px, width, height, channels, NULL, &len);
     fx_write(path, buf, len);
     free(buf);
     free(px);
@@ -333,8 +332,8 @@ fx_blobs(uint8_t *px, int width, int height, int channels, uint32_t seed)
             double fx = (x + 0.5) / width, fy = (y + 0.5) / height;
             double v[3] = {bg[0], bg[1], bg[2]};
             for (int b = 0; b < N_BLOBS; b++) {
-                double d2 = (fx - cx[b]) * (fx - cx[b]) +
-                            (fy - cy[b]) * (fy - cy[b]);
+                double d2 =
+                    (fx - cx[b]) * (fx - cx[b]) + (fy - cy[b]) * (fy - cy[b]);
                 double w = exp(-d2 / r2[b]);
                 for (int c = 0; c < 3; c++)
                     v[c] = v[c] * (1.0 - w) + col[b][c] * w;

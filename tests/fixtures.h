@@ -19,14 +19,12 @@ void fx_write(const char *path, const void *data, size_t len);
 void fx_png(const char *path, int width, int height, int channels,
             uint32_t seed);
 /* Fill a buffer with the same pixels fx_png writes. */
-void fx_pixels(uint8_t *px, int width, int height, int channels,
-               uint32_t seed);
+void fx_pixels(uint8_t *px, int width, int height, int channels, uint32_t seed);
 /* Pixels of a picture rather than of noise: a few soft coloured blobs on
  * a background, placed by seed (distinct seeds, distinct pictures), so a
  * resized or re-toned copy keeps its low frequencies (tests of the
  * perceptual hash). */
-void fx_blobs(uint8_t *px, int width, int height, int channels,
-              uint32_t seed);
+void fx_blobs(uint8_t *px, int width, int height, int channels, uint32_t seed);
 
 struct fx_jpeg_opt {
     int quality;     /* 0: 90 */

@@ -92,8 +92,8 @@ tap_is_float(double a, double b, double tol, const char *file, int line,
 {
     int cond = isfinite(a) && isfinite(b) && fabs(a - b) <= tol;
     if (!tap_ok_plain(cond, file, line, what))
-        printf("#   left:  %.9g\n#   right: %.9g\n#   tolerance: %.3g\n", a,
-               b, tol);
+        printf("#   left:  %.9g\n#   right: %.9g\n#   tolerance: %.3g\n", a, b,
+               tol);
     return cond;
 }
 

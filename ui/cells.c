@@ -67,12 +67,12 @@
 #define CELLS_WORK_FACTOR 0.5f
 /* The most pairs the renderer manages (xterm-256color and xterm-direct
  * offer 0x10000); the bookkeeping is 12 bytes per pair. */
-#define CELLS_MAX_PAIRS 65536
+#define CELLS_MAX_PAIRS   65536
 /* How many defined pairs a full table searches for the nearest colours. */
 #define CELLS_APPROX_SCAN 512
 
-#define CELLS_UPPER_HALF 0x2580u
-#define CELLS_FULL_BLOCK 0x2588u
+#define CELLS_UPPER_HALF  0x2580u
+#define CELLS_FULL_BLOCK  0x2588u
 
 struct cells_cell {
     uint32_t ch;    /* 0: the right half of a wide glyph, not drawn */
@@ -214,16 +214,11 @@ static int32_t
 cells_rgb_color(enum cells_mode m, uint32_t rgb)
 {
     switch (m) {
-    case CELLS_TRUECOLOR:
-        return cells_direct(rgb);
-    case CELLS_256:
-        return cells_rgb_to_240(rgb);
-    case CELLS_16:
-        return cells_rgb_to_base(rgb, 16);
-    case CELLS_8:
-        return cells_rgb_to_base(rgb, 8);
-    case CELLS_MONO:
-        break;
+    case CELLS_TRUECOLOR: return cells_direct(rgb);
+    case CELLS_256: return cells_rgb_to_240(rgb);
+    case CELLS_16: return cells_rgb_to_base(rgb, 16);
+    case CELLS_8: return cells_rgb_to_base(rgb, 8);
+    case CELLS_MONO: break;
     }
     return -1;
 }
@@ -322,16 +317,11 @@ const char *
 cells_mode_name(enum cells_mode m)
 {
     switch (m) {
-    case CELLS_TRUECOLOR:
-        return "truecolor";
-    case CELLS_256:
-        return "256";
-    case CELLS_16:
-        return "16";
-    case CELLS_8:
-        return "8";
-    case CELLS_MONO:
-        return "mono";
+    case CELLS_TRUECOLOR: return "truecolor";
+    case CELLS_256: return "256";
+    case CELLS_16: return "16";
+    case CELLS_8: return "8";
+    case CELLS_MONO: return "mono";
     }
     return "?";
 }
@@ -463,17 +453,13 @@ static ChafaCanvasMode
 cells_chafa_mode(enum cells_mode m)
 {
     switch (m) {
-    case CELLS_TRUECOLOR:
-        return CHAFA_CANVAS_MODE_TRUECOLOR;
+    case CELLS_TRUECOLOR: return CHAFA_CANVAS_MODE_TRUECOLOR;
     case CELLS_256:
         /* 16-255 only: themes redefine 0-15. */
         return CHAFA_CANVAS_MODE_INDEXED_240;
-    case CELLS_16:
-        return CHAFA_CANVAS_MODE_INDEXED_16;
-    case CELLS_8:
-        return CHAFA_CANVAS_MODE_INDEXED_8;
-    case CELLS_MONO:
-        break;
+    case CELLS_16: return CHAFA_CANVAS_MODE_INDEXED_16;
+    case CELLS_8: return CHAFA_CANVAS_MODE_INDEXED_8;
+    case CELLS_MONO: break;
     }
     return CHAFA_CANVAS_MODE_FGBG;
 }

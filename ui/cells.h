@@ -35,7 +35,7 @@ struct cells_renderer; /* opaque */
  * process-wide, so only app/ calls it, once, before any rendering. */
 void cells_set_threads(int n);
 
-struct cells_image;    /* opaque: a rendered grid of cells */
+struct cells_image; /* opaque: a rendered grid of cells */
 
 /* first_pair: the lowest colour pair number the renderer may use (the UI
  * keeps the ones below for itself). */
@@ -56,9 +56,8 @@ void cells_renderer_set_exact(struct cells_renderer *r, int on);
  * rows cells, keeping its aspect ratio (a cell is about twice as tall as
  * wide). NULL only if memory runs out. */
 struct cells_image *cells_render(struct cells_renderer *r,
-                                 const uint8_t *pixels, int width,
-                                 int height, int channels, int cols,
-                                 int rows);
+                                 const uint8_t *pixels, int width, int height,
+                                 int channels, int cols, int rows);
 int cells_image_cols(const struct cells_image *im);
 int cells_image_rows(const struct cells_image *im);
 void cells_image_free(struct cells_image *im);
@@ -83,12 +82,11 @@ void cells_draw(struct cells_renderer *r, WINDOW *win, int y, int x,
  * cells_cache_free. An image rendered in another mode than the renderer's
  * current one is not found. */
 struct cells_cache;
-struct cells_cache *cells_cache_new(struct cells_renderer *r,
-                                    int max_entries);
+struct cells_cache *cells_cache_new(struct cells_renderer *r, int max_entries);
 void cells_cache_free(struct cells_cache *c);
 /* The cached image, or NULL when there is none yet. */
-const struct cells_image *cells_cache_find(struct cells_cache *c,
-                                           int64_t key, int cols, int rows);
+const struct cells_image *cells_cache_find(struct cells_cache *c, int64_t key,
+                                           int cols, int rows);
 /* Render and insert (replacing any entry with the same key and size). */
 const struct cells_image *cells_cache_put(struct cells_cache *c, int64_t key,
                                           const uint8_t *pixels, int width,

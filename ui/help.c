@@ -14,7 +14,7 @@
 
 #define HELP_KEYS_W 14
 /* A column fits the longest key and description. */
-#define HELP_COL_W 39
+#define HELP_COL_W  39
 
 /* The key lines, then a group naming the classes of the digit keys. */
 static struct keymap_help *

@@ -161,8 +161,7 @@ enum picker_result
 picker_key(struct picker *p, int key)
 {
     switch (key) {
-    case 27:
-        return PICKER_CANCELLED;
+    case 27: return PICKER_CANCELLED;
     case '\r':
     case '\n':
     case KEYMAP_FKEY(KEY_ENTER):
@@ -171,23 +170,13 @@ picker_key(struct picker *p, int key)
         p->choice = p->match[p->sel];
         return PICKER_CHOSEN;
     case KEYMAP_FKEY(KEY_UP):
-    case KEYMAP_CTRL('p'):
-        picker_step(p, -1);
-        return PICKER_OPEN;
+    case KEYMAP_CTRL('p'): picker_step(p, -1); return PICKER_OPEN;
     case KEYMAP_FKEY(KEY_DOWN):
     case KEYMAP_CTRL('n'):
-    case '\t':
-        picker_step(p, 1);
-        return PICKER_OPEN;
-    case KEYMAP_FKEY(KEY_PPAGE):
-        picker_step(p, -10);
-        return PICKER_OPEN;
-    case KEYMAP_FKEY(KEY_NPAGE):
-        picker_step(p, 10);
-        return PICKER_OPEN;
-    case KEYMAP_FKEY(KEY_HOME):
-        p->sel = 0;
-        return PICKER_OPEN;
+    case '\t': picker_step(p, 1); return PICKER_OPEN;
+    case KEYMAP_FKEY(KEY_PPAGE): picker_step(p, -10); return PICKER_OPEN;
+    case KEYMAP_FKEY(KEY_NPAGE): picker_step(p, 10); return PICKER_OPEN;
+    case KEYMAP_FKEY(KEY_HOME): p->sel = 0; return PICKER_OPEN;
     case KEYMAP_FKEY(KEY_END):
         picker_step(p, (long)p->nmatch);
         return PICKER_OPEN;
@@ -202,8 +191,7 @@ picker_key(struct picker *p, int key)
         p->query[0] = '\0';
         picker_refresh(p);
         return PICKER_OPEN;
-    default:
-        break;
+    default: break;
     }
     if ((key & KEYMAP_FKEY_BIT) == 0 && key >= 32 && key != 127) {
         picker_type(p, key);

@@ -47,16 +47,11 @@ const char *
 queue_status_name(enum queue_status st)
 {
     switch (st) {
-    case QUEUE_UNREVIEWED:
-        return "unreviewed";
-    case QUEUE_KEPT:
-        return "kept";
-    case QUEUE_RELABELED:
-        return "relabeled";
-    case QUEUE_AUTO:
-        return "auto";
-    case QUEUE_SKIPPED:
-        return "skipped";
+    case QUEUE_UNREVIEWED: return "unreviewed";
+    case QUEUE_KEPT: return "kept";
+    case QUEUE_RELABELED: return "relabeled";
+    case QUEUE_AUTO: return "auto";
+    case QUEUE_SKIPPED: return "skipped";
     }
     return "?";
 }
@@ -71,14 +66,10 @@ const char *
 queue_show_name(enum queue_show s)
 {
     switch (s) {
-    case QUEUE_SHOW_PENDING:
-        return "to review";
-    case QUEUE_SHOW_DONE:
-        return "decided";
-    case QUEUE_SHOW_SKIPPED:
-        return "skipped";
-    case QUEUE_SHOW_ALL:
-        return "all";
+    case QUEUE_SHOW_PENDING: return "to review";
+    case QUEUE_SHOW_DONE: return "decided";
+    case QUEUE_SHOW_SKIPPED: return "skipped";
+    case QUEUE_SHOW_ALL: return "all";
     }
     return "?";
 }
@@ -129,8 +120,7 @@ queue_passes(const struct queue *q, const struct queue_item *it)
         if (it->status != QUEUE_SKIPPED)
             return 0;
         break;
-    case QUEUE_SHOW_ALL:
-        break;
+    case QUEUE_SHOW_ALL: break;
     }
     if (q->f.cls >= 0 && it->label != q->f.cls)
         return 0;
@@ -380,21 +370,11 @@ queue_counts(const struct queue *q, struct queue_counts *out)
     for (size_t i = 0; i < q->n; i++) {
         const struct queue_item *it = &q->items[i];
         switch (it->status) {
-        case QUEUE_UNREVIEWED:
-            out->unreviewed++;
-            break;
-        case QUEUE_KEPT:
-            out->kept++;
-            break;
-        case QUEUE_RELABELED:
-            out->relabeled++;
-            break;
-        case QUEUE_AUTO:
-            out->autos++;
-            break;
-        case QUEUE_SKIPPED:
-            out->skipped++;
-            break;
+        case QUEUE_UNREVIEWED: out->unreviewed++; break;
+        case QUEUE_KEPT: out->kept++; break;
+        case QUEUE_RELABELED: out->relabeled++; break;
+        case QUEUE_AUTO: out->autos++; break;
+        case QUEUE_SKIPPED: out->skipped++; break;
         }
         out->scored += it->scored != 0;
         out->flagged += it->flagged != 0;

@@ -40,14 +40,14 @@ struct queue_item {    /* plain data, but path is owned by the queue */
     int trained;      /* the label the run trained against */
     double p_trained; /* the model's probability of it */
     int flagged;
-    int top[3];        /* the model's likeliest classes, best first, or -1 */
+    int top[3]; /* the model's likeliest classes, best first, or -1 */
     double top_p[3];
     size_t rank; /* 1-based place in the full ranking (set by load) */
 };
 
 enum queue_show {
     QUEUE_SHOW_PENDING, /* unreviewed and auto */
-    QUEUE_SHOW_DONE, /* kept and relabeled */
+    QUEUE_SHOW_DONE,    /* kept and relabeled */
     QUEUE_SHOW_SKIPPED,
     QUEUE_SHOW_ALL,
 };

@@ -47,26 +47,26 @@
 
 /* Colour pairs below this are the UI's; the image renderer takes the
  * rest. */
-#define REVIEW_FIRST_IMAGE_PAIR 16
+#define REVIEW_FIRST_IMAGE_PAIR    16
 /* Rendered images kept: the current sample at one size, thumbnails at
  * another, and a few hundred of both for going back and forth. */
-#define REVIEW_CACHE_ENTRIES 512
+#define REVIEW_CACHE_ENTRIES       512
 /* How long a message stays on the bottom line. */
-#define REVIEW_MESSAGE_SECONDS 6.0
+#define REVIEW_MESSAGE_SECONDS     6.0
 /* How often to look for a run published by another process. */
-#define REVIEW_RUN_CHECK_SECONDS 3.0
+#define REVIEW_RUN_CHECK_SECONDS   3.0
 /* The loop's poll() timeout while the engine runs: a timeout redraws the
  * status line, so its elapsed time and ETA move on twice a second even
  * when no progress arrives (a long batch), without waking more often. */
-#define REVIEW_POLL_ENGINE_MS 500
+#define REVIEW_POLL_ENGINE_MS      500
 /* The timeout with no engine: only the message expiry (seconds) and the
  * check for another process's run (seconds) wait on the clock, so once a
  * second is on time for both and keeps an idle screen idle. */
-#define REVIEW_POLL_IDLE_MS 1000
+#define REVIEW_POLL_IDLE_MS        1000
 /* On the way out, how long each wait for the engine's pipe lasts before
  * engine_finished is asked again: short against a stop that takes a
  * fraction of a second, so q quits without a lag a person would notice. */
-#define REVIEW_QUIT_POLL_MS 50
+#define REVIEW_QUIT_POLL_MS        50
 /* A stop that takes longer than this gets a line saying what we wait
  * for; most stops end sooner, and a message that flashes up and vanishes
  * would only puzzle. */
@@ -75,7 +75,7 @@
  * sequence. Its default, a second, makes Esc (cancel) feel broken; a
  * terminal sends a sequence in one write, so a few tens of milliseconds
  * still tell an arrow key from Esc followed by a letter. */
-#define REVIEW_ESC_DELAY_MS 25
+#define REVIEW_ESC_DELAY_MS        25
 
 /* ---- signals ---- */
 
@@ -379,8 +379,8 @@ review_loop(struct review *rv, int sig_rd)
             int64_t latest = 0;
             char *cause = NULL;
             rv->last_run_check = now;
-            if (store_run_newest(rv->store, STORE_RUN_DONE, &latest,
-                                 &cause) == 0 &&
+            if (store_run_newest(rv->store, STORE_RUN_DONE, &latest, &cause) ==
+                    0 &&
                 latest != rv->run_id) {
                 if (review_load(rv, &cause) == 0)
                     review_reranked(rv, latest);

@@ -31,8 +31,8 @@
 #include "ui/text.h"
 
 /* The smallest terminal the layout is made for. */
-#define REVIEW_MIN_COLS  80
-#define REVIEW_MIN_LINES 24
+#define REVIEW_MIN_COLS   80
+#define REVIEW_MIN_LINES  24
 /* Thumbnails per class in the comparison strip, at most. */
 #define REVIEW_MAX_THUMBS 12
 
@@ -201,16 +201,11 @@ static char
 review_status_mark(enum queue_status st)
 {
     switch (st) {
-    case QUEUE_UNREVIEWED:
-        return ' ';
-    case QUEUE_KEPT:
-        return 'k';
-    case QUEUE_RELABELED:
-        return 'r';
-    case QUEUE_AUTO:
-        return 'a';
-    case QUEUE_SKIPPED:
-        return 's';
+    case QUEUE_UNREVIEWED: return ' ';
+    case QUEUE_KEPT: return 'k';
+    case QUEUE_RELABELED: return 'r';
+    case QUEUE_AUTO: return 'a';
+    case QUEUE_SKIPPED: return 's';
     }
     return '?';
 }

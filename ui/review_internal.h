@@ -7,8 +7,9 @@
  * terminal, signals, the engine. review_load.c fills the queue from the
  * store. review_keys.c turns keys into state changes and decisions.
  * review_draw.c draws a frame from the state and changes nothing but the
- * scroll position, the layout and its caches. A new view is a mode below, its keys in review_keys.c
- * and its drawing in review_draw.c; the loop stays as it is. */
+ * scroll position, the layout and its caches. A new view is a mode
+ * below, its keys in review_keys.c and its drawing in review_draw.c; the
+ * loop stays as it is. */
 #ifndef WINNOW_UI_REVIEW_INTERNAL_H
 #define WINNOW_UI_REVIEW_INTERNAL_H
 

@@ -303,30 +303,18 @@ review_key(struct review *rv, int key)
         return a == KEYMAP_MOUSE ? 0 : review_key_picker(rv, key);
     case MODE_PROMPT_SCORE:
         return a == KEYMAP_MOUSE ? 0 : review_key_prompt(rv, key);
-    case MODE_QUEUE:
-        break;
+    case MODE_QUEUE: break;
     }
 
     const struct queue_item *it = queue_current(rv->q);
     struct queue_filter f;
     switch (a) {
-    case KEYMAP_NONE:
-        return 0;
-    case KEYMAP_DOWN:
-        queue_move(rv->q, 1);
-        break;
-    case KEYMAP_UP:
-        queue_move(rv->q, -1);
-        break;
-    case KEYMAP_PAGE_DOWN:
-        queue_move(rv->q, review_page(rv));
-        break;
-    case KEYMAP_PAGE_UP:
-        queue_move(rv->q, -review_page(rv));
-        break;
-    case KEYMAP_FIRST:
-        queue_go(rv->q, 0);
-        break;
+    case KEYMAP_NONE: return 0;
+    case KEYMAP_DOWN: queue_move(rv->q, 1); break;
+    case KEYMAP_UP: queue_move(rv->q, -1); break;
+    case KEYMAP_PAGE_DOWN: queue_move(rv->q, review_page(rv)); break;
+    case KEYMAP_PAGE_UP: queue_move(rv->q, -review_page(rv)); break;
+    case KEYMAP_FIRST: queue_go(rv->q, 0); break;
     case KEYMAP_LAST:
         if (queue_count(rv->q) > 0)
             queue_go(rv->q, queue_count(rv->q) - 1);
@@ -346,9 +334,7 @@ review_key(struct review *rv, int key)
         if (it != NULL)
             review_decide(rv, it->label, "keep");
         break;
-    case KEYMAP_PICK:
-        review_open_picker(rv, 0);
-        break;
+    case KEYMAP_PICK: review_open_picker(rv, 0); break;
     case KEYMAP_CLASS:
         if (it == NULL)
             break;
@@ -358,18 +344,10 @@ review_key(struct review *rv, int key)
         else
             review_decide(rv, arg, arg == it->label ? "keep" : "relabel");
         break;
-    case KEYMAP_SKIP:
-        review_skip(rv);
-        break;
-    case KEYMAP_UNDO:
-        review_undo(rv);
-        break;
-    case KEYMAP_REDO:
-        review_redo(rv);
-        break;
-    case KEYMAP_FILTER_CLASS:
-        review_open_picker(rv, 1);
-        break;
+    case KEYMAP_SKIP: review_skip(rv); break;
+    case KEYMAP_UNDO: review_undo(rv); break;
+    case KEYMAP_REDO: review_redo(rv); break;
+    case KEYMAP_FILTER_CLASS: review_open_picker(rv, 1); break;
     case KEYMAP_FILTER_SHOW:
         queue_get_filter(rv->q, &f);
         f.show = (enum queue_show)(((int)f.show + 1) % QUEUE_SHOW_COUNT);
@@ -393,23 +371,13 @@ review_key(struct review *rv, int key)
         queue_set_filter(rv->q, &f);
         rv->top = 0;
         break;
-    case KEYMAP_ENGINE:
-        review_engine_toggle(rv);
-        break;
-    case KEYMAP_ENGINE_STOP:
-        review_engine_stop(rv);
-        break;
-    case KEYMAP_HELP:
-        rv->mode = MODE_HELP;
-        break;
-    case KEYMAP_QUIT:
-        return REVIEW_QUIT;
-    case KEYMAP_MOUSE:
-        review_mouse(rv);
-        break;
+    case KEYMAP_ENGINE: review_engine_toggle(rv); break;
+    case KEYMAP_ENGINE_STOP: review_engine_stop(rv); break;
+    case KEYMAP_HELP: rv->mode = MODE_HELP; break;
+    case KEYMAP_QUIT: return REVIEW_QUIT;
+    case KEYMAP_MOUSE: review_mouse(rv); break;
     case KEYMAP_REDRAW:
-    case KEYMAP_RESIZE:
-        break;
+    case KEYMAP_RESIZE: break;
     }
     return REVIEW_REDRAW;
 }

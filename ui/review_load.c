@@ -52,7 +52,8 @@ review_merge_score(void *ctx, const struct store_scored *row, char **cause)
     it->flagged = row->sc.flagged;
     for (int i = 0; i < 3; i++) {
         it->top[i] = i < STORE_TOP_CLASSES ? row->sc.top[i] : -1;
-        it->top_p[i] = i < STORE_TOP_CLASSES ? row->sc.top_prob[i] : (double)NAN;
+        it->top_p[i] =
+            i < STORE_TOP_CLASSES ? row->sc.top_prob[i] : (double)NAN;
     }
     /* The run's suggestion is the likeliest class other than the label,
      * even when the model agrees with the label: then the label is the
@@ -73,14 +74,10 @@ static enum queue_status
 review_status_of(enum store_review r)
 {
     switch (r) {
-    case STORE_UNREVIEWED:
-        return QUEUE_UNREVIEWED;
-    case STORE_KEPT:
-        return QUEUE_KEPT;
-    case STORE_RELABELED:
-        return QUEUE_RELABELED;
-    case STORE_AUTO:
-        return QUEUE_AUTO;
+    case STORE_UNREVIEWED: return QUEUE_UNREVIEWED;
+    case STORE_KEPT: return QUEUE_KEPT;
+    case STORE_RELABELED: return QUEUE_RELABELED;
+    case STORE_AUTO: return QUEUE_AUTO;
     }
     return QUEUE_UNREVIEWED;
 }

@@ -67,8 +67,9 @@ main(int argc, char **argv)
             for (size_t i = 0; i < (size_t)w * h * 3; i++) {
                 size_t x = i / 3 % (size_t)w, y = i / 3 / (size_t)w;
                 s = s * 1103515245u + 12345u;
-                px[i] = (uint8_t)((x * 200 / (size_t)w + y * 50 /
-                                   (size_t)h + i % 3 * 5) + (s >> 29));
+                px[i] = (uint8_t)((x * 200 / (size_t)w + y * 50 / (size_t)h +
+                                   i % 3 * 5) +
+                                  (s >> 29));
             }
         } else {
             fx_pixels(px, w, h, 3, 1);

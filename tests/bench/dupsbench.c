@@ -39,8 +39,7 @@
 
 #define BENCH_STORED_SIDE 64 /* IMPORT_DEFAULT_MAX_SIDE */
 
-WN_PRINTF(1, 2) WN_NORETURN static void
-die(const char *fmt, ...)
+WN_PRINTF(1, 2) WN_NORETURN static void die(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -236,15 +235,37 @@ flip(const struct image *src, struct image *out)
 }
 
 enum kind {
-    K_DOWN, K_UP, K_JPEG90, K_JPEG70, K_JPEG50, K_JPEG30, K_CROP95,
-    K_CROP90, K_CROP80, K_BRIGHT, K_CONTRAST, K_FLIP, K_COMBO, K_COMBO_CROP,
+    K_DOWN,
+    K_UP,
+    K_JPEG90,
+    K_JPEG70,
+    K_JPEG50,
+    K_JPEG30,
+    K_CROP95,
+    K_CROP90,
+    K_CROP80,
+    K_BRIGHT,
+    K_CONTRAST,
+    K_FLIP,
+    K_COMBO,
+    K_COMBO_CROP,
     K_COUNT
 };
 
 static const char *const kind_name[K_COUNT] = {
-    "resize 24x24", "resize 64x64", "JPEG q90", "JPEG q70", "JPEG q50",
-    "JPEG q30", "crop 95%", "crop 90%", "crop 80%", "brightness +25",
-    "contrast x1.3", "flip", "64x64+JPEG q50+bright +15",
+    "resize 24x24",
+    "resize 64x64",
+    "JPEG q90",
+    "JPEG q70",
+    "JPEG q50",
+    "JPEG q30",
+    "crop 95%",
+    "crop 90%",
+    "crop 80%",
+    "brightness +25",
+    "contrast x1.3",
+    "flip",
+    "64x64+JPEG q50+bright +15",
     "crop 90%+JPEG q70",
 };
 
@@ -253,7 +274,8 @@ variant(const struct image *src, enum kind k, struct image *out)
 {
     struct image a = {0}, b = {0};
     switch (k) {
-    case K_DOWN: resize(src, src->width * 3 / 4, src->height * 3 / 4, out);
+    case K_DOWN:
+        resize(src, src->width * 3 / 4, src->height * 3 / 4, out);
         break;
     case K_UP: resize(src, src->width * 2, src->height * 2, out); break;
     case K_JPEG90: jpeg_round_trip(src, 90, out); break;
@@ -421,8 +443,8 @@ time_search(const uint64_t *h, size_t n, int t, int brute)
     double t1 = wn_monotonic();
     struct dups_sample *s = xcalloc(n, sizeof *s);
     for (size_t i = 0; i < n; i++)
-        s[i] = (struct dups_sample){.phash = h[i], .exact = (uint32_t)i,
-                                    .label = 0, .split = -1};
+        s[i] = (struct dups_sample){
+            .phash = h[i], .exact = (uint32_t)i, .label = 0, .split = -1};
     struct dups d;
     if (dups_group(s, n, t, &d, &cause) != 0)
         die("%s", cause);
@@ -433,8 +455,8 @@ time_search(const uint64_t *h, size_t n, int t, int brute)
     if (brute) {
         double b0 = wn_monotonic();
         size_t nb = brute_count(h, n, t);
-        printf("brute force: %zu pairs in %.3f s%s\n", nb,
-               wn_monotonic() - b0, nb == np ? "" : " (MISMATCH)");
+        printf("brute force: %zu pairs in %.3f s%s\n", nb, wn_monotonic() - b0,
+               nb == np ? "" : " (MISMATCH)");
     }
     dups_fini(&d);
     free(s);
@@ -485,8 +507,7 @@ main(int argc, char **argv)
 {
     if (argc == 6 && strcmp(argv[1], "quality") == 0)
         return quality(argv[2], strtoul(argv[3], NULL, 10),
-                       strtoul(argv[4], NULL, 10),
-                       strtoull(argv[5], NULL, 10));
+                       strtoul(argv[4], NULL, 10), strtoull(argv[5], NULL, 10));
     if (argc == 4 && strcmp(argv[1], "speed-dir") == 0)
         return speed_dir(argv[2], atoi(argv[3]));
     if (argc == 6 && strcmp(argv[1], "speed") == 0)

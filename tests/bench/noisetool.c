@@ -55,8 +55,7 @@
 
 #define FILE_MAX_BYTES ((size_t)1 << 31)
 
-WN_PRINTF(1, 2) WN_NORETURN static void
-die(const char *fmt, ...)
+WN_PRINTF(1, 2) WN_NORETURN static void die(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -206,8 +205,8 @@ inject(const char *mode, double rate, uint64_t seed, const int *truth,
             int from = class_find(names, k, map[e].from);
             int to = class_find(names, k, map[e].to);
             if (from < 0 || to < 0)
-                die("%s: no class '%s'", mode, from < 0 ? map[e].from
-                                                        : map[e].to);
+                die("%s: no class '%s'", mode,
+                    from < 0 ? map[e].from : map[e].to);
             size_t cnt = 0;
             for (size_t i = 0; i < n; i++)
                 if (truth[i] == from)
@@ -292,8 +291,8 @@ report_injected(const int *truth, const int *given, size_t n)
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         m += truth[i] != given[i];
-    fprintf(stderr, "noisetool: %zu samples, %zu labels changed (%.4f)\n", n,
-            m, n ? (double)m / (double)n : 0.0);
+    fprintf(stderr, "noisetool: %zu samples, %zu labels changed (%.4f)\n", n, m,
+            n ? (double)m / (double)n : 0.0);
 }
 
 /* --- inject-folder --- */
@@ -563,8 +562,8 @@ table_read(const char *path, struct table *t)
     while ((r = csv_next(c, &fields, &nf, &line, &cause)) > 0) {
         wn_grow(&t->cell, sizeof *t->cell, &cap, (t->n_rows + 1) * t->n_cols);
         for (size_t j = 0; j < t->n_cols; j++)
-            t->cell[t->n_rows * t->n_cols + j] = xstrdup(j < nf ? fields[j]
-                                                                : "");
+            t->cell[t->n_rows * t->n_cols + j] =
+                xstrdup(j < nf ? fields[j] : "");
         t->n_rows++;
     }
     if (r < 0)
@@ -624,8 +623,7 @@ struct key {
 static int
 key_cmp(const void *a, const void *b)
 {
-    return strcmp(((const struct key *)a)->path,
-                  ((const struct key *)b)->path);
+    return strcmp(((const struct key *)a)->path, ((const struct key *)b)->path);
 }
 
 struct order_key {
@@ -665,8 +663,8 @@ cmd_eval(char **argv)
     size_t s_sugg = table_col(&sc, "suggested_label");
     size_t s_flag = table_col(&sc, "flagged");
     size_t s_sprob = table_col(&sc, "suggested_prob");
-    static const char *const kinds[] = {"score", "self_confidence", "margin",
-                                        "aum", "elr", "cl_flag", "knn"};
+    static const char *const kinds[] = {
+        "score", "self_confidence", "margin", "aum", "elr", "cl_flag", "knn"};
     enum { N_KINDS = WN_ARRAY_LEN(kinds) };
     size_t s_col[N_KINDS];
     for (size_t j = 0; j < N_KINDS; j++)
@@ -694,8 +692,8 @@ cmd_eval(char **argv)
     uint8_t *seen = xcalloc(tr.n_rows ? tr.n_rows : 1, 1);
     for (size_t i = 0; i < sc.n_rows; i++) {
         struct key want = {table_get(&sc, i, s_path), 0};
-        struct key *hit = bsearch(&want, keys, tr.n_rows, sizeof *keys,
-                                  key_cmp);
+        struct key *hit =
+            bsearch(&want, keys, tr.n_rows, sizeof *keys, key_cmp);
         if (hit == NULL || seen[hit->row]) {
             unmatched++;
             continue;
@@ -767,10 +765,10 @@ cmd_eval(char **argv)
     put("flag_precision", fl.precision);
     put("flag_recall", fl.recall);
     put("flag_f1", fl.f1);
-    put("suggest_right", noisy_flag ? (double)right_flag / (double)noisy_flag
-                                    : (double)NAN);
-    put("suggest_right_topk", noisy_top ? (double)right_top / (double)noisy_top
-                                        : (double)NAN);
+    put("suggest_right",
+        noisy_flag ? (double)right_flag / (double)noisy_flag : (double)NAN);
+    put("suggest_right_topk",
+        noisy_top ? (double)right_top / (double)noisy_top : (double)NAN);
     put("model_acc", n ? (double)agree / (double)n : (double)NAN);
     for (size_t j = 1; j < N_KINDS; j++) {
         char *k1 = xasprintf("auroc_%s", kinds[j]);
@@ -781,8 +779,8 @@ cmd_eval(char **argv)
         for (size_t i = 0; i < n; i++)
             have += !isnan(val[j][i]);
         put(k1, have ? metrics_auroc(val[j], noisy, n) : (double)NAN);
-        put(k2, have ? metrics_average_precision(val[j], noisy, n)
-                     : (double)NAN);
+        put(k2,
+            have ? metrics_average_precision(val[j], noisy, n) : (double)NAN);
         free(k1);
         free(k2);
     }

@@ -88,9 +88,14 @@ main(int argc, char **argv)
         sha256(path, strlen(path), hash);
         label[i] = (int32_t)(next_u64() % (uint64_t)k);
         struct store_sample_new in = {
-            .source_id = src, .path = path, .hash = hash,
-            .width = 8, .height = 8, .channels = 1,
-            .stored = &im, .label = label[i],
+            .source_id = src,
+            .path = path,
+            .hash = hash,
+            .width = 8,
+            .height = 8,
+            .channels = 1,
+            .stored = &im,
+            .label = label[i],
         };
         int64_t id;
         if (store_sample_add(s, &in, &id, &cause) != 0)
@@ -108,8 +113,8 @@ main(int argc, char **argv)
             row[j] = (float)next_unit();
             sum += (double)row[j];
         }
-        int top = next_unit() < 0.05 ? (int)(next_u64() % (uint64_t)k)
-                                     : label[i];
+        int top =
+            next_unit() < 0.05 ? (int)(next_u64() % (uint64_t)k) : label[i];
         double share = 0.3 + 0.6 * next_unit();
         for (int j = 0; j < k; j++)
             row[j] = (float)((1 - share) * (double)row[j] / sum);

@@ -21,8 +21,8 @@
 #define FUZZ_N 4
 #define FUZZ_K 3
 
-static const char *const fuzz_paths[FUZZ_N] = {
-    "a.png", "dir/b.png", "c, \"quoted\".png", "d.png"};
+static const char *const fuzz_paths[FUZZ_N] = {"a.png", "dir/b.png",
+                                               "c, \"quoted\".png", "d.png"};
 static const char *const fuzz_classes[FUZZ_K] = {"cat", "dog", "bird house"};
 
 int

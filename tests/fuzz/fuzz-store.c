@@ -107,8 +107,7 @@ fuzz_reads(struct store *s)
         free(cause);
         cause = NULL;
         size_t n_scored = 0;
-        if (store_foreach_score(s, run_id, fuzz_scored, &n_scored, &cause) !=
-            0)
+        if (store_foreach_score(s, run_id, fuzz_scored, &n_scored, &cause) != 0)
             FUZZ_CHECK(cause != NULL);
     }
     free(cause);

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* abort() with the condition and place when cond is false: an input that
  * trips it is a bug, and libFuzzer saves it like any crash. */
-#define FUZZ_CHECK(cond) \
+#define FUZZ_CHECK(cond)                                                       \
     ((cond) ? (void)0 : fuzz_fail(#cond, __FILE__, __LINE__))
 __attribute__((noreturn)) void fuzz_fail(const char *what, const char *file,
                                          int line);

@@ -102,9 +102,9 @@ write_seeds(const char *kind, const char *dir)
         };
         for (size_t i = 0; i < WN_ARRAY_LEN(v); i++) {
             fx_pixels(px, v[i].w, v[i].h, v[i].c, (uint32_t)i + 1);
-            unsigned char *b = fx_webp_mem(px, v[i].w, v[i].h, v[i].c,
-                                           v[i].lossless, v[i].orientation,
-                                           &len);
+            unsigned char *b =
+                fx_webp_mem(px, v[i].w, v[i].h, v[i].c, v[i].lossless,
+                            v[i].orientation, &len);
             write_seed(dir, v[i].name, b, len);
         }
         return 0;

@@ -86,12 +86,12 @@ main(int argc, char **argv)
             fprintf(stderr, "shapes: %s\n", cause);
             return 1;
         }
-        int flipped = n_flip > 0 && (i * n_flip / count) !=
-                                        ((i + 1) * n_flip / count);
+        int flipped =
+            n_flip > 0 && (i * n_flip / count) != ((i + 1) * n_flip / count);
         int given = flipped ? (shape + 1 + (int)(next(&rs) % 2u)) % 3 : shape;
         fprintf(m, "%s,%s\n", rel, shape_names[given]);
-        fprintf(t, "%s,%s,%s,%d\n", rel, shape_names[shape],
-                shape_names[given], flipped);
+        fprintf(t, "%s,%s,%s,%d\n", rel, shape_names[shape], shape_names[given],
+                flipped);
         free(rel);
         free(path);
     }

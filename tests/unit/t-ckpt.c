@@ -93,9 +93,8 @@ fixture_fill(struct fixture *f, uint64_t seed)
         f->features[i] = rng_normal(&r);
 }
 
-#define SAME(field) \
-    (memcmp(&a->field, &b->field, sizeof a->field) == 0)
-#define SAME_ARRAY(field, count) \
+#define SAME(field) (memcmp(&a->field, &b->field, sizeof a->field) == 0)
+#define SAME_ARRAY(field, count)                                               \
     (memcmp(a->field, b->field, (size_t)(count) * sizeof *a->field) == 0)
 
 /* Every field a checkpoint holds, compared one by one. */
@@ -106,8 +105,8 @@ compare_states(const struct ckpt_state *a, const struct ckpt_state *b,
     ok(SAME(fold) && SAME(epoch) && SAME(batch) && SAME(n_train),
        "%s: the position (fold, epoch, batch, n_train)", what);
     ok(SAME(rng), "%s: the generator's state", what);
-    ok(SAME(loss_sum) && SAME(correct) && SAME(seen),
-       "%s: the epoch's sums", what);
+    ok(SAME(loss_sum) && SAME(correct) && SAME(seen), "%s: the epoch's sums",
+       what);
     ok(SAME(images_done) && SAME(gflop), "%s: the job's counts", what);
     ok(SAME_ARRAY(params, a->n_params), "%s: the parameters", what);
     ok(SAME_ARRAY(velocity, a->n_velocity), "%s: the velocity", what);
@@ -317,8 +316,10 @@ test_damage(void)
         int64_t value;
         const char *what;
     } bad[] = {
-        {0, 1, "fold past the folds"},   {0, -1, "negative fold"},
-        {1, 4, "epoch past the epochs"}, {2, -1, "negative batch"},
+        {0, 1, "fold past the folds"},
+        {0, -1, "negative fold"},
+        {1, 4, "epoch past the epochs"},
+        {2, -1, "negative batch"},
         {3, N + 1, "more training samples than samples"},
     };
     for (size_t i = 0; i < WN_ARRAY_LEN(bad); i++) {
@@ -331,8 +332,8 @@ test_damage(void)
     }
     /* An order entry out of range; order follows the 40 bytes of sums and
      * counts and the two model blocks. */
-    size_t at = CKPT_MAGIC_LEN + 8 + 32 + 16 + 40 +
-                sizeof f->params + sizeof f->velocity;
+    size_t at = CKPT_MAGIC_LEN + 8 + 32 + 16 + 40 + sizeof f->params +
+                sizeof f->velocity;
     int32_t wild = N;
     memcpy(copy, blob, len);
     memcpy(copy + at, &wild, sizeof wild);

@@ -79,8 +79,7 @@ expect(const struct cl_case *c, int keep_argmax, const char *cj,
     char *a = matrix(r.confident_joint, c->k);
     char *b = matrix(r.prune_count, c->k);
     char *f = flags(&r);
-    ok(strcmp(a, cj) == 0, "%s: confident joint %s (want %s)", c->name, a,
-       cj);
+    ok(strcmp(a, cj) == 0, "%s: confident joint %s (want %s)", c->name, a, cj);
     ok(strcmp(b, prune) == 0, "%s: prune counts %s (want %s)", c->name, b,
        prune);
     ok(strcmp(f, flagged) == 0, "%s%s: flagged '%s' (want '%s')", c->name,
@@ -134,8 +133,8 @@ test_plain(void)
  * - P[2] is .5 for both 6 and 7, and numpy's argsort keeps the first. */
 static const int32_t none_label[8] = {0, 0, 0, 1, 1, 1, 2, 2};
 static const float none_probs[24] = {
-    .75f, .25f, 0, .75f, .25f, 0, .5f,  .5f, 0,   .25f, .75f, 0,
-    .25f, .75f, 0, .25f, .75f, 0, .75f, 0,   .25f, .75f, 0,   .25f,
+    .75f, .25f, 0, .75f, .25f, 0, .5f,  .5f, 0,    .25f, .75f, 0,
+    .25f, .75f, 0, .25f, .75f, 0, .75f, 0,   .25f, .75f, 0,    .25f,
 };
 
 static void
@@ -164,12 +163,42 @@ test_no_confident(void)
 #define B_ (1.0f / 524288.0f)
 static const int32_t tie_label[12] = {1, 1, 1, 1, 0, 0, 0, 0, 2, 2, 2, 2};
 static const float tie_probs[36] = {
-    0,   .75f,       .25f,        0,   .75f,       .25f,
-    .5f, .5f,        0,           0,   1,          0,
-    .5f, .5f,        0,           .5f, .25f,       .25f,
-    .5f, 0,          .5f,         .25f, .75f,      0,
-    0,   .25f,       .75f,        0,   .25f + A_,  .75f - A_,
-    0,   .25f + B_,  .75f - B_,   0,   .25f - A_ - B_, .75f + A_ + B_,
+    0,
+    .75f,
+    .25f,
+    0,
+    .75f,
+    .25f,
+    .5f,
+    .5f,
+    0,
+    0,
+    1,
+    0,
+    .5f,
+    .5f,
+    0,
+    .5f,
+    .25f,
+    .25f,
+    .5f,
+    0,
+    .5f,
+    .25f,
+    .75f,
+    0,
+    0,
+    .25f,
+    .75f,
+    0,
+    .25f + A_,
+    .75f - A_,
+    0,
+    .25f + B_,
+    .75f - B_,
+    0,
+    .25f - A_ - B_,
+    .75f + A_ + B_,
 };
 
 static void
@@ -194,9 +223,8 @@ test_ties(void)
  * Sample 4's argmax is 0, its label (the first of .5 .5): unflagged. */
 static const int32_t two_label[12] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1};
 static const float two_probs[24] = {
-    0,     1,     1,     0,     1,   0,   1,   0,
-    .5f,   .5f,   .625f, .375f, .625f, .375f, .625f, .375f,
-    0,     1,     0,     1,     .5f, .5f, 1,   0,
+    0,     1,     1,     0,     1, 0, 1, 0, .5f, .5f, .625f, .375f,
+    .625f, .375f, .625f, .375f, 0, 1, 0, 1, .5f, .5f, 1,     0,
 };
 
 static void

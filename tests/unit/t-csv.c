@@ -187,8 +187,7 @@ test_separators(void)
               "1[path|label]2[a,b.png|cat]");
     CHECK_SEP(';', "\"x;y\";\"q\"\"\"\n", "1[x;y|q\"]");
     CHECK_SEP(';', ";a;;\n", "1[|a||]");
-    CHECK_SEP(';', "\"a\",b\n",
-              "ERR(line 1: character after closing quote)");
+    CHECK_SEP(';', "\"a\",b\n", "ERR(line 1: character after closing quote)");
     CHECK_SEP('\t', "path\tlabel\na b.png\t cat\n",
               "1[path|label]2[a b.png| cat]");
     CHECK_SEP('\t', "\"a\tb\"\tc\n", "1[a\tb|c]");

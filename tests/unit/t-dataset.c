@@ -105,8 +105,8 @@ test_load_layout(void)
 
     proj_open(&p, 3);
     for (int i = 0; i < N; i++)
-        px[i] = proj_add(&p, S, S, i == 2 ? 1 : 3, 100 + (uint32_t)i,
-                         labels[i]);
+        px[i] =
+            proj_add(&p, S, S, i == 2 ? 1 : 3, 100 + (uint32_t)i, labels[i]);
     /* A person relabels sample 3 as class 1. */
     if (store_label_append(p.s, p.ids[3], 1, STORE_LABEL_HUMAN, 0, NAN, NULL,
                            &cause) != 0)
@@ -144,8 +144,8 @@ test_load_layout(void)
         double s = 0.0, s2 = 0.0;
         for (int i = 0; i < N; i++)
             for (int q = 0; q < S * S; q++) {
-                double v = d.pixels[((size_t)i * 3 + (size_t)ch) * S * S +
-                                    (size_t)q];
+                double v =
+                    d.pixels[((size_t)i * 3 + (size_t)ch) * S * S + (size_t)q];
                 s += v;
                 s2 += v * v;
             }
@@ -285,8 +285,9 @@ test_batch_plain(void)
                 worst = fmax(worst, fabs((double)x[at] -
                                          normalised(&d, ch, d.pixels[src])));
             }
-    ok(worst < 1e-5, "no augmentation: (pixel - mean) / std, in place "
-                     "(worst error %.1e)",
+    ok(worst < 1e-5,
+       "no augmentation: (pixel - mean) / std, in place "
+       "(worst error %.1e)",
        worst);
     ok(y[0] == d.label[4] && y[1] == d.label[0] && y[2] == d.label[2],
        "the labels of the samples asked for");
@@ -314,11 +315,14 @@ find_shift(const struct dataset *d, const float *x, int i, int pad, int *dx,
                             double v = 0.0; /* black */
                             if (sy >= 0 && sy < s && sx >= 0 && sx < s)
                                 v = d->pixels[(((size_t)i * c + ch) * s +
-                                               (size_t)sy) * s + (size_t)sx];
-                            fits = fabs((double)x[((size_t)ch * s +
-                                                   (size_t)yy) * s +
-                                                  (size_t)xx] -
-                                        normalised(d, ch, v)) < 1e-5;
+                                               (size_t)sy) *
+                                                  s +
+                                              (size_t)sx];
+                            fits =
+                                fabs((double)
+                                         x[((size_t)ch * s + (size_t)yy) * s +
+                                           (size_t)xx] -
+                                     normalised(d, ch, v)) < 1e-5;
                         }
                 if (fits) {
                     found++;
@@ -372,8 +376,9 @@ test_batch_augment(int c, int flip)
             mirrored += m;
         }
     }
-    ok(shifts, "%s%s: every image is its sample shifted within [-%d, %d], "
-               "black outside",
+    ok(shifts,
+       "%s%s: every image is its sample shifted within [-%d, %d], "
+       "black outside",
        c == 3 ? "colour" : "gray", flip ? ", flips" : "", PAD, PAD);
     ok(drawn_so && memcmp(&r, &replay, sizeof r) == 0,
        "%s%s: the offsets are the generator's draws, in order, and no more",

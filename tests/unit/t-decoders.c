@@ -21,7 +21,7 @@
 
 /* Six colours far apart, A..F, for the 3 x 2 block pattern. */
 static const uint8_t t_colour[6][3] = {
-    {220, 30, 30},  {30, 200, 40}, {40, 60, 220},
+    {220, 30, 30},  {30, 200, 40},  {40, 60, 220},
     {230, 220, 40}, {30, 210, 220}, {210, 40, 200},
 };
 
@@ -111,8 +111,8 @@ test_sniff(void)
 
 /* Decode a JPEG of px and compare: mean error within tol. */
 static void
-t_jpeg_round(const char *what, int w, int h, int c,
-             const struct fx_jpeg_opt *o, double tol)
+t_jpeg_round(const char *what, int w, int h, int c, const struct fx_jpeg_opt *o,
+             double tol)
 {
     uint8_t *px = t_smooth(w, h, c);
     size_t len;
@@ -156,10 +156,10 @@ test_jpeg_cmyk(void)
     /* Ink (C, M, Y, K) per block and the RGB expected from it, worked
      * out by hand as (255 - ink)(255 - K) / 255. */
     static const uint8_t ink[4][4] = {
-        {0, 255, 255, 0},   /* red */
-        {255, 0, 255, 0},   /* green */
-        {0, 0, 0, 128},     /* 50% gray: 127 */
-        {0, 0, 0, 0},       /* white */
+        {0, 255, 255, 0}, /* red */
+        {255, 0, 255, 0}, /* green */
+        {0, 0, 0, 128},   /* 50% gray: 127 */
+        {0, 0, 0, 0},     /* white */
     };
     static const uint8_t want[4][3] = {
         {255, 0, 0}, {0, 255, 0}, {127, 127, 127}, {255, 255, 255}};
@@ -202,8 +202,7 @@ test_jpeg_cmyk(void)
                     break;
                 }
         }
-        ok(good, "%s: red, green, gray, white come out as such",
-           kinds[k].what);
+        ok(good, "%s: red, green, gray, white come out as such", kinds[k].what);
         free(cause);
         image_fini(&im);
         free(jpg);
@@ -318,9 +317,8 @@ test_dct_scaling(void)
     static const struct {
         int min_side, want_w, want_h;
     } cases[] = {
-        {0, 800, 600},    {64, 100, 75},  {100, 100, 75}, {101, 200, 150},
-        {150, 200, 150},  {201, 300, 225}, {799, 800, 600},
-        {5000, 800, 600},
+        {0, 800, 600},   {64, 100, 75},   {100, 100, 75},  {101, 200, 150},
+        {150, 200, 150}, {201, 300, 225}, {799, 800, 600}, {5000, 800, 600},
     };
     struct image full;
     char *cause = NULL;
@@ -345,8 +343,8 @@ test_dct_scaling(void)
            image_fit(&full, 64, &b, &cause) == 0 && a.width == b.width &&
            a.height == b.height,
        "scaled then fitted has the size of full then fitted");
-    double d = t_mean_abs_diff(a.pixels, b.pixels,
-                               (size_t)a.width * a.height * 3);
+    double d =
+        t_mean_abs_diff(a.pixels, b.pixels, (size_t)a.width * a.height * 3);
     ok(d < 2.0, "and nearly the same pixels (mean difference %.2f)", d);
     image_fini(&im);
     image_fini(&a);
@@ -358,9 +356,8 @@ test_dct_scaling(void)
     struct fx_jpeg_opt o6 = {90, 0, 6, 0, 0, 0};
     jpg = fx_jpeg_mem(px, w, h, 3, &o6, &len);
     struct image_info info;
-    ok(image_decode(jpg, len, 64, &im, &info, &cause) == 0 &&
-           im.width == 75 && im.height == 100 && info.width == 600 &&
-           info.height == 800,
+    ok(image_decode(jpg, len, 64, &im, &info, &cause) == 0 && im.width == 75 &&
+           im.height == 100 && info.width == 600 && info.height == 800,
        "orientation 6 at 1/8: 75x100 of a 600x800 photo");
     image_fini(&im);
     free(jpg);
@@ -555,8 +552,8 @@ test_webp(void)
     int all = 1;
     for (size_t cut = 2; cut < len; cut++) {
         char *why = NULL;
-        if (image_decode(webp, cut, 0, &im, NULL, &why) != -1 ||
-            why == NULL || strcmp(why, "truncated WebP data") != 0) {
+        if (image_decode(webp, cut, 0, &im, NULL, &why) != -1 || why == NULL ||
+            strcmp(why, "truncated WebP data") != 0) {
             if (all)
                 diag("cut at %zu of %zu: %s", cut, len, why ? why : "ok");
             all = 0;
@@ -583,8 +580,7 @@ test_webp(void)
     free(webp);
 
     webp = fx_webp_mem(rgba, w, h, 4, 0, 0, &len);
-    ok(image_decode(webp, len, 0, &im, NULL, &cause) == 0 &&
-           im.channels == 3,
+    ok(image_decode(webp, len, 0, &im, NULL, &cause) == 0 && im.channels == 3,
        "lossy RGBA WebP decodes to RGB");
     image_fini(&im);
     free(webp);

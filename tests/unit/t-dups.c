@@ -89,8 +89,10 @@ test_phash(void)
     }
     ok(worst_copy <= t, "every made copy within %d bits (worst %d)", t,
        worst_copy);
-    ok(nearest_other > t, "no two distinct pictures within %d bits "
-       "(nearest %d)", t, nearest_other);
+    ok(nearest_other > t,
+       "no two distinct pictures within %d bits "
+       "(nearest %d)",
+       t, nearest_other);
 
     struct image flat;
     char *cause = NULL;
@@ -162,7 +164,8 @@ test_search(void)
             ok(rc == 0 && np == nq &&
                    (np == 0 || memcmp(p, q, np * sizeof *p) == 0),
                "n=%zu T=%d: the index finds the %zu pairs brute force "
-               "finds (%zu)", n, t, nq, np);
+               "finds (%zu)",
+               n, t, nq, np);
             free(p);
             free(q);
             free(h);
@@ -253,9 +256,16 @@ add_sample(struct store *s, int64_t src, const char *path, uint32_t seed,
     unsigned char hash[SHA256_LEN] = {0};
     memcpy(hash, &seed, sizeof seed);
     struct store_sample_new sn = {
-        .source_id = src, .path = path, .hash = hash, .width = 32,
-        .height = 32, .channels = 3, .stored = &im, .label = label,
-        .phash = phash_image(&im), .has_phash = with_hash,
+        .source_id = src,
+        .path = path,
+        .hash = hash,
+        .width = 32,
+        .height = 32,
+        .channels = 3,
+        .stored = &im,
+        .label = label,
+        .phash = phash_image(&im),
+        .has_phash = with_hash,
     };
     int64_t id;
     if (store_sample_add(s, &sn, &id, &cause) != 0)
@@ -287,8 +297,7 @@ test_fill(void)
     add_sample(s, src, "d.png", 3, dog, 0);
 
     struct dups_project p;
-    ok(dups_load(s, &p, NULL, NULL, &cause) == 0 && p.n == 4 &&
-           p.computed == 3,
+    ok(dups_load(s, &p, NULL, NULL, &cause) == 0 && p.n == 4 && p.computed == 3,
        "load computes the three missing hashes in memory");
     ok(p.samples[0].phash == p.samples[2].phash,
        "a computed hash equals the kept one of the same pixels");

@@ -70,14 +70,10 @@ t_spp(int ctype)
 {
     switch (ctype) {
     case PNG_COLOR_TYPE_GRAY:
-    case PNG_COLOR_TYPE_PALETTE:
-        return 1;
-    case PNG_COLOR_TYPE_GRAY_ALPHA:
-        return 2;
-    case PNG_COLOR_TYPE_RGB:
-        return 3;
-    default:
-        return 4;
+    case PNG_COLOR_TYPE_PALETTE: return 1;
+    case PNG_COLOR_TYPE_GRAY_ALPHA: return 2;
+    case PNG_COLOR_TYPE_RGB: return 3;
+    default: return 4;
     }
 }
 
@@ -322,16 +318,11 @@ static const char *
 t_ctype_name(int ctype)
 {
     switch (ctype) {
-    case PNG_COLOR_TYPE_GRAY:
-        return "gray";
-    case PNG_COLOR_TYPE_GRAY_ALPHA:
-        return "gray+alpha";
-    case PNG_COLOR_TYPE_RGB:
-        return "rgb";
-    case PNG_COLOR_TYPE_PALETTE:
-        return "palette";
-    default:
-        return "rgba";
+    case PNG_COLOR_TYPE_GRAY: return "gray";
+    case PNG_COLOR_TYPE_GRAY_ALPHA: return "gray+alpha";
+    case PNG_COLOR_TYPE_RGB: return "rgb";
+    case PNG_COLOR_TYPE_PALETTE: return "palette";
+    default: return "rgba";
     }
 }
 

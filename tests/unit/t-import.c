@@ -22,8 +22,8 @@ check_norm(const char *in, const char *want)
     if (want == NULL)
         ok(got == NULL, "'%s' is refused", in);
     else
-        ok(got != NULL && strcmp(got, want) == 0, "'%s' -> '%s' (got '%s')",
-           in, want, got ? got : "(null)");
+        ok(got != NULL && strcmp(got, want) == 0, "'%s' -> '%s' (got '%s')", in,
+           want, got ? got : "(null)");
     free(got);
 }
 
@@ -105,23 +105,24 @@ test_limits(const char *dir)
                  "ds: too many samples: 9999999 in the project and 2 new "
                  "(max 10000000)",
                  "one past the limit with the project's samples");
-    expect_cause(import_check_room(&job, 0, (size_t)STORE_MAX_SAMPLES + 1,
-                                   &cause),
-                 &cause,
-                 "ds: too many samples: 0 in the project and 10000001 new "
-                 "(max 10000000)",
-                 "one past the limit in a new project");
+    expect_cause(
+        import_check_room(&job, 0, (size_t)STORE_MAX_SAMPLES + 1, &cause),
+        &cause,
+        "ds: too many samples: 0 in the project and 10000001 new "
+        "(max 10000000)",
+        "one past the limit in a new project");
     /* The listing stops at the limit (n_items stands in for ten million
      * queued items; the path and file are freed, as ASan checks). */
     job.n_items = STORE_MAX_SAMPLES;
-    expect_cause(import_job_add(&job, xstrdup("x.png"), xstrdup("ds/x.png"), 0,
-                                &cause),
-                 &cause, "ds: too many samples: more than 10000000 listed "
-                        "(max 10000000)",
-                 "the listing stops past the limit");
+    expect_cause(
+        import_job_add(&job, xstrdup("x.png"), xstrdup("ds/x.png"), 0, &cause),
+        &cause,
+        "ds: too many samples: more than 10000000 listed "
+        "(max 10000000)",
+        "the listing stops past the limit");
     job.n_items = 0;
-    ok(import_job_add(&job, xstrdup("x.png"), xstrdup("ds/x.png"), 0,
-                      &cause) == 0 &&
+    ok(import_job_add(&job, xstrdup("x.png"), xstrdup("ds/x.png"), 0, &cause) ==
+               0 &&
            job.n_items == 1,
        "below the limit an item is queued");
 
@@ -160,8 +161,8 @@ test_limits(const char *dir)
 
 /* Import root with the given thread count and describe the result. */
 static void
-import_with(const char *dir, const char *root, int threads,
-            struct digest *out, struct import_result *res)
+import_with(const char *dir, const char *root, int threads, struct digest *out,
+            struct import_result *res)
 {
     char *db = xasprintf("%s/t%d.db", dir, threads);
     struct store *s;

@@ -51,18 +51,18 @@ render_time(int64_t ms)
     return out;
 }
 
-#define STRING_IS(in, want)                                                   \
-    do {                                                                      \
-        char *got_ = render_string(in);                                       \
-        is_str(got_, want);                                                   \
-        free(got_);                                                           \
+#define STRING_IS(in, want)                                                    \
+    do {                                                                       \
+        char *got_ = render_string(in);                                        \
+        is_str(got_, want);                                                    \
+        free(got_);                                                            \
     } while (0)
 
-#define REAL_IS(in, want)                                                     \
-    do {                                                                      \
-        char *got_ = render_real(in);                                         \
-        is_str(got_, want);                                                   \
-        free(got_);                                                           \
+#define REAL_IS(in, want)                                                      \
+    do {                                                                       \
+        char *got_ = render_real(in);                                          \
+        is_str(got_, want);                                                    \
+        free(got_);                                                            \
     } while (0)
 
 static void
@@ -91,17 +91,18 @@ test_utf8(void)
     /* Each byte that does not start a valid sequence is one U+FFFD, and
      * the bytes after it are read afresh. */
     STRING_IS("\x80", "\"\\ufffd\"");
-    STRING_IS("a\xff" "b", "\"a\\ufffdb\"");
-    STRING_IS("\xc0\xaf", "\"\\ufffd\\ufffd\"");         /* overlong '/' */
+    STRING_IS("a\xff"
+              "b",
+              "\"a\\ufffdb\"");
+    STRING_IS("\xc0\xaf", "\"\\ufffd\\ufffd\"");            /* overlong '/' */
     STRING_IS("\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\""); /* overlong */
     STRING_IS("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate */
     STRING_IS("\xf4\x90\x80\x80",
               "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* past U+10FFFF */
     STRING_IS("\xf5\x80", "\"\\ufffd\\ufffd\"");
     STRING_IS("x\xe2\x82", "\"x\\ufffd\\ufffd\""); /* cut short at the end */
-    STRING_IS("\xc3(", "\"\\ufffd(\"");             /* not a continuation */
-    STRING_IS("\xe2\x82\xac\x80\xc3\xa9",
-              "\"\xe2\x82\xac\\ufffd\xc3\xa9\"");
+    STRING_IS("\xc3(", "\"\\ufffd(\"");            /* not a continuation */
+    STRING_IS("\xe2\x82\xac\x80\xc3\xa9", "\"\xe2\x82\xac\\ufffd\xc3\xa9\"");
 }
 
 static void

@@ -24,8 +24,8 @@ test_hand(void)
     /* Four points on a line after centring: a and b close, c and d
      * close. The mean is (0.5, 0.5) so centred rows point apart. */
     static const float feat[8] = {
-        0.0f, 0.0f,  0.1f, 0.05f, /* a, b */
-        1.0f, 1.0f,  0.9f, 0.95f, /* c, d */
+        0.0f, 0.0f, 0.1f, 0.05f, /* a, b */
+        1.0f, 1.0f, 0.9f, 0.95f, /* c, d */
     };
     static const int32_t label[4] = {0, 0, 1, 0};
     struct knn_input in = {4, 2, 2, feat, label, NULL};
@@ -42,7 +42,8 @@ test_hand(void)
 
     cfg.k = 3; /* every other sample: votes are shares of three */
     ok(knn_votes(&in, &cfg, v, &cause) == 0, "k larger than the others");
-    ok(fabs((double)(v[0]) - (2.0 / 3.0)) <= 1e-6, "a sees b, c, d: 2/3 label 0");
+    ok(fabs((double)(v[0]) - (2.0 / 3.0)) <= 1e-6,
+       "a sees b, c, d: 2/3 label 0");
     ok(fabs((double)(v[4]) - (1.0)) <= 1e-6, "c sees a, b, d: all label 0");
     ok(fabs((double)(v[7]) - (1.0 / 3.0)) <= 1e-6, "d sees one label 1");
 
@@ -135,8 +136,8 @@ test_clusters(void)
     ok(right == c.n, "the vote names the true cluster for every sample");
     int sums = 1;
     for (int64_t i = 0; i < c.n; i++) {
-        double s = (double)v1[i * 3] + (double)v1[i * 3 + 1] +
-                   (double)v1[i * 3 + 2];
+        double s =
+            (double)v1[i * 3] + (double)v1[i * 3 + 1] + (double)v1[i * 3 + 2];
         sums &= fabs(s - 1.0) < 1e-5;
     }
     ok(sums, "each row of votes sums to 1");
@@ -144,7 +145,8 @@ test_clusters(void)
     gemm_set_threads(3);
     cfg.threads = 3;
     ok(knn_votes(&in, &cfg, v3, &cause) == 0, "three threads");
-    ok(memcmp(v1, v3, cells * sizeof *v1) == 0, "bit-identical for 1 and 3 threads");
+    ok(memcmp(v1, v3, cells * sizeof *v1) == 0,
+       "bit-identical for 1 and 3 threads");
 
     /* Groups: the same points in two groups whose labels disagree
      * entirely; each group must vote only its own labels. */
@@ -170,10 +172,12 @@ test_clusters(void)
     cfg.threads = 1;
     gemm_set_threads(1);
     ok(knn_votes(&in, &cfg, v3, &cause) == 0, "subset, one thread");
-    ok(memcmp(v1, v3, cells * sizeof *v1) == 0, "the subset repeats for a seed and any thread count");
+    ok(memcmp(v1, v3, cells * sizeof *v1) == 0,
+       "the subset repeats for a seed and any thread count");
     cfg.seed = 99;
     ok(knn_votes(&in, &cfg, v3, &cause) == 0, "another seed");
-    ok(memcmp(v1, v3, cells * sizeof *v1) != 0, "another seed draws another subset");
+    ok(memcmp(v1, v3, cells * sizeof *v1) != 0,
+       "another seed draws another subset");
 
     free(v1);
     free(v3);
@@ -190,7 +194,8 @@ test_bad(void)
     knn_config_default(&cfg);
     float v[4];
     char *cause = NULL;
-    ok(knn_votes(&in, &cfg, v, &cause) == -1 && cause != NULL, "a label out of range is refused");
+    ok(knn_votes(&in, &cfg, v, &cause) == -1 && cause != NULL,
+       "a label out of range is refused");
     free(cause);
     cause = NULL;
     label[1] = 1;

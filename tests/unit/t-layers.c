@@ -533,15 +533,9 @@ elt_loss(void *p)
 {
     struct elt_ctx *e = p;
     switch (e->kind) {
-    case 0:
-        relu_forward((size_t)e->n, e->out, e->in);
-        break;
-    case 1:
-        maxpool2_forward(e->n, e->c, e->h, e->w, e->out, e->in);
-        break;
-    case 2:
-        avgpool_forward(e->n, e->c, e->h * e->w, e->out, e->in);
-        break;
+    case 0: relu_forward((size_t)e->n, e->out, e->in); break;
+    case 1: maxpool2_forward(e->n, e->c, e->h, e->w, e->out, e->in); break;
+    case 2: avgpool_forward(e->n, e->c, e->h * e->w, e->out, e->in); break;
     default:
         /* n samples, c inputs, h outputs */
         linear_forward(e->n, e->c, e->h, e->out, e->in, e->extra, e->extra2);

@@ -73,8 +73,8 @@ net_loss(struct net *t, float *dlogits)
 /* Central and one-sided differences of every trainable parameter. */
 struct diffs {
     size_t n;
-    double *num;  /* central */
-    int *kinked;  /* one-sided differences disagree */
+    double *num; /* central */
+    int *kinked; /* one-sided differences disagree */
 };
 
 static void
@@ -101,8 +101,8 @@ take_diffs(struct net *t, struct diffs *d)
         d->num[i] = (lp - lm) / (hu + hd);
         /* Smooth, the two agree to O(H * curvature); across a kink they
          * differ by the jump in slope. */
-        d->kinked[i] = fabs(fwd - bwd) > 0.05 * fmax(fabs(fwd), fabs(bwd)) +
-                                             1e-4;
+        d->kinked[i] =
+            fabs(fwd - bwd) > 0.05 * fmax(fabs(fwd), fabs(bwd)) + 1e-4;
     }
 }
 

@@ -113,8 +113,7 @@ test_writer(void)
     ok(a.ndim == 2 && a.rows == 3 && a.cols == 4, "shape 3 x 4");
     ok(memcmp(a.data, v, sizeof v) == 0, "read back bit for bit");
     npy_fini(&a);
-    ok(npy_parse(buf, len, &a, &cause) == 0 &&
-           memcmp(a.data, v, sizeof v) == 0,
+    ok(npy_parse(buf, len, &a, &cause) == 0 && memcmp(a.data, v, sizeof v) == 0,
        "npy_parse agrees");
     npy_fini(&a);
 
@@ -136,35 +135,31 @@ test_writer(void)
     free(got);
     fx_write(path, buf, 100);
     int rc = npy_read(path, &a, &cause);
-    ok(rc != 0 &&
-           strstr(cause, "w.npy: truncated header") != NULL,
+    ok(rc != 0 && strstr(cause, "w.npy: truncated header") != NULL,
        "a file cut in its header: %s", cause);
     free(cause);
     cause = NULL;
     fx_write(path, buf, len - 1);
     rc = npy_read(path, &a, &cause);
-    ok(rc != 0 &&
-           strstr(cause, "w.npy: shape (3, 4) needs 48 bytes") != NULL,
+    ok(rc != 0 && strstr(cause, "w.npy: shape (3, 4) needs 48 bytes") != NULL,
        "a file cut in its data: %s", cause);
     free(cause);
     cause = NULL;
     free(buf);
 
     /* Zero rows is an array like any other. */
-    ok(npy_save(path, v, 0, 4, &cause) == 0 && npy_read(path, &a, &cause) == 0
-           && a.rows == 0 && a.cols == 4,
+    ok(npy_save(path, v, 0, 4, &cause) == 0 &&
+           npy_read(path, &a, &cause) == 0 && a.rows == 0 && a.cols == 4,
        "0 x 4 round trip");
     npy_fini(&a);
     rc = npy_read(dir, &a, &cause);
-    ok(rc != 0 &&
-           strstr(cause, "is a directory") != NULL,
+    ok(rc != 0 && strstr(cause, "is a directory") != NULL,
        "a folder is refused: %s", cause);
     free(cause);
     cause = NULL;
     char *missing = fx_path(dir, "missing.npy");
     rc = npy_read(missing, &a, &cause);
-    ok(rc != 0 &&
-           strstr(cause, "missing.npy: No such file") != NULL,
+    ok(rc != 0 && strstr(cause, "missing.npy: No such file") != NULL,
        "a missing file is named: %s", cause);
     free(cause);
     free(missing);
@@ -177,9 +172,9 @@ test_dtypes(void)
     struct npy a;
     /* 0.25, -2 as float64 little-endian and big-endian */
     unsigned char le8[16] = {0, 0, 0, 0, 0, 0, 0xd0, 0x3f,
-                             0, 0, 0, 0, 0, 0, 0, 0xc0};
+                             0, 0, 0, 0, 0, 0, 0,    0xc0};
     unsigned char be8[16] = {0x3f, 0xd0, 0, 0, 0, 0, 0, 0,
-                             0xc0, 0, 0, 0, 0, 0, 0, 0};
+                             0xc0, 0,    0, 0, 0, 0, 0, 0};
     unsigned char be4[8] = {0x3e, 0x80, 0, 0, 0xc0, 0, 0, 0};
     /* float16: 0.25 = 0x3400, -2 = 0xc000, a subnormal 2^-24 = 0x0001 */
     unsigned char le2[6] = {0x00, 0x34, 0x00, 0xc0, 0x01, 0x00};
@@ -190,16 +185,16 @@ test_dtypes(void)
         size_t n;
         int count;
     } c[] = {
-        {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", le8,
-         16, 2},
-        {"{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }", be8,
-         16, 2},
-        {"{'descr': '>f4', 'fortran_order': False, 'shape': (1, 2), }", be4,
-         8, 2},
-        {"{'descr': '<f2', 'fortran_order': False, 'shape': (3,), }", le2,
-         6, 3},
-        {"{'descr': '>f2', 'fortran_order': False, 'shape': (3, 1), }", be2,
-         6, 3},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", le8, 16,
+         2},
+        {"{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }", be8, 16,
+         2},
+        {"{'descr': '>f4', 'fortran_order': False, 'shape': (1, 2), }", be4, 8,
+         2},
+        {"{'descr': '<f2', 'fortran_order': False, 'shape': (3,), }", le2, 6,
+         3},
+        {"{'descr': '>f2', 'fortran_order': False, 'shape': (3, 1), }", be2, 6,
+         3},
     };
     for (size_t i = 0; i < WN_ARRAY_LEN(c); i++) {
         struct bytes f = npy_make(1, c[i].dict, c[i].d, c[i].n);
@@ -251,8 +246,10 @@ test_headers(void)
     npy_fini(&a);
     free(got);
     free(f.b);
-    f = npy_make(1, "{'descr': '<f4', 'fortran_order': False, "
-                    "'shape': (6,), }", d, sizeof d);
+    f = npy_make(1,
+                 "{'descr': '<f4', 'fortran_order': False, "
+                 "'shape': (6,), }",
+                 d, sizeof d);
     got = try_parse(f, &a);
     ok(strcmp(got, "ok") == 0 && a.ndim == 1 && a.rows == 6 && a.cols == 1,
        "a 1-D array is N x 1");
@@ -266,43 +263,60 @@ test_headers(void)
     check_cause(1, dict, 48, "unsupported dtype '<i8'");
     snprintf(dict, sizeof dict, "{'descr': '|f4', %s}", base);
     check_cause(1, dict, 24, "unsupported dtype '|f4'");
-    check_cause(1, "{'descr': '<f4', 'fortran_order': False, "
-                   "'shape': (2, 3, 4), }", 96, "3-D array");
-    check_cause(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }",
-                4, "0-D array");
+    check_cause(1,
+                "{'descr': '<f4', 'fortran_order': False, "
+                "'shape': (2, 3, 4), }",
+                96, "3-D array");
+    check_cause(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", 4,
+                "0-D array");
     check_cause(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3), }",
                 12, "shape is not a tuple");
-    check_cause(1, "{'descr': '<f4', 'fortran_order': False, "
-                   "'shape': (4611686018427387904, 4), }", 16,
-                "shape (4611686018427387904, 4) is too large");
-    check_cause(1, "{'descr': '<f4', 'fortran_order': False, "
-                   "'shape': (99999999999999999999, 4), }", 16,
-                "shape dimension too large");
-    check_cause(1, "{'descr': '<f4', 'fortran_order': False, "
-                   "'shape': (1000000, 1000), }", 16,
-                "needs 4000000000 bytes of data, the file has 16");
-    check_cause(1, "{'descr': '<f4', 'fortran_order': False, "
-                   "'shape': (1, 2), }", 16, "needs 8 bytes of data, the "
-                                             "file has 16");
+    check_cause(1,
+                "{'descr': '<f4', 'fortran_order': False, "
+                "'shape': (4611686018427387904, 4), }",
+                16, "shape (4611686018427387904, 4) is too large");
+    check_cause(1,
+                "{'descr': '<f4', 'fortran_order': False, "
+                "'shape': (99999999999999999999, 4), }",
+                16, "shape dimension too large");
+    check_cause(1,
+                "{'descr': '<f4', 'fortran_order': False, "
+                "'shape': (1000000, 1000), }",
+                16, "needs 4000000000 bytes of data, the file has 16");
+    check_cause(1,
+                "{'descr': '<f4', 'fortran_order': False, "
+                "'shape': (1, 2), }",
+                16,
+                "needs 8 bytes of data, the "
+                "file has 16");
     check_cause(1, "{'descr': '<f4', 'shape': (2, 3), }", 24,
                 "header: no 'fortran_order'");
-    check_cause(1, "{'descr': '<f4', 'fortran_order': False, "
-                   "'shape': (2, 3), 'extra': 1}", 24,
-                "header: unknown key 'extra'");
-    check_cause(1, "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, "
-                   "'shape': (2, 3)}", 24, "key 'descr' given twice");
-    check_cause(1, "{'descr': '<f4', 'fortran_order': 0, 'shape': (2, 3)}",
-                24, "fortran_order is not True or False");
+    check_cause(1,
+                "{'descr': '<f4', 'fortran_order': False, "
+                "'shape': (2, 3), 'extra': 1}",
+                24, "header: unknown key 'extra'");
+    check_cause(1,
+                "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, "
+                "'shape': (2, 3)}",
+                24, "key 'descr' given twice");
+    check_cause(1, "{'descr': '<f4', 'fortran_order': 0, 'shape': (2, 3)}", 24,
+                "fortran_order is not True or False");
     check_cause(1, "{'descr': '<f4' 'fortran_order': False, 'shape': (2, 3)}",
                 24, "expected ',' or '}' after 'descr'");
     check_cause(1, "['descr', '<f4']", 24, "expected '{' at the start");
-    check_cause(1, "{'descr': '<f4', 'fortran_order': False, "
-                   "'shape': (2, 3)} x", 24, "not padded with spaces");
-    check_cause(1, "{'descr': '<f4', 'fortran_order': False, "
-                   "'shape': (2, -3)}", 24, "expected a number in the shape");
+    check_cause(1,
+                "{'descr': '<f4', 'fortran_order': False, "
+                "'shape': (2, 3)} x",
+                24, "not padded with spaces");
+    check_cause(1,
+                "{'descr': '<f4', 'fortran_order': False, "
+                "'shape': (2, -3)}",
+                24, "expected a number in the shape");
     check_cause(1, "{'descr': '<f\\x34'}", 24, "escape in the dtype");
-    check_cause(1, "{'descr': '<f4', 'fortran_order': False, "
-                   "'shape': (2, 3)}\t", 24, "header: byte 0x09");
+    check_cause(1,
+                "{'descr': '<f4', 'fortran_order': False, "
+                "'shape': (2, 3)}\t",
+                24, "header: byte 0x09");
 
     unsigned char bad[64] = "\x93NUMPY\x04\x00";
     struct bytes b = {bad, sizeof bad};
@@ -415,7 +429,8 @@ test_numpy(void)
              "%s -c 'import numpy, sys; from numpy.lib import format; "
              "f = open(sys.argv[1], \"wb\"); a = numpy.ones((2, 2), "
              "numpy.float32) / 2; format.write_array(f, a, version=(3, 0))' "
-             "'%s'", py, out);
+             "'%s'",
+             py, out);
     struct npy a = {0};
     ok(system(cmd) == 0 && npy_read(out, &a, &cause) == 0 && a.rows == 2 &&
            a.data[3] == 0.5f,

@@ -92,8 +92,8 @@ test_model_step(void)
     memcpy(v0, v, nv * sizeof *v0);
 
     const double lr = 0.25, mu = 0.9, wd = 0.01;
-    struct optim_sgd opt = {.momentum = (float)mu, .weight_decay = (float)wd,
-                            .nesterov = 1};
+    struct optim_sgd opt = {
+        .momentum = (float)mu, .weight_decay = (float)wd, .nesterov = 1};
     model_sgd_step(m, &opt, (float)lr);
     double worst_decay = 0.0, worst_plain = 0.0;
     for (size_t i = 0; i < n_train; i++) {

@@ -69,8 +69,8 @@ has_word(const char *text, size_t len, const char *word)
         const char *after = p + n;
         int longer = (*after >= 'a' && *after <= 'z') ||
                      (*after >= '0' && *after <= '9') ||
-                     (after[0] == '\\' && after[1] == '-' &&
-                      after[2] >= 'a' && after[2] <= 'z');
+                     (after[0] == '\\' && after[1] == '-' && after[2] >= 'a' &&
+                      after[2] <= 'z');
         if (!longer)
             return 1;
     }
@@ -99,8 +99,7 @@ test_manual(void)
     unsigned char *buf;
     size_t len;
     char *cause = NULL;
-    if (wn_read_file(WINNOW_MAN_PAGE, (size_t)1 << 24, &buf, &len,
-                     &cause) != 0)
+    if (wn_read_file(WINNOW_MAN_PAGE, (size_t)1 << 24, &buf, &len, &cause) != 0)
         bail("%s", cause);
     const char *man = (const char *)buf; /* NUL-terminated */
     int n_options = 0;
@@ -139,8 +138,7 @@ test_usage_lines(void)
             p += 2;
             size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz-");
             int found = 0;
-            for (const struct cmd_option *o = (*c)->options; o && o->name;
-                 o++)
+            for (const struct cmd_option *o = (*c)->options; o && o->name; o++)
                 found |= strlen(o->name) == n && strncmp(o->name, p, n) == 0;
             ok(found, "%s: --%.*s of the usage line is in the table",
                (*c)->name, (int)n, p);
@@ -191,7 +189,9 @@ static const struct cmd_option t_options[] = {
      .kind = OPT_FLAG,
      .offset = T_FIELD(verbose, int),
      .help = "say more"},
-    {.name = "on", .kind = OPT_FLAG, .offset = T_FIELD(on, int),
+    {.name = "on",
+     .kind = OPT_FLAG,
+     .offset = T_FIELD(on, int),
      .help = "switch it on"},
     {.name = "no-on", .kind = OPT_NO_FLAG, .offset = T_FIELD(on, int)},
     {.name = "count",
@@ -210,8 +210,11 @@ static const struct cmd_option t_options[] = {
      .argname = "R",
      .nested = 1,
      .help = "a share"},
-    {.name = "name", .kind = OPT_STRING, .offset = T_FIELD(name, const char *),
-     .argname = "TEXT", .help = "a name"},
+    {.name = "name",
+     .kind = OPT_STRING,
+     .offset = T_FIELD(name, const char *),
+     .argname = "TEXT",
+     .help = "a name"},
     {.name = "mode",
      .kind = OPT_CHOICE,
      .offset = T_FIELD(mode, int),
@@ -273,8 +276,7 @@ t_parse(struct t_run *r, const char *line)
     r->n = -1;
     snprintf(r->words, sizeof r->words, "t %s", line);
     int argc = 0;
-    for (char *w = strtok(r->words, " "); w && argc < 31;
-         w = strtok(NULL, " "))
+    for (char *w = strtok(r->words, " "); w && argc < 31; w = strtok(NULL, " "))
         r->argv[argc++] = w;
     r->argv[argc] = NULL;
     FILE *out = tmpfile(), *err = tmpfile();
@@ -302,8 +304,8 @@ usage_error(const char *line, const char *message)
 {
     struct t_run r;
     t_parse(&r, line);
-    char *want = xasprintf("winnow: t: %s\nusage: winnow t DB B [C]\n",
-                           message);
+    char *want =
+        xasprintf("winnow: t: %s\nusage: winnow t DB B [C]\n", message);
     ok(r.status == EXIT_USAGE && strcmp(r.err, want) == 0, "'%s': %s", line,
        message);
     if (strcmp(r.err, want) != 0)
@@ -357,8 +359,7 @@ test_parse(void)
     usage_error("x y --name", "option '--name' needs an argument");
     usage_error("x y -c", "option '-c' needs an argument");
     usage_error("--quiet=1 x y", "option '--quiet' takes no argument");
-    usage_error("--n x y",
-                "option '--n' is ambiguous (--no-on, --name)");
+    usage_error("--n x y", "option '--n' is ambiguous (--no-on, --name)");
     usage_error("--count 0 x y",
                 "--count takes a whole number from 1 to 9, not '0'");
     usage_error("--count 3x x y",
@@ -382,25 +383,24 @@ test_parse(void)
 static void
 test_help(void)
 {
-    static const char want[] =
-        "usage: winnow t DB B [C]\n"
-        "\n"
-        "a command for the tests\n"
-        "\n"
-        "  C               a third\n"
-        "options:\n"
-        "  -q, --quiet     say less\n"
-        "  -v, --verbose   say more\n"
-        "  --on            switch it on\n"
-        "  -c, --count N   how many\n"
-        "                  of them\n"
-        "    --ratio R     a share\n"
-        "  --name TEXT     a name\n"
-        "  --mode M        a, b or c\n"
-        "  --pair ONE TWO  two words\n"
-        "  --call one    one word\n"
-        "  --call two W  two words\n"
-        "Notes.\n";
+    static const char want[] = "usage: winnow t DB B [C]\n"
+                               "\n"
+                               "a command for the tests\n"
+                               "\n"
+                               "  C               a third\n"
+                               "options:\n"
+                               "  -q, --quiet     say less\n"
+                               "  -v, --verbose   say more\n"
+                               "  --on            switch it on\n"
+                               "  -c, --count N   how many\n"
+                               "                  of them\n"
+                               "    --ratio R     a share\n"
+                               "  --name TEXT     a name\n"
+                               "  --mode M        a, b or c\n"
+                               "  --pair ONE TWO  two words\n"
+                               "  --call one    one word\n"
+                               "  --call two W  two words\n"
+                               "Notes.\n";
     struct t_run r;
     t_parse(&r, "x --help --bogus");
     is_int(r.status, ==, EXIT_OK);

@@ -145,8 +145,8 @@ test_replace_and_fail(void)
         outfile_remove(&t);
         outfile_fini(&t);
         content_is(real, "new\n");
-        listing_is("labels.csv", closed ? "a removal after close"
-                                        : "a removal while open");
+        listing_is("labels.csv",
+                   closed ? "a removal after close" : "a removal while open");
     }
 
     /* Nothing at all under a name that did not exist. */

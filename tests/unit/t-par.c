@@ -27,12 +27,12 @@ enum { MAX_THREADS = 8, MAX_ITEMS = 1000 };
 
 struct round {
     int n, threads;
-    int runs[MAX_ITEMS];     /* times each item was done */
-    int member[MAX_ITEMS];   /* who did it */
-    double out[MAX_ITEMS];   /* what it computed */
-    int calls[MAX_THREADS];  /* calls of each member */
-    int wrong_threads;       /* a call saw another team size */
-    int caller_is_zero;      /* member 0 ran on the thread of par_run */
+    int runs[MAX_ITEMS];    /* times each item was done */
+    int member[MAX_ITEMS];  /* who did it */
+    double out[MAX_ITEMS];  /* what it computed */
+    int calls[MAX_THREADS]; /* calls of each member */
+    int wrong_threads;      /* a call saw another team size */
+    int caller_is_zero;     /* member 0 ran on the thread of par_run */
     int signals_blocked[MAX_THREADS];
     pthread_t caller;
     /* Rendezvous: every member waits (a bounded time) for all to arrive,
@@ -65,8 +65,8 @@ round_fn(void *ctx, int t, int threads)
         r->caller_is_zero = pthread_equal(pthread_self(), r->caller);
     sigset_t mask;
     pthread_sigmask(SIG_BLOCK, NULL, &mask);
-    r->signals_blocked[t] = sigismember(&mask, SIGINT) == 1 &&
-                            sigismember(&mask, SIGTERM) == 1;
+    r->signals_blocked[t] =
+        sigismember(&mask, SIGINT) == 1 && sigismember(&mask, SIGTERM) == 1;
     if (r->rendezvous) {
         atomic_fetch_add(&r->arrived, 1);
         struct timespec start, now;

@@ -50,8 +50,8 @@ test_rows(void)
     for (size_t i = 0; i < WN_ARRAY_LEN(bad); i++) {
         cause = NULL;
         int rc = probs_check_row(bad[i].v, 3, classes, &cause);
-        ok(rc != 0 && cause && strcmp(cause, bad[i].want) == 0,
-           "%s (got %s)", bad[i].want, cause ? cause : "ok");
+        ok(rc != 0 && cause && strcmp(cause, bad[i].want) == 0, "%s (got %s)",
+           bad[i].want, cause ? cause : "ok");
         free(cause);
     }
     float near[3] = {0.5f, 0.25f, 0.2509f};
@@ -70,8 +70,7 @@ test_rows(void)
     m[8] = 0.0f;
     m[1] = NAN;
     rc = probs_check(m, 3, 3, NULL, &row, &cause);
-    ok(rc != 0 && row == 0 &&
-           strcmp(cause, "row 0: class 1 is NaN") == 0,
+    ok(rc != 0 && row == 0 && strcmp(cause, "row 0: class 1 is NaN") == 0,
        "classes by index without names: %s", cause ? cause : "ok");
     free(cause);
     m[1] = 0.0f;
@@ -146,8 +145,8 @@ test_bad(void)
     for (size_t i = 0; i < WN_ARRAY_LEN(c); i++) {
         float *p = (float *)&p; /* must come back NULL */
         char *got = read_csv(c[i].csv, &p);
-        ok(strcmp(got, c[i].want) == 0 && p == NULL, "%s (got %s)",
-           c[i].want, got);
+        ok(strcmp(got, c[i].want) == 0 && p == NULL, "%s (got %s)", c[i].want,
+           got);
         free(got);
     }
 }
@@ -169,13 +168,13 @@ test_many(void)
         int i = (int)(((uint64_t)t * 7919) % N); /* a permutation */
         double q = (double)(i % 1000) / 1000.0;
         wn_grow(&csv, 1, &cap, len + 64);
-        len += (size_t)sprintf(csv + len, "%.3f,%s,%.3f\n", 1.0 - q,
-                               names[i], q);
+        len +=
+            (size_t)sprintf(csv + len, "%.3f,%s,%.3f\n", 1.0 - q, names[i], q);
     }
     float *p = NULL;
     char *cause = NULL;
-    int rc = probs_read_csv(csv, len, "big.csv", (const char *const *)names,
-                            N, two, 2, &p, &cause);
+    int rc = probs_read_csv(csv, len, "big.csv", (const char *const *)names, N,
+                            two, 2, &p, &cause);
     ok(rc == 0, "%d rows read: %s", N, cause ? cause : "ok");
     int good = rc == 0;
     for (int i = 0; good && i < N; i++)

@@ -52,8 +52,8 @@ test_reference(void)
     r.s[2] = 3;
     r.s[3] = 4;
     uint32_t first = rng_u32(&r);
-    ok(first == by_hand[0] && r.s[0] == 7u && r.s[1] == 0u &&
-           r.s[2] == 1026u && r.s[3] == 12288u,
+    ok(first == by_hand[0] && r.s[0] == 7u && r.s[1] == 0u && r.s[2] == 1026u &&
+           r.s[3] == 12288u,
        "xoshiro128** from {1, 2, 3, 4}: 11520, state {7, 0, 1026, 12288}");
     int same = 1;
     for (size_t i = 1; i < WN_ARRAY_LEN(by_hand); i++)
@@ -145,8 +145,8 @@ static void
 test_below(void)
 {
     struct rng a, b;
-    static const uint32_t ns[] = {1, 2, 3, 7, 10, 1000, 65537,
-                                  0x80000001u, 0xfffffffbu, 0xffffffffu};
+    static const uint32_t ns[] = {
+        1, 2, 3, 7, 10, 1000, 65537, 0x80000001u, 0xfffffffbu, 0xffffffffu};
     int in_range = 1;
     rng_seed(&a, 9);
     for (size_t k = 0; k < WN_ARRAY_LEN(ns); k++)
@@ -164,8 +164,8 @@ test_below(void)
     int even = 1;
     for (int i = 0; i < 3; i++)
         even &= abs(counts[i] - M / 3) < 1500; /* about 6 sigma */
-    ok(even, "thirds of [0, 3 * 2^30) are even: %d %d %d", counts[0],
-       counts[1], counts[2]);
+    ok(even, "thirds of [0, 3 * 2^30) are even: %d %d %d", counts[0], counts[1],
+       counts[2]);
 
     /* Lemire's method: the high word of draw * n, one draw when its low
      * word is not in the rejected range. */

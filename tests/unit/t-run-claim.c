@@ -69,8 +69,8 @@ raw_own(sqlite3 *db, int64_t id, long pid, int64_t age_ms)
 {
     char sql[160];
     snprintf(sql, sizeof sql,
-             "UPDATE runs SET pid = %ld, heartbeat = %lld WHERE id = %lld",
-             pid, (long long)(wn_time_ms() - age_ms), (long long)id);
+             "UPDATE runs SET pid = %ld, heartbeat = %lld WHERE id = %lld", pid,
+             (long long)(wn_time_ms() - age_ms), (long long)id);
     raw_exec(db, sql);
 }
 
@@ -103,8 +103,7 @@ test_names(sqlite3 *raw, struct store *s)
         enum store_run_status back;
         const char *name = store_run_status_name(st);
         round &= strcmp(name, stored[i]) == 0 &&
-                 store_run_status_parse(name, &back, &cause) == 0 &&
-                 back == st;
+                 store_run_status_parse(name, &back, &cause) == 0 && back == st;
     }
     ok(round, "every status has the name old files hold, and parses back");
     enum store_run_status back;
@@ -141,8 +140,7 @@ test_names(sqlite3 *raw, struct store *s)
     ok(store_run_newest(s, STORE_RUN_RUNNING, &newest, &cause) == 0 &&
            newest == id,
        "store_run_newest finds the run by its status");
-    ok(store_run_newest(s, STORE_RUN_DONE, &newest, &cause) == 0 &&
-           newest == 0,
+    ok(store_run_newest(s, STORE_RUN_DONE, &newest, &cause) == 0 && newest == 0,
        "and nothing for a status no run has");
     ok(store_run_latest(s, "bogus", &newest, &cause) != 0,
        "a name that is no status is refused");

@@ -37,9 +37,13 @@ setup(struct store *s)
         sha256(im.pixels, 4, h);
         char path[32];
         snprintf(path, sizeof path, "s%02d.png", i);
-        struct store_sample_new sn = {.source_id = src, .path = path,
-                                      .hash = h, .width = 2, .height = 2,
-                                      .channels = 1, .stored = &im,
+        struct store_sample_new sn = {.source_id = src,
+                                      .path = path,
+                                      .hash = h,
+                                      .width = 2,
+                                      .height = 2,
+                                      .channels = 1,
+                                      .stored = &im,
                                       .label = i % 2};
         if (store_sample_add(s, &sn, &ids[i], &cause) != 0)
             bail("add: %s", cause);
@@ -159,8 +163,7 @@ main(void)
            len == sizeof blob && memcmp(got, blob, len) == 0,
        "the checkpoint reads back");
     free(got);
-    ok(store_run_latest(s, "interrupted", &latest, &cause) == 0 &&
-           latest == r2,
+    ok(store_run_latest(s, "interrupted", &latest, &cause) == 0 && latest == r2,
        "run 2 is the latest interrupted run");
     fill(sc, 0.2);
     ok(store_run_publish(s, r2, sc, N, m, 2, 0.1, 2.0, &cause) == 0,

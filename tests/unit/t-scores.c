@@ -862,8 +862,7 @@ test_per_class(void)
         probs[i * 2 + c] = py;
         probs[i * 2 + (1 - c)] = 1.0f - py;
     }
-    struct scores_input syn = {.n = N, .k = 2, .label = label,
-                               .probs = probs};
+    struct scores_input syn = {.n = N, .k = 2, .label = label, .probs = probs};
     scores_config_default(&cfg);
     double raw[N], cls[N];
     cfg.per_class = 0;

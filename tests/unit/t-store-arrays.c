@@ -65,31 +65,31 @@ test_features(struct store *s, int64_t run)
     /* What numpy.float32(v).astype(numpy.float16) gives (numpy 1.24):
      * ties to even, the largest finite half, a subnormal, a tiny value
      * that rounds to 0. */
-    const float in[] = {1.0f,  0.1f,   -2.5f,       65504.0f,
-                        1e-6f, 1e-8f,  1.00048828125f, 1.00146484375f};
-    const float want[] = {1.0f, 0.0999755859375f, -2.5f, 65504.0f,
-                          1.0132789611816406e-06f, 0.0f, 1.0f,
-                          1.001953125f};
+    const float in[] = {1.0f,  0.1f,  -2.5f,          65504.0f,
+                        1e-6f, 1e-8f, 1.00048828125f, 1.00146484375f};
+    const float want[] = {
+        1.0f, 0.0999755859375f, -2.5f, 65504.0f, 1.0132789611816406e-06f, 0.0f,
+        1.0f, 1.001953125f};
     char *cause = NULL;
     float *q = NULL;
     int64_t rows;
     int cols;
-    ok(store_run_array_put(s, run, STORE_ARRAY_FEATURES, in, 2, 4,
-                           &cause) == 0 &&
-           store_run_array_get(s, run, STORE_ARRAY_FEATURES, &q, &rows,
-                               &cols, &cause) == 0,
+    ok(store_run_array_put(s, run, STORE_ARRAY_FEATURES, in, 2, 4, &cause) ==
+               0 &&
+           store_run_array_get(s, run, STORE_ARRAY_FEATURES, &q, &rows, &cols,
+                               &cause) == 0,
        "features in and out");
     is_int(rows, ==, 2);
     is_int(cols, ==, 4);
     for (int i = 0; q != NULL && i < 8; i++)
-        ok(q[i] == want[i], "float16 of %.9g is %.9g (got %.9g)",
-           (double)in[i], (double)want[i], (double)q[i]);
+        ok(q[i] == want[i], "float16 of %.9g is %.9g (got %.9g)", (double)in[i],
+           (double)want[i], (double)q[i]);
     free(q);
     const float big[] = {1.0f, 70000.0f, -3.0f, 0.1f};
-    ok(store_run_array_put(s, run, STORE_ARRAY_FEATURES, big, 1, 4,
-                           &cause) == 0 &&
-           store_run_array_get(s, run, STORE_ARRAY_FEATURES, &q, &rows,
-                               &cols, &cause) == 0 &&
+    ok(store_run_array_put(s, run, STORE_ARRAY_FEATURES, big, 1, 4, &cause) ==
+               0 &&
+           store_run_array_get(s, run, STORE_ARRAY_FEATURES, &q, &rows, &cols,
+                               &cause) == 0 &&
            memcmp(q, big, sizeof big) == 0,
        "a value past 65504 keeps the matrix float32");
     free(q);

@@ -41,18 +41,16 @@ test_cache(struct store *s)
         prepared &= store_stmt_get(s, &sql[i], &first[i], &cause) == 0;
     ok(prepared, "%d statements prepare", N_SQL);
     is_int(s->n_stmts, ==, before + N_SQL);
-    ok(s->stmt_cap >= 2 * s->n_stmts &&
-           (s->stmt_cap & (s->stmt_cap - 1)) == 0,
+    ok(s->stmt_cap >= 2 * s->n_stmts && (s->stmt_cap & (s->stmt_cap - 1)) == 0,
        "the table grew to a power of two at most half full (%zu of %zu)",
        s->n_stmts, s->stmt_cap);
 
     int same = 1, right = 1;
     for (int i = 0; i < N_SQL; i++) {
         sqlite3_stmt *st;
-        same &= store_stmt_get(s, &sql[i], &st, &cause) == 0 &&
-                st == first[i];
-        right &= sqlite3_step(st) == SQLITE_ROW &&
-                 sqlite3_column_int(st, 0) == i;
+        same &= store_stmt_get(s, &sql[i], &st, &cause) == 0 && st == first[i];
+        right &=
+            sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == i;
         store_done(st);
     }
     ok(same, "each name gives back its statement after the growth");
@@ -77,8 +75,8 @@ test_cache(struct store *s)
     sqlite3_stmt *st = NULL;
     ok(store_stmt_get(s, &bad_sql[0], &st, &cause) != 0,
        "SQL that does not prepare fails");
-    ok(cause != NULL && strncmp(cause, "prepare: ", 9) == 0,
-       "saying so (%s)", cause != NULL ? cause : "");
+    ok(cause != NULL && strncmp(cause, "prepare: ", 9) == 0, "saying so (%s)",
+       cause != NULL ? cause : "");
     free(cause);
     cause = NULL;
     ok(s->n_stmts == n && store_stmt_get(s, &bad_sql[0], &st, &cause) != 0,
@@ -129,9 +127,13 @@ test_files(struct store *s)
         sha256(im.pixels, 4, h);
         char path[32];
         snprintf(path, sizeof path, "s%d.png", i);
-        struct store_sample_new sn = {.source_id = src, .path = path,
-                                      .hash = h, .width = 2, .height = 2,
-                                      .channels = 1, .stored = &im,
+        struct store_sample_new sn = {.source_id = src,
+                                      .path = path,
+                                      .hash = h,
+                                      .width = 2,
+                                      .height = 2,
+                                      .channels = 1,
+                                      .stored = &im,
                                       .label = i % 2};
         if (store_sample_add(s, &sn, &ids[i], &cause) != 0)
             bail("add: %s", cause);
@@ -145,8 +147,7 @@ test_files(struct store *s)
     struct walk w = {s, 0, 0, 0};
     ok(store_foreach_sample(s, walk_one, &w, &cause) == 0,
        "a walk runs other files' statements inside it");
-    ok(w.n == N_SAMPLES && w.labels_ok == N_SAMPLES &&
-           w.names_ok == N_SAMPLES,
+    ok(w.n == N_SAMPLES && w.labels_ok == N_SAMPLES && w.names_ok == N_SAMPLES,
        "and every one answers right (%d of %d)", w.labels_ok, N_SAMPLES);
 
     int64_t run;
