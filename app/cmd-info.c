@@ -236,10 +236,7 @@ print_json(const char *db, const struct store_summary *sum,
         json_time_or_null(f, r->finished);
         fprintf(f, ",\"origin\":\"%s\",\"params\":",
                 from_probs(ri->params[i]) ? "probs" : "training");
-        if (ri->params[i] != NULL)
-            json_put_string(f, ri->params[i]);
-        else
-            fputs("null", f);
+        json_put_string_or_null(f, ri->params[i]);
         fputc('}', f);
     }
     fprintf(f, "],\"human_events\":%lld}\n", (long long)sum->n_human_events);

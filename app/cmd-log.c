@@ -61,10 +61,7 @@ print_event(const struct store_event *e, char **names, int n)
 static void
 json_label(FILE *f, char **names, int n, int id)
 {
-    if (id >= 0 && id < n)
-        json_put_string(f, names[id]);
-    else
-        fputs("null", f);
+    json_put_string_or_null(f, id >= 0 && id < n ? names[id] : NULL);
 }
 
 /* One object per line, the same events in the same order as the text. */
@@ -83,21 +80,14 @@ print_event_json(const struct store_event *e, char **names, int n)
     json_label(f, names, n, e->new_label);
     fputs(",\"source\":", f);
     json_put_string(f, store_label_source_name(e->source));
-    if (e->run_id > 0)
-        fprintf(f, ",\"run_id\":%lld", (long long)e->run_id);
-    else
-        fputs(",\"run_id\":null", f);
+    fputs(",\"run_id\":", f);
+    json_put_id(f, e->run_id);
     fputs(",\"score\":", f);
     json_put_real(f, e->score);
     fputs(",\"note\":", f);
-    if (e->note != NULL)
-        json_put_string(f, e->note);
-    else
-        fputs("null", f);
-    if (e->undoes > 0)
-        fprintf(f, ",\"undoes\":%lld", (long long)e->undoes);
-    else
-        fputs(",\"undoes\":null", f);
+    json_put_string_or_null(f, e->note);
+    fputs(",\"undoes\":", f);
+    json_put_id(f, e->undoes);
     fprintf(f, ",\"undone\":%s}\n", e->undone ? "true" : "false");
 }
 

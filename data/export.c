@@ -250,10 +250,8 @@ write_label_row(struct export_job *x, size_t i)
 static void
 json_label(FILE *f, const struct export_job *x, int id)
 {
-    if (id >= 0 && id < x->n_names)
-        json_put_string(f, x->names[id]);
-    else
-        fputs("null", f);
+    json_put_string_or_null(f,
+                            id >= 0 && id < x->n_names ? x->names[id] : NULL);
 }
 
 static void
@@ -271,22 +269,13 @@ json_event(FILE *f, const struct export_job *x, const struct store_event *e)
     json_label(f, x, e->new_label);
     fprintf(f,
             ",\"source\":\"%s\",\"run\":", store_label_source_name(e->source));
-    if (e->run_id > 0)
-        fprintf(f, "%lld", (long long)e->run_id);
-    else
-        fputs("null", f);
+    json_put_id(f, e->run_id);
     fputs(",\"score\":", f);
     json_put_real(f, e->score);
     fputs(",\"note\":", f);
-    if (e->note != NULL)
-        json_put_string(f, e->note);
-    else
-        fputs("null", f);
+    json_put_string_or_null(f, e->note);
     fputs(",\"undoes\":", f);
-    if (e->undoes > 0)
-        fprintf(f, "%lld", (long long)e->undoes);
-    else
-        fputs("null", f);
+    json_put_id(f, e->undoes);
     fprintf(f, ",\"undone\":%s}", e->undone ? "true" : "false");
 }
 

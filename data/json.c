@@ -91,3 +91,21 @@ json_put_time(FILE *f, int64_t ms)
     strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
     fprintf(f, "\"%s.%03dZ\"", buf, (int)(ms % 1000));
 }
+
+void
+json_put_string_or_null(FILE *f, const char *s)
+{
+    if (s != NULL)
+        json_put_string(f, s);
+    else
+        fputs("null", f);
+}
+
+void
+json_put_id(FILE *f, int64_t id)
+{
+    if (id > 0)
+        fprintf(f, "%lld", (long long)id);
+    else
+        fputs("null", f);
+}

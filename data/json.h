@@ -20,6 +20,12 @@ void json_put_string(FILE *f, const char *s);
  * infinities, which JSON cannot express. */
 void json_put_real(FILE *f, double v);
 
+/* s as a JSON string, or null when s is NULL. */
+void json_put_string_or_null(FILE *f, const char *s);
+
+/* A row id, or null when it is 0 or less (no such row). */
+void json_put_id(FILE *f, int64_t id);
+
 /* ms since the Unix epoch as an ISO 8601 UTC string with milliseconds,
  * "2026-01-31T12:00:00.000Z". */
 void json_put_time(FILE *f, int64_t ms);
