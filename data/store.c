@@ -246,18 +246,25 @@ store_row(struct store *s, sqlite3_stmt *st, char **cause, const char *what)
 }
 
 int
+store_row_int64(struct store *s, sqlite3_stmt *st, const char *what,
+                int64_t none, int64_t *out, char **cause)
+{
+    int r = store_row(s, st, cause, what);
+    if (r < 0)
+        return -1;
+    *out = r ? sqlite3_column_int64(st, 0) : none;
+    if (r)
+        store_done(st);
+    return 0;
+}
+
+int
 store_int64(struct store *s, const char *const *sql, int64_t *out, char **cause)
 {
     sqlite3_stmt *st = NULL;
     if (store_stmt_get(s, sql, &st, cause) != 0)
         return -1;
-    int r = store_row(s, st, cause, "query");
-    if (r < 0)
-        return -1;
-    *out = r ? sqlite3_column_int64(st, 0) : 0;
-    if (r)
-        store_done(st);
-    return 0;
+    return store_row_int64(s, st, "query", 0, out, cause);
 }
 
 static int

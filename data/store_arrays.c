@@ -324,12 +324,6 @@ store_run_array_latest(struct store *s, enum store_array which,
     if (store_stmt_get(s, &array_sql[AS_LATEST], &st, cause) != 0 ||
         store_bind_text(s, st, 1, store_array_name(which), cause) != 0)
         return -1;
-    int r = store_row(s, st, cause, "find run matrix");
-    if (r < 0)
-        return -1;
-    if (r) {
-        *run_id_out = sqlite3_column_int64(st, 0);
-        store_done(st);
-    }
-    return 0;
+    return store_row_int64(s, st, "find run matrix", *run_id_out, run_id_out,
+                           cause);
 }

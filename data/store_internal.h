@@ -89,6 +89,11 @@ int store_run(struct store *s, sqlite3_stmt *st, char **cause,
 /* Step to the first row: 1 (caller reads, then store_done), 0 none, -1. */
 int store_row(struct store *s, sqlite3_stmt *st, char **cause,
               const char *what);
+/* The first column of the first row as an integer (an id, a count), or
+ * none when there is no row; the statement is reset either way. 0, or -1
+ * with a cause. */
+int store_row_int64(struct store *s, sqlite3_stmt *st, const char *what,
+                    int64_t none, int64_t *out, char **cause);
 int store_bind_text(struct store *s, sqlite3_stmt *st, int i, const char *text,
                     char **cause);
 int store_bind_blob(struct store *s, sqlite3_stmt *st, int i, const void *p,

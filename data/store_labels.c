@@ -323,14 +323,7 @@ lookup_qualified(struct store *s, const char *spec, int64_t *id_out,
     sqlite3_bind_int64(st, 1, src);
     if (store_bind_text(s, st, 2, colon + 1, cause) != 0)
         return -1;
-    int r = store_row(s, st, cause, "find sample");
-    if (r < 0)
-        return -1;
-    if (r) {
-        *id_out = sqlite3_column_int64(st, 0);
-        store_done(st);
-    }
-    return 0;
+    return store_row_int64(s, st, "find sample", *id_out, id_out, cause);
 }
 
 int

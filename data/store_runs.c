@@ -284,14 +284,7 @@ run_newest(struct store *s, const char *status, int64_t *id_out, char **cause)
         return -1;
     if (status != NULL && store_bind_text(s, st, 1, status, cause) != 0)
         return -1;
-    int r = store_row(s, st, cause, "find run");
-    if (r < 0)
-        return -1;
-    if (r) {
-        *id_out = sqlite3_column_int64(st, 0);
-        store_done(st);
-    }
-    return 0;
+    return store_row_int64(s, st, "find run", *id_out, id_out, cause);
 }
 
 int

@@ -90,12 +90,10 @@ store_class_find(struct store *s, const char *name, int *id_out, char **cause)
     if (sample_stmt(s, SS_CLASS_FIND, &st, cause) != 0 ||
         store_bind_text(s, st, 1, name, cause) != 0)
         return -1;
-    int r = store_row(s, st, cause, "find class");
-    if (r < 0)
+    int64_t id;
+    if (store_row_int64(s, st, "find class", -1, &id, cause) != 0)
         return -1;
-    *id_out = r ? sqlite3_column_int(st, 0) : -1;
-    if (r)
-        store_done(st);
+    *id_out = (int)id;
     return 0;
 }
 
@@ -211,13 +209,7 @@ store_source_find(struct store *s, const char *kind, const char *location,
         store_bind_text(s, st, 1, kind, cause) != 0 ||
         store_bind_text(s, st, 2, location, cause) != 0)
         return -1;
-    int r = store_row(s, st, cause, "find source");
-    if (r < 0)
-        return -1;
-    *id_out = r ? sqlite3_column_int64(st, 0) : 0;
-    if (r)
-        store_done(st);
-    return 0;
+    return store_row_int64(s, st, "find source", 0, id_out, cause);
 }
 
 static int
