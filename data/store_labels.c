@@ -3,10 +3,10 @@
  * label_events stays append-only here too: a decision, an undo and an
  * accepted suggestion are each one more row. Whether a decision is still
  * in force is derived, never stored: it is in force unless a later event
- * names it in `undoes`. Deriving it takes one pass over the non-import
- * events (few, next to one import event per sample), done in C with a
- * sorted array of undone ids rather than a correlated subquery per row,
- * since nothing indexes `undoes`.
+ * names it in `undoes`. Deriving it takes the one pass over the history
+ * that also finds every sample's current label (see "review state"), done
+ * in C with a sorted array of undone ids rather than a correlated
+ * subquery per row, since nothing indexes `undoes`.
  *
  * Every event a person or an export adds carries the latest finished run
  * and the sample's score in it, so the history can say what the engine
