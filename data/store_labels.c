@@ -74,12 +74,15 @@ static const char *const label_sql[LS_COUNT] = {
                       "WHERE sample_id = ?1 ORDER BY id DESC LIMIT 1",
     [LS_RUN_SCORE] = "SELECT score FROM scores WHERE run_id = ?1 AND "
                      "sample_id = ?2",
-    /* The newest human decision that is not an undo and not undone. The
-     * IN list is built once per execution. */
-    [LS_UNDO_NEXT] = "SELECT id, sample_id, old_label, new_label "
-                     "FROM label_events WHERE source = 'human' AND undoes IS "
-                     "NULL AND id NOT IN (SELECT undoes FROM label_events "
-                     "WHERE undoes IS NOT NULL) ORDER BY id DESC LIMIT 1",
+    /* The newest human decision that is not an undo and not undone. An
+     * undo is an event on the sample it reverts (as store_review.c's
+     * RV_UNDONE reads it too), so the (sample_id, id) index finds it; an
+     * IN list of every undo was a scan of the whole history per undo. */
+    [LS_UNDO_NEXT] = "SELECT e.id, e.sample_id, e.old_label, e.new_label "
+                     "FROM label_events e WHERE e.source = 'human' AND "
+                     "e.undoes IS NULL AND NOT EXISTS (SELECT 1 FROM "
+                     "label_events u WHERE u.sample_id = e.sample_id AND "
+                     "u.undoes = e.id) ORDER BY e.id DESC LIMIT 1",
     [LS_SAMPLE_PATH] = "SELECT path FROM samples WHERE id = ?1",
     [LS_EVENT_INSERT] =
         "INSERT INTO label_events (sample_id, old_label, new_label, source, "
