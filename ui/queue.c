@@ -10,7 +10,13 @@
  * new run re-ranks everything under them.
  *
  * Comparison examples are cached per class, since a class's most
- * confidently labeled samples change only when labels or scores do. */
+ * confidently labeled samples change only when labels or scores do; a
+ * decision clears only the classes it touches, and a class's examples are
+ * found from the end of the ranking, where the lowest scores are, so a
+ * refill reads a few items, not all of them. The counts the status line
+ * shows on every draw are kept up to date as statuses change, for the
+ * same reason: at a million samples a pass over the items costs a good
+ * part of a key's 30 ms. */
 #include "config.h"
 
 #include "ui/queue.h"
@@ -41,6 +47,8 @@ struct queue {
     struct queue_filter f;
     struct queue_examples *ex; /* by class id */
     size_t nex;
+    size_t n_scored; /* items[0..n_scored) are the scored ones */
+    struct queue_counts counts;
 };
 
 const char *
@@ -222,6 +230,36 @@ queue_examples_reset(struct queue *q)
         q->ex[i].valid = 0;
 }
 
+static void
+queue_examples_reset_class(struct queue *q, int cls)
+{
+    if (cls >= 0 && (size_t)cls < q->nex)
+        q->ex[cls].valid = 0;
+}
+
+/* Add d (1 or -1) items of status st to the counts. */
+static void
+queue_count_status(struct queue_counts *c, enum queue_status st, int d)
+{
+    switch (st) {
+    case QUEUE_UNREVIEWED:
+        c->unreviewed += (size_t)d;
+        break;
+    case QUEUE_KEPT:
+        c->kept += (size_t)d;
+        break;
+    case QUEUE_RELABELED:
+        c->relabeled += (size_t)d;
+        break;
+    case QUEUE_AUTO:
+        c->autos += (size_t)d;
+        break;
+    case QUEUE_SKIPPED:
+        c->skipped += (size_t)d;
+        break;
+    }
+}
+
 void
 queue_load(struct queue *q, struct queue_item *items, size_t n)
 {
@@ -252,6 +290,15 @@ queue_load(struct queue *q, struct queue_item *items, size_t n)
         q->by_id[i] = keys[i].index;
     free(keys);
     q->view = xcalloc(n, sizeof *q->view);
+    memset(&q->counts, 0, sizeof q->counts);
+    q->counts.total = n;
+    q->n_scored = 0;
+    for (size_t i = 0; i < n; i++) {
+        queue_count_status(&q->counts, items[i].status, 1);
+        q->n_scored += items[i].scored != 0;
+        q->counts.flagged += items[i].flagged != 0;
+    }
+    q->counts.scored = q->n_scored;
     queue_examples_reset(q);
     queue_rebuild(q);
 }
@@ -335,9 +382,14 @@ queue_set(struct queue *q, int64_t id, int label, enum queue_status st)
     size_t i = queue_index_of(q, id);
     if (i == (size_t)-1)
         return;
+    queue_count_status(&q->counts, q->items[i].status, -1);
+    queue_count_status(&q->counts, st, 1);
+    /* Only the classes it leaves and joins can see their examples change
+     * (a skip leaves its class's examples too). */
+    queue_examples_reset_class(q, q->items[i].label);
+    queue_examples_reset_class(q, label);
     q->items[i].label = label;
     q->items[i].status = st;
-    queue_examples_reset(q);
     /* The current item stays where it is; any other may enter or leave. */
     if (id != q->cur_id)
         queue_rebuild(q);
@@ -375,30 +427,7 @@ queue_get_filter(const struct queue *q, struct queue_filter *out)
 void
 queue_counts(const struct queue *q, struct queue_counts *out)
 {
-    memset(out, 0, sizeof *out);
-    out->total = q->n;
-    for (size_t i = 0; i < q->n; i++) {
-        const struct queue_item *it = &q->items[i];
-        switch (it->status) {
-        case QUEUE_UNREVIEWED:
-            out->unreviewed++;
-            break;
-        case QUEUE_KEPT:
-            out->kept++;
-            break;
-        case QUEUE_RELABELED:
-            out->relabeled++;
-            break;
-        case QUEUE_AUTO:
-            out->autos++;
-            break;
-        case QUEUE_SKIPPED:
-            out->skipped++;
-            break;
-        }
-        out->scored += it->scored != 0;
-        out->flagged += it->flagged != 0;
-    }
+    *out = q->counts;
 }
 
 /* Whether a should come before b as an example: scored before unscored,
@@ -413,24 +442,45 @@ queue_better_example(const struct queue_item *a, const struct queue_item *b)
     return a->sample_id < b->sample_id;
 }
 
+/* Offer it to the best-so-far list best[0..*n), kept in order. */
+static void
+queue_examples_offer(const struct queue_item **best, size_t *n,
+                     const struct queue_item *it)
+{
+    if (*n == QUEUE_EXAMPLES + 1 &&
+        !queue_better_example(it, best[QUEUE_EXAMPLES]))
+        return;
+    size_t j = *n < QUEUE_EXAMPLES + 1 ? (*n)++ : QUEUE_EXAMPLES;
+    while (j > 0 && queue_better_example(it, best[j - 1])) {
+        best[j] = best[j - 1];
+        j--;
+    }
+    best[j] = it;
+}
+
 static void
 queue_examples_fill(struct queue *q, int cls, struct queue_examples *ex)
 {
     const struct queue_item *best[QUEUE_EXAMPLES + 1];
     size_t n = 0;
-    for (size_t i = 0; i < q->n; i++) {
+    /* The scored items from the lowest score up: once the list is full, an
+     * item scoring above its last cannot enter, nor can any before it. */
+    for (size_t i = q->n_scored; i-- > 0;) {
+        const struct queue_item *it = &q->items[i];
+        if (n == QUEUE_EXAMPLES + 1 && !isnan(it->score) &&
+            !isnan(best[QUEUE_EXAMPLES]->score) &&
+            it->score > best[QUEUE_EXAMPLES]->score)
+            break;
+        if (it->label != cls || it->flagged || it->status == QUEUE_SKIPPED)
+            continue;
+        queue_examples_offer(best, &n, it);
+    }
+    /* Then the unscored, in import order, while there is room. */
+    for (size_t i = q->n_scored; i < q->n && n < QUEUE_EXAMPLES + 1; i++) {
         const struct queue_item *it = &q->items[i];
         if (it->label != cls || it->flagged || it->status == QUEUE_SKIPPED)
             continue;
-        if (n == QUEUE_EXAMPLES + 1 &&
-            !queue_better_example(it, best[QUEUE_EXAMPLES]))
-            continue;
-        size_t j = n < QUEUE_EXAMPLES + 1 ? n++ : QUEUE_EXAMPLES;
-        while (j > 0 && queue_better_example(it, best[j - 1])) {
-            best[j] = best[j - 1];
-            j--;
-        }
-        best[j] = it;
+        queue_examples_offer(best, &n, it);
     }
     for (size_t i = 0; i < n; i++)
         ex->ids[i] = best[i]->sample_id;
