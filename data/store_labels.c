@@ -491,6 +491,29 @@ struct decision {
     enum store_label_source source;
 };
 
+/* Sort by id: ids without gaps (ids are unique) go straight to their
+ * places, in one pass instead of a sort; others are sorted. */
+static void
+states_sort(struct state_index *ix)
+{
+    int64_t lo = ix->v[0].sample_id, hi = lo;
+    for (size_t i = 1; i < ix->n; i++) {
+        if (ix->v[i].sample_id < lo)
+            lo = ix->v[i].sample_id;
+        if (ix->v[i].sample_id > hi)
+            hi = ix->v[i].sample_id;
+    }
+    if (hi - lo != (int64_t)ix->n - 1) {
+        qsort(ix->v, ix->n, sizeof *ix->v, state_cmp);
+        return;
+    }
+    struct store_label_state *v = xcalloc(ix->n, sizeof *v);
+    for (size_t i = 0; i < ix->n; i++)
+        v[ix->v[i].sample_id - lo] = ix->v[i];
+    free(ix->v);
+    ix->v = v;
+}
+
 /* Every sample with its path and source, sorted by id; labels unset. */
 static int
 states_read_samples(struct store *s, struct state_index *ix, char **cause)
@@ -518,7 +541,7 @@ states_read_samples(struct store *s, struct state_index *ix, char **cause)
     if (rc != SQLITE_DONE)
         return store_fail(s, rc, cause, "read samples");
     if (!sorted)
-        qsort(ix->v, ix->n, sizeof *ix->v, state_cmp);
+        states_sort(ix);
     ix->dense = ix->n > 0 && ix->v[ix->n - 1].sample_id - ix->v[0].sample_id ==
                                  (int64_t)ix->n - 1;
     return 0;

@@ -357,6 +357,46 @@ test_examples_and_counts_random(void)
 }
 
 static void
+show_all(struct queue *q)
+{
+    struct queue_filter f = {QUEUE_SHOW_ALL, -1, NAN};
+    queue_set_filter(q, &f);
+}
+
+static void
+test_any_input_order(void)
+{
+    /* The same items given in id order and reversed rank the same, and
+     * each is found by its id either way. */
+    size_t n = 500;
+    double *s = xcalloc(n, sizeof *s);
+    for (size_t i = 0; i < n; i++)
+        s[i] = i % 11 == 0 ? -1 : (double)((i * 31) % 17) / 17.0;
+    struct queue_item *a = make_items(n, s), *b = make_items(n, s);
+    for (size_t i = 0; i < n / 2; i++) {
+        struct queue_item t = b[i];
+        b[i] = b[n - 1 - i];
+        b[n - 1 - i] = t;
+    }
+    struct queue *qa = queue_new(), *qb = queue_new();
+    show_all(qa);
+    show_all(qb);
+    queue_load(qa, a, n);
+    queue_load(qb, b, n);
+    int same = queue_count(qa) == n && queue_count(qb) == n;
+    for (size_t i = 0; i < n && same; i++) {
+        same = at_id(qa, i) == at_id(qb, i);
+        const struct queue_item *x = queue_find(qb, (int64_t)i + 1);
+        same = same && x != NULL && x->sample_id == (int64_t)i + 1 &&
+               queue_find(qa, (int64_t)i + 1)->rank == x->rank;
+    }
+    ok(same, "items in any order rank alike and are found by id");
+    queue_free(qa);
+    queue_free(qb);
+    free(s);
+}
+
+static void
 test_large(void)
 {
     /* 50,000 samples: loading and a full rebuild stay cheap enough for a
@@ -394,6 +434,7 @@ main(void)
     test_skips_survive_reload();
     test_examples();
     test_examples_and_counts_random();
+    test_any_input_order();
     test_large();
     ok(strcmp(queue_status_name(QUEUE_RELABELED), "relabeled") == 0 &&
            strcmp(queue_show_name(QUEUE_SHOW_PENDING), "to review") == 0,
