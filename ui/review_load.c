@@ -107,6 +107,7 @@ review_load(struct review *rv, char **cause)
     if (store_run_newest(rv->store, STORE_RUN_DONE, &run, cause) != 0 ||
         store_label_states(rv->store, &states, &n, cause) != 0)
         goto fail;
+    double t1 = wn_monotonic();
     struct queue_item *items = xcalloc(n, sizeof *items);
     for (size_t i = 0; i < n; i++) {
         struct queue_item *it = &items[i];
@@ -141,6 +142,7 @@ review_load(struct review *rv, char **cause)
     }
     store_snapshot_end(rv->store);
     store_states_free(states, n);
+    double t2 = wn_monotonic();
 
     /* Keep the current sample on the same screen row. */
     size_t row =
@@ -151,8 +153,12 @@ review_load(struct review *rv, char **cause)
     rv->run_id = run;
     rv->noise_rate = noise;
     rv->last_run_check = wn_monotonic();
-    review_log(rv, "loaded %zu samples, run %lld, in %.1f ms", n,
-               (long long)run, (wn_monotonic() - t0) * 1000.0);
+    double t3 = wn_monotonic();
+    review_log(rv,
+               "loaded %zu samples, run %lld, in %.1f ms (labels %.1f, "
+               "scores %.1f, ranking %.1f)",
+               n, (long long)run, (t3 - t0) * 1000.0, (t1 - t0) * 1000.0,
+               (t2 - t1) * 1000.0, (t3 - t2) * 1000.0);
     return 0;
 fail:
     store_snapshot_end(rv->store);
