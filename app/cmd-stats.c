@@ -64,11 +64,10 @@ state_cmp(const void *key, const void *elem)
 }
 
 static int
-count_score(void *ctx, const struct store_scored *row, char **cause)
+count_score(void *ctx, const struct store_score *sc, char **cause)
 {
     (void)cause;
     struct stats *x = ctx;
-    const struct store_score *sc = &row->sc;
     if (sc->label >= 0 && sc->label < x->k)
         x->judged[sc->label]++;
     if (!sc->flagged)
@@ -132,7 +131,7 @@ gather(struct store *s, struct stats *x, char **cause)
     if (x->k > x->n_names)
         x->k = x->n_names; /* cannot happen: classes are never removed */
     x->judged = xcalloc((size_t)x->k + 1, sizeof *x->judged);
-    if (store_foreach_score(s, x->run, count_score, x, cause) != 0)
+    if (store_foreach_run_score(s, x->run, count_score, x, cause) != 0)
         return -1;
     size_t k = (size_t)x->k;
     x->pairs = xcalloc(k * k + 1, sizeof *x->pairs);

@@ -54,18 +54,18 @@ row_cmp_id(const void *key, const void *elem)
 }
 
 static int
-collect_score(void *ctx, const struct store_scored *r, char **cause)
+collect_score(void *ctx, const struct store_score *sc, char **cause)
 {
     (void)cause;
     struct export_job *x = ctx;
     const struct store_label_state *hit =
         x->n > 0
-            ? bsearch(&r->sc.sample_id, x->st, x->n, sizeof *x->st, row_cmp_id)
+            ? bsearch(&sc->sample_id, x->st, x->n, sizeof *x->st, row_cmp_id)
             : NULL;
     if (hit != NULL) {
         struct row *w = &x->rows[hit - x->st];
         w->has_score = 1;
-        w->sc = r->sc;
+        w->sc = *sc;
     }
     return 0;
 }
@@ -181,12 +181,11 @@ put_real(FILE *f, double v)
 }
 
 static int
-write_score_row(void *ctx, const struct store_scored *row, char **cause)
+write_score_row(struct export_job *x, size_t i, char **cause)
 {
-    struct export_job *x = ctx;
-    const struct store_score *sc = &row->sc;
+    const struct store_score *sc = &x->rows[i].sc;
     FILE *f = x->t[T_SCORES].f;
-    csv_write_field(f, row->path);
+    csv_write_field(f, x->st[i].path);
     fputc(',', f);
     csv_write_field(f, export_class_name(x, sc->label));
     fputc(',', f);
@@ -216,13 +215,48 @@ write_score_row(void *ctx, const struct store_scored *row, char **cause)
     return export_stopped(x, cause);
 }
 
+/* A scored row's place in the scores file. */
+struct score_key {
+    double score;
+    int64_t id;
+    size_t i;
+};
+
+static int
+score_key_cmp(const void *a, const void *b)
+{
+    const struct score_key *x = a, *y = b;
+    if (x->score != y->score) {
+        if (isnan(x->score) || isnan(y->score))
+            return isnan(x->score) ? 1 : -1;
+        return x->score > y->score ? -1 : 1;
+    }
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Highest score first, ties in import order, from the scores read in the
+ * first step: sorting them here costs a fraction of what reading the
+ * project again in score order did (a seek into every sample's row). */
 static int
 write_scores(struct export_job *x, char **cause)
 {
     fputs("path,given_label,suggested_label,score,flagged,self_confidence,"
           "margin,cl_flag,aum,elr,suggested_prob,knn,dup_group\n",
           x->t[T_SCORES].f);
-    return store_foreach_score(x->s, x->run, write_score_row, x, cause);
+    struct score_key *k = xcalloc(x->n + 1, sizeof *k);
+    size_t nk = 0;
+    for (size_t i = 0; i < x->n; i++)
+        if (x->rows[i].has_score) {
+            k[nk].score = x->rows[i].sc.score;
+            k[nk].id = x->st[i].sample_id;
+            k[nk++].i = i;
+        }
+    qsort(k, nk, sizeof *k, score_key_cmp);
+    int r = 0;
+    for (size_t j = 0; j < nk && r == 0; j++)
+        r = write_score_row(x, k[j].i, cause);
+    free(k);
+    return r;
 }
 
 /* ---- one sample to each output ---- */
@@ -504,7 +538,7 @@ read_project(struct export_job *x, char **cause)
         return -1;
     x->rows = xcalloc(x->n, sizeof *x->rows);
     if (x->run != 0 &&
-        store_foreach_score(x->s, x->run, collect_score, x, cause) != 0)
+        store_foreach_run_score(x->s, x->run, collect_score, x, cause) != 0)
         return -1;
     if (o->jsonl != NULL) {
         if (store_events_get(x->s, 0, 1, &x->ev, &x->n_ev, cause) != 0)

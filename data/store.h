@@ -315,10 +315,19 @@ struct store_scored {
 };
 typedef int (*store_scored_fn)(void *ctx, const struct store_scored *row,
                                char **cause);
-/* Walk a run's scores, highest score first (ties by import order). */
+/* Walk a run's scores, highest score first (ties by import order). Each
+ * row reads its sample's row too, in score order: seconds at a million
+ * samples. A caller that has the label states already wants the next. */
 WN_NODISCARD int store_foreach_score(struct store *s, int64_t run_id,
                                      store_scored_fn fn, void *ctx,
                                      char **cause);
+typedef int (*store_score_fn)(void *ctx, const struct store_score *sc,
+                              char **cause);
+/* Walk a run's scores in import (sample id) order, reading the scores and
+ * nothing else: one sequential pass. */
+WN_NODISCARD int store_foreach_run_score(struct store *s, int64_t run_id,
+                                         store_score_fn fn, void *ctx,
+                                         char **cause);
 
 /* ---- a run's matrices (store_arrays.c) ----
  *

@@ -3,10 +3,10 @@
  * label_events stays append-only here too: a decision, an undo and an
  * accepted suggestion are each one more row. Whether a decision is still
  * in force is derived, never stored: it is in force unless a later event
- * names it in `undoes`. Deriving it takes one pass over the non-import
- * events (few, next to one import event per sample), done in C with a
- * sorted array of undone ids rather than a correlated subquery per row,
- * since nothing indexes `undoes`.
+ * names it in `undoes`. Deriving it takes the one pass over the history
+ * that also finds every sample's current label (see "review state"), done
+ * in C with a sorted array of undone ids rather than a correlated
+ * subquery per row, since nothing indexes `undoes`.
  *
  * Every event a person or an export adds carries the latest finished run
  * and the sample's score in it, so the history can say what the engine
@@ -28,7 +28,8 @@ enum label_stmt {
     LS_LOOKUP_SOURCE,
     LS_SOURCE_FILE,
     LS_STATES,
-    LS_DECISIONS,
+    LS_EVENTS_SCAN,
+    LS_GIVEN,
     LS_EVENTS_ALL,
     LS_EVENTS_ONE,
     LS_LAST_EVENT,
@@ -58,14 +59,13 @@ static const char *const label_sql[LS_COUNT] = {
     [LS_SOURCE_FILE] = "SELECT src.kind, src.location, s.path FROM samples s "
                        "JOIN sources src ON src.id = s.source_id "
                        "WHERE s.id = ?1",
-    [LS_STATES] =
-        "SELECT s.id, s.source_id, src.kind, s.path, s.given_label, "
-        "e.new_label, e.id FROM samples s "
-        "JOIN sources src ON src.id = s.source_id "
-        "JOIN label_events e ON e.id = (SELECT max(id) FROM label_events "
-        "WHERE sample_id = s.id) ORDER BY s.id",
-    [LS_DECISIONS] = "SELECT id, sample_id, source, coalesce(undoes, 0) "
-                     "FROM label_events WHERE source <> 'import' ORDER BY id",
+    /* Only columns the (source_id, path) index holds: the scan reads it,
+     * not the rows and their pixels. */
+    [LS_STATES] = "SELECT s.id, s.source_id, src.kind, s.path "
+                  "FROM sources src JOIN samples s ON s.source_id = src.id",
+    [LS_EVENTS_SCAN] = "SELECT id, sample_id, new_label, source, "
+                       "coalesce(undoes, 0) FROM label_events ORDER BY id",
+    [LS_GIVEN] = "SELECT given_label FROM samples WHERE id = ?1",
     [LS_EVENTS_ALL] =
         LS_EVENT_COLUMNS "WHERE ?1 OR e.source <> 'import' ORDER BY e.id",
     [LS_EVENTS_ONE] = LS_EVENT_COLUMNS
@@ -74,12 +74,15 @@ static const char *const label_sql[LS_COUNT] = {
                       "WHERE sample_id = ?1 ORDER BY id DESC LIMIT 1",
     [LS_RUN_SCORE] = "SELECT score FROM scores WHERE run_id = ?1 AND "
                      "sample_id = ?2",
-    /* The newest human decision that is not an undo and not undone. The
-     * IN list is built once per execution. */
-    [LS_UNDO_NEXT] = "SELECT id, sample_id, old_label, new_label "
-                     "FROM label_events WHERE source = 'human' AND undoes IS "
-                     "NULL AND id NOT IN (SELECT undoes FROM label_events "
-                     "WHERE undoes IS NOT NULL) ORDER BY id DESC LIMIT 1",
+    /* The newest human decision that is not an undo and not undone. An
+     * undo is an event on the sample it reverts (as store_review.c's
+     * RV_UNDONE reads it too), so the (sample_id, id) index finds it; an
+     * IN list of every undo was a scan of the whole history per undo. */
+    [LS_UNDO_NEXT] = "SELECT e.id, e.sample_id, e.old_label, e.new_label "
+                     "FROM label_events e WHERE e.source = 'human' AND "
+                     "e.undoes IS NULL AND NOT EXISTS (SELECT 1 FROM "
+                     "label_events u WHERE u.sample_id = e.sample_id AND "
+                     "u.undoes = e.id) ORDER BY e.id DESC LIMIT 1",
     [LS_SAMPLE_PATH] = "SELECT path FROM samples WHERE id = ?1",
     [LS_EVENT_INSERT] =
         "INSERT INTO label_events (sample_id, old_label, new_label, source, "
@@ -406,7 +409,16 @@ store_sample_source_file(struct store *s, int64_t sample_id, char **path_out,
     return 0;
 }
 
-/* ---- review state ---- */
+/* ---- review state ----
+ *
+ * Every sample's state comes from two sequential reads and no query per
+ * sample: the samples' ids and paths from the (source_id, path) index,
+ * which holds them without the rows' pixels (a scan of the table itself
+ * reads every image), then the whole history in id order, so that each
+ * sample's last event is the last one met. The label a sample was given
+ * is its import event's; that event is written with the sample and names
+ * the same label. At a million samples this is about a second where a
+ * max(id) subquery per sample took several. */
 
 static int
 cmp_i64(const void *a, const void *b)
@@ -429,100 +441,230 @@ state_cmp_id(const void *key, const void *elem)
     return (k > id) - (k < id);
 }
 
+static int
+state_cmp(const void *a, const void *b)
+{
+    int64_t x = ((const struct store_label_state *)a)->sample_id;
+    int64_t y = ((const struct store_label_state *)b)->sample_id;
+    return (x > y) - (x < y);
+}
+
+/* The states of samples, sorted by id, and how to find one: directly when
+ * the ids have no gaps (samples are never deleted, so they have none in a
+ * project winnow made), else by binary search. */
+struct state_index {
+    struct store_label_state *v;
+    size_t n;
+    int dense;
+};
+
+static struct store_label_state *
+state_find(const struct state_index *ix, int64_t id)
+{
+    if (ix->n == 0)
+        return NULL;
+    if (ix->dense) {
+        if (id < ix->v[0].sample_id || id > ix->v[ix->n - 1].sample_id)
+            return NULL;
+        return &ix->v[id - ix->v[0].sample_id];
+    }
+    return bsearch(&id, ix->v, ix->n, sizeof *ix->v, state_cmp_id);
+}
+
 struct decision {
-    int64_t id, sample_id, undoes;
+    int64_t id, undoes;
+    struct store_label_state *state;
     enum store_label_source source;
 };
 
-/* The source of the decision in force on each sample, into review: -1 for
- * none, else the label source (indexed like states). */
+/* Sort by id: ids without gaps (ids are unique) go straight to their
+ * places, in one pass instead of a sort; others are sorted. */
+static void
+states_sort(struct state_index *ix)
+{
+    int64_t lo = ix->v[0].sample_id, hi = lo;
+    for (size_t i = 1; i < ix->n; i++) {
+        if (ix->v[i].sample_id < lo)
+            lo = ix->v[i].sample_id;
+        if (ix->v[i].sample_id > hi)
+            hi = ix->v[i].sample_id;
+    }
+    if (hi - lo != (int64_t)ix->n - 1) {
+        qsort(ix->v, ix->n, sizeof *ix->v, state_cmp);
+        return;
+    }
+    struct store_label_state *v = xcalloc(ix->n, sizeof *v);
+    for (size_t i = 0; i < ix->n; i++)
+        v[ix->v[i].sample_id - lo] = ix->v[i];
+    free(ix->v);
+    ix->v = v;
+}
+
+/* Every sample with its path and source, sorted by id; labels unset. */
 static int
-decisions_in_force(struct store *s, struct store_label_state *states, size_t n,
-                   char **cause)
+states_read_samples(struct store *s, struct state_index *ix, char **cause)
 {
     sqlite3_stmt *st;
-    struct decision *d = NULL;
-    int64_t *undone = NULL;
-    size_t nd = 0, cap = 0, nu = 0, ucap = 0;
-    int rc;
-    if (label_stmt(s, LS_DECISIONS, &st, cause) != 0)
+    size_t cap = 0;
+    int sorted = 1, rc;
+    if (label_stmt(s, LS_STATES, &st, cause) != 0)
         return -1;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        wn_grow(&d, sizeof *d, &cap, nd + 1);
-        d[nd].id = sqlite3_column_int64(st, 0);
-        d[nd].sample_id = sqlite3_column_int64(st, 1);
-        d[nd].source = source_of((const char *)sqlite3_column_text(st, 2));
-        d[nd].undoes = sqlite3_column_int64(st, 3);
-        if (d[nd].undoes != 0) {
-            wn_grow(&undone, sizeof *undone, &ucap, nu + 1);
-            undone[nu++] = d[nd].undoes;
-        }
-        nd++;
+        wn_grow(&ix->v, sizeof *ix->v, &cap, ix->n + 1);
+        struct store_label_state *x = &ix->v[ix->n++];
+        x->sample_id = sqlite3_column_int64(st, 0);
+        x->source_id = sqlite3_column_int64(st, 1);
+        x->source_kind = kind_of((const char *)sqlite3_column_text(st, 2));
+        x->path = column_dup(st, 3);
+        x->given = -1;
+        x->label = -1;
+        x->last_event = 0;
+        x->review = STORE_UNREVIEWED;
+        if (ix->n > 1 && x[-1].sample_id > x->sample_id)
+            sorted = 0;
     }
     store_done(st);
-    if (rc != SQLITE_DONE) {
-        free(d);
-        free(undone);
-        return store_fail(s, rc, cause, "read decisions");
+    if (rc != SQLITE_DONE)
+        return store_fail(s, rc, cause, "read samples");
+    if (!sorted)
+        states_sort(ix);
+    ix->dense = ix->n > 0 && ix->v[ix->n - 1].sample_id - ix->v[0].sample_id ==
+                                 (int64_t)ix->n - 1;
+    return 0;
+}
+
+/* One pass over the history, oldest first: each sample's given label (its
+ * import event), current label and latest event, and the decisions (every
+ * event but imports, few next to the samples) into *d. */
+static int
+states_read_events(struct store *s, const struct state_index *ix,
+                   struct decision **d, size_t *nd, char **cause)
+{
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int rc;
+    if (label_stmt(s, LS_EVENTS_SCAN, &st, cause) != 0)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_label_state *x =
+            state_find(ix, sqlite3_column_int64(st, 1));
+        if (x == NULL)
+            continue;
+        int64_t id = sqlite3_column_int64(st, 0);
+        enum store_label_source src =
+            source_of((const char *)sqlite3_column_text(st, 3));
+        x->label = sqlite3_column_int(st, 2);
+        x->last_event = id;
+        if (src == STORE_LABEL_IMPORT) {
+            if (x->given < 0)
+                x->given = x->label;
+            continue;
+        }
+        wn_grow(d, sizeof **d, &cap, *nd + 1);
+        struct decision *e = &(*d)[(*nd)++];
+        e->id = id;
+        e->state = x;
+        e->source = src;
+        e->undoes = sqlite3_column_int64(st, 4);
     }
-    if (nu > 0)
+    store_done(st);
+    if (rc != SQLITE_DONE)
+        return store_fail(s, rc, cause, "read labels");
+    return 0;
+}
+
+/* A sample whose history has no import event (only a file made by hand):
+ * its given label from its row, as the rest would have had it. */
+static int
+states_given_from_rows(struct store *s, const struct state_index *ix,
+                       char **cause)
+{
+    for (size_t i = 0; i < ix->n; i++) {
+        struct store_label_state *x = &ix->v[i];
+        if (x->given >= 0 || x->last_event == 0)
+            continue;
+        sqlite3_stmt *st;
+        if (label_stmt(s, LS_GIVEN, &st, cause) != 0)
+            return -1;
+        sqlite3_bind_int64(st, 1, x->sample_id);
+        int r = store_row(s, st, cause, "read labels");
+        if (r < 0)
+            return -1;
+        if (r > 0) {
+            x->given = sqlite3_column_int(st, 0);
+            store_done(st);
+        }
+    }
+    return 0;
+}
+
+/* Set review from the decision in force on each sample: the latest one
+ * that is no undo and not undone. d is oldest first. */
+static void
+states_apply_decisions(struct state_index *ix, const struct decision *d,
+                       size_t nd)
+{
+    int64_t *undone = NULL;
+    size_t nu = 0;
+    for (size_t i = 0; i < nd; i++)
+        nu += d[i].undoes != 0;
+    if (nu > 0) {
+        undone = xcalloc(nu, sizeof *undone);
+        nu = 0;
+        for (size_t i = 0; i < nd; i++)
+            if (d[i].undoes != 0)
+                undone[nu++] = d[i].undoes;
         qsort(undone, nu, sizeof *undone, cmp_i64);
-    /* Oldest first, so the last one in force on a sample wins. */
+    }
     for (size_t i = 0; i < nd; i++) {
         if (d[i].undoes != 0 || has_i64(undone, nu, d[i].id))
             continue;
-        struct store_label_state *x =
-            n > 0 ? bsearch(&d[i].sample_id, states, n, sizeof *states,
-                            state_cmp_id)
-                  : NULL;
-        if (x != NULL)
-            x->review =
-                d[i].source == STORE_LABEL_AUTO ? STORE_AUTO : STORE_KEPT;
+        d[i].state->review =
+            d[i].source == STORE_LABEL_AUTO ? STORE_AUTO : STORE_KEPT;
     }
-    for (size_t i = 0; i < n; i++)
-        if (states[i].review == STORE_KEPT &&
-            states[i].label != states[i].given)
-            states[i].review = STORE_RELABELED;
-    free(d);
+    for (size_t i = 0; i < ix->n; i++)
+        if (ix->v[i].review == STORE_KEPT && ix->v[i].label != ix->v[i].given)
+            ix->v[i].review = STORE_RELABELED;
     free(undone);
-    return 0;
+}
+
+/* A sample without any event (only in a file made by hand) has no label:
+ * leave it out. */
+static void
+states_drop_unlabeled(struct state_index *ix)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < ix->n; i++) {
+        if (ix->v[i].last_event == 0) {
+            free(ix->v[i].path);
+            continue;
+        }
+        ix->v[k++] = ix->v[i];
+    }
+    ix->n = k;
 }
 
 int
 store_label_states(struct store *s, struct store_label_state **states_out,
                    size_t *n_out, char **cause)
 {
-    sqlite3_stmt *st;
-    struct store_label_state *v = NULL;
-    size_t n = 0, cap = 0;
-    int rc;
+    struct state_index ix = {NULL, 0, 0};
+    struct decision *d = NULL;
+    size_t nd = 0;
     *states_out = NULL;
     *n_out = 0;
-    if (label_stmt(s, LS_STATES, &st, cause) != 0)
-        return -1;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        wn_grow(&v, sizeof *v, &cap, n + 1);
-        struct store_label_state *x = &v[n++];
-        x->sample_id = sqlite3_column_int64(st, 0);
-        x->source_id = sqlite3_column_int64(st, 1);
-        x->source_kind = kind_of((const char *)sqlite3_column_text(st, 2));
-        x->path = column_dup(st, 3);
-        x->given = sqlite3_column_int(st, 4);
-        x->label = sqlite3_column_int(st, 5);
-        x->last_event = sqlite3_column_int64(st, 6);
-        x->review = STORE_UNREVIEWED;
-    }
-    store_done(st);
-    if (rc != SQLITE_DONE) {
-        store_states_free(v, n);
-        return store_fail(s, rc, cause, "read labels");
-    }
-    if (decisions_in_force(s, v, n, cause) != 0) {
-        store_states_free(v, n);
+    if (states_read_samples(s, &ix, cause) != 0 ||
+        states_read_events(s, &ix, &d, &nd, cause) != 0 ||
+        states_given_from_rows(s, &ix, cause) != 0) {
+        free(d);
+        store_states_free(ix.v, ix.n);
         return -1;
     }
-    *states_out = v;
-    *n_out = n;
+    states_apply_decisions(&ix, d, nd);
+    free(d);
+    states_drop_unlabeled(&ix);
+    *states_out = ix.v;
+    *n_out = ix.n;
     return 0;
 }
 

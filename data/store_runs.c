@@ -39,6 +39,7 @@ enum run_stmt {
     RS_DONE,
     RS_NOISE_READ,
     RS_SCORE_WALK,
+    RS_SCORE_SCAN,
     RS_COUNT
 };
 
@@ -86,6 +87,12 @@ static const char *const run_sql[RS_COUNT] = {
         "FROM label_events e JOIN (SELECT max(id) AS mid FROM label_events "
         "GROUP BY sample_id) m ON e.id = m.mid) c ON c.sample_id = s.id "
         "WHERE sc.run_id = ?1 ORDER BY sc.score DESC, sc.sample_id",
+    /* The table's own order, (run_id, sample_id): one sequential read,
+     * with the columns in RS_SCORE_WALK's places from sc.sample_id on. */
+    [RS_SCORE_SCAN] =
+        "SELECT NULL, NULL, NULL, NULL, sample_id, score, self_confidence, "
+        "margin, cl_flag, aum, elr, knn, label, suggested, suggested_prob, "
+        "flagged, top FROM scores WHERE run_id = ?1 ORDER BY sample_id",
 };
 
 /* The names the runs table stores, and its CHECK constraint allows. */
@@ -615,6 +622,27 @@ store_run_noise(struct store *s, int64_t run_id, double **matrix_out,
     return 0;
 }
 
+/* The score columns of RS_SCORE_WALK and RS_SCORE_SCAN, from column 4. */
+static void
+score_columns(sqlite3_stmt *st, struct store_score *sc)
+{
+    sc->sample_id = sqlite3_column_int64(st, 4);
+    sc->score = sqlite3_column_double(st, 5);
+    sc->self_confidence = column_real(st, 6);
+    sc->margin = column_real(st, 7);
+    sc->cl_flag = sqlite3_column_int(st, 8);
+    sc->aum = column_real(st, 9);
+    sc->elr = column_real(st, 10);
+    sc->knn = column_real(st, 11);
+    sc->label = sqlite3_column_int(st, 12);
+    sc->suggested = sqlite3_column_type(st, 13) == SQLITE_NULL
+                        ? -1
+                        : sqlite3_column_int(st, 13);
+    sc->suggested_prob = column_real(st, 14);
+    sc->flagged = sqlite3_column_int(st, 15);
+    top_parse((const char *)sqlite3_column_text(st, 16), sc);
+}
+
 int
 store_foreach_score(struct store *s, int64_t run_id, store_scored_fn fn,
                     void *ctx, char **cause)
@@ -632,22 +660,30 @@ store_foreach_score(struct store *s, int64_t run_id, store_scored_fn fn,
         row.given_label = sqlite3_column_int(st, 1);
         row.label = sqlite3_column_int(st, 2);
         row.human = sqlite3_column_int(st, 3);
-        row.sc.sample_id = sqlite3_column_int64(st, 4);
-        row.sc.score = sqlite3_column_double(st, 5);
-        row.sc.self_confidence = column_real(st, 6);
-        row.sc.margin = column_real(st, 7);
-        row.sc.cl_flag = sqlite3_column_int(st, 8);
-        row.sc.aum = column_real(st, 9);
-        row.sc.elr = column_real(st, 10);
-        row.sc.knn = column_real(st, 11);
-        row.sc.label = sqlite3_column_int(st, 12);
-        row.sc.suggested = sqlite3_column_type(st, 13) == SQLITE_NULL
-                               ? -1
-                               : sqlite3_column_int(st, 13);
-        row.sc.suggested_prob = column_real(st, 14);
-        row.sc.flagged = sqlite3_column_int(st, 15);
-        top_parse((const char *)sqlite3_column_text(st, 16), &row.sc);
+        score_columns(st, &row.sc);
         r = fn(ctx, &row, cause);
+        if (r != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        r = store_fail(s, rc, cause, "read scores");
+    store_done(st);
+    return r;
+}
+
+int
+store_foreach_run_score(struct store *s, int64_t run_id, store_score_fn fn,
+                        void *ctx, char **cause)
+{
+    sqlite3_stmt *st;
+    if (run_stmt(s, RS_SCORE_SCAN, &st, cause) != 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_score sc;
+        score_columns(st, &sc);
+        r = fn(ctx, &sc, cause);
         if (r != 0)
             break;
     }

@@ -10,7 +10,13 @@
  * new run re-ranks everything under them.
  *
  * Comparison examples are cached per class, since a class's most
- * confidently labeled samples change only when labels or scores do. */
+ * confidently labeled samples change only when labels or scores do; a
+ * decision clears only the classes it touches, and a class's examples are
+ * found from the end of the ranking, where the lowest scores are, so a
+ * refill reads a few items, not all of them. The counts the status line
+ * shows on every draw are kept up to date as statuses change, for the
+ * same reason: at a million samples a pass over the items costs a good
+ * part of a key's 30 ms. */
 #include "config.h"
 
 #include "ui/queue.h"
@@ -41,6 +47,8 @@ struct queue {
     struct queue_filter f;
     struct queue_examples *ex; /* by class id */
     size_t nex;
+    size_t n_scored; /* items[0..n_scored) are the scored ones */
+    struct queue_counts counts;
 };
 
 const char *
@@ -174,10 +182,20 @@ queue_cmp_id(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
+/* What ranks an item, beside its index: sorting these and then moving
+ * each item once costs a fraction of sorting the items themselves, which
+ * copies 144 bytes per move (half the start-up at a million samples). */
+struct queue_rank_key {
+    int scored;
+    double score;
+    int64_t sample_id;
+    size_t index;
+};
+
 static int
 queue_cmp_rank(const void *a, const void *b)
 {
-    const struct queue_item *x = a, *y = b;
+    const struct queue_rank_key *x = a, *y = b;
     if (x->scored != y->scored)
         return x->scored ? -1 : 1;
     if (x->scored && x->score != y->score) {
@@ -212,6 +230,50 @@ queue_examples_reset(struct queue *q)
         q->ex[i].valid = 0;
 }
 
+static void
+queue_examples_reset_class(struct queue *q, int cls)
+{
+    if (cls >= 0 && (size_t)cls < q->nex)
+        q->ex[cls].valid = 0;
+}
+
+/* Add d (1 or -1) items of status st to the counts. */
+static void
+queue_count_status(struct queue_counts *c, enum queue_status st, int d)
+{
+    switch (st) {
+    case QUEUE_UNREVIEWED: c->unreviewed += (size_t)d; break;
+    case QUEUE_KEPT: c->kept += (size_t)d; break;
+    case QUEUE_RELABELED: c->relabeled += (size_t)d; break;
+    case QUEUE_AUTO: c->autos += (size_t)d; break;
+    case QUEUE_SKIPPED: c->skipped += (size_t)d; break;
+    }
+}
+
+/* Reorder items so that items[j] is the one rk[j] names, in place: each
+ * cycle of the permutation is followed once with one item in hand. The
+ * indices in rk are spent as marks of what has moved. */
+static void
+queue_permute(struct queue_item *items, struct queue_rank_key *rk, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (rk[j].index == j)
+            continue;
+        struct queue_item held = items[j];
+        size_t k = j;
+        for (;;) {
+            size_t from = rk[k].index;
+            rk[k].index = k;
+            if (from == j) {
+                items[k] = held;
+                break;
+            }
+            items[k] = items[from];
+            k = from;
+        }
+    }
+}
+
 void
 queue_load(struct queue *q, struct queue_item *items, size_t n)
 {
@@ -226,22 +288,51 @@ queue_load(struct queue *q, struct queue_item *items, size_t n)
     queue_items_free(q->items, q->n);
     free(q->by_id);
     free(q->view);
-    qsort(items, n, sizeof *items, queue_cmp_rank);
+    int by_id_order = 1;
+    struct queue_rank_key *rk = xcalloc(n + 1, sizeof *rk);
+    for (size_t i = 0; i < n; i++) {
+        rk[i].scored = items[i].scored;
+        rk[i].score = items[i].score;
+        rk[i].sample_id = items[i].sample_id;
+        rk[i].index = i;
+        if (i > 0 && items[i - 1].sample_id >= items[i].sample_id)
+            by_id_order = 0;
+    }
+    qsort(rk, n, sizeof *rk, queue_cmp_rank);
+    q->by_id = xcalloc(n, sizeof *q->by_id);
+    if (by_id_order) {
+        /* Items given in id order (as review_load gives them): the i-th
+         * by id is where item i ranks. */
+        for (size_t j = 0; j < n; j++)
+            q->by_id[rk[j].index] = j;
+    }
+    queue_permute(items, rk, n);
+    free(rk);
     for (size_t i = 0; i < n; i++)
         items[i].rank = i + 1;
     q->items = items;
     q->n = n;
-    struct queue_id_key *keys = xcalloc(n, sizeof *keys);
-    for (size_t i = 0; i < n; i++) {
-        keys[i].id = items[i].sample_id;
-        keys[i].index = i;
+    if (!by_id_order) {
+        struct queue_id_key *keys = xcalloc(n, sizeof *keys);
+        for (size_t i = 0; i < n; i++) {
+            keys[i].id = items[i].sample_id;
+            keys[i].index = i;
+        }
+        qsort(keys, n, sizeof *keys, queue_cmp_id);
+        for (size_t i = 0; i < n; i++)
+            q->by_id[i] = keys[i].index;
+        free(keys);
     }
-    qsort(keys, n, sizeof *keys, queue_cmp_id);
-    q->by_id = xcalloc(n, sizeof *q->by_id);
-    for (size_t i = 0; i < n; i++)
-        q->by_id[i] = keys[i].index;
-    free(keys);
     q->view = xcalloc(n, sizeof *q->view);
+    memset(&q->counts, 0, sizeof q->counts);
+    q->counts.total = n;
+    q->n_scored = 0;
+    for (size_t i = 0; i < n; i++) {
+        queue_count_status(&q->counts, items[i].status, 1);
+        q->n_scored += items[i].scored != 0;
+        q->counts.flagged += items[i].flagged != 0;
+    }
+    q->counts.scored = q->n_scored;
     queue_examples_reset(q);
     queue_rebuild(q);
 }
@@ -325,9 +416,14 @@ queue_set(struct queue *q, int64_t id, int label, enum queue_status st)
     size_t i = queue_index_of(q, id);
     if (i == (size_t)-1)
         return;
+    queue_count_status(&q->counts, q->items[i].status, -1);
+    queue_count_status(&q->counts, st, 1);
+    /* Only the classes it leaves and joins can see their examples change
+     * (a skip leaves its class's examples too). */
+    queue_examples_reset_class(q, q->items[i].label);
+    queue_examples_reset_class(q, label);
     q->items[i].label = label;
     q->items[i].status = st;
-    queue_examples_reset(q);
     /* The current item stays where it is; any other may enter or leave. */
     if (id != q->cur_id)
         queue_rebuild(q);
@@ -365,20 +461,7 @@ queue_get_filter(const struct queue *q, struct queue_filter *out)
 void
 queue_counts(const struct queue *q, struct queue_counts *out)
 {
-    memset(out, 0, sizeof *out);
-    out->total = q->n;
-    for (size_t i = 0; i < q->n; i++) {
-        const struct queue_item *it = &q->items[i];
-        switch (it->status) {
-        case QUEUE_UNREVIEWED: out->unreviewed++; break;
-        case QUEUE_KEPT: out->kept++; break;
-        case QUEUE_RELABELED: out->relabeled++; break;
-        case QUEUE_AUTO: out->autos++; break;
-        case QUEUE_SKIPPED: out->skipped++; break;
-        }
-        out->scored += it->scored != 0;
-        out->flagged += it->flagged != 0;
-    }
+    *out = q->counts;
 }
 
 /* Whether a should come before b as an example: scored before unscored,
@@ -393,24 +476,45 @@ queue_better_example(const struct queue_item *a, const struct queue_item *b)
     return a->sample_id < b->sample_id;
 }
 
+/* Offer it to the best-so-far list best[0..*n), kept in order. */
+static void
+queue_examples_offer(const struct queue_item **best, size_t *n,
+                     const struct queue_item *it)
+{
+    if (*n == QUEUE_EXAMPLES + 1 &&
+        !queue_better_example(it, best[QUEUE_EXAMPLES]))
+        return;
+    size_t j = *n < QUEUE_EXAMPLES + 1 ? (*n)++ : QUEUE_EXAMPLES;
+    while (j > 0 && queue_better_example(it, best[j - 1])) {
+        best[j] = best[j - 1];
+        j--;
+    }
+    best[j] = it;
+}
+
 static void
 queue_examples_fill(struct queue *q, int cls, struct queue_examples *ex)
 {
     const struct queue_item *best[QUEUE_EXAMPLES + 1];
     size_t n = 0;
-    for (size_t i = 0; i < q->n; i++) {
+    /* The scored items from the lowest score up: once the list is full, an
+     * item scoring above its last cannot enter, nor can any before it. */
+    for (size_t i = q->n_scored; i-- > 0;) {
+        const struct queue_item *it = &q->items[i];
+        if (n == QUEUE_EXAMPLES + 1 && !isnan(it->score) &&
+            !isnan(best[QUEUE_EXAMPLES]->score) &&
+            it->score > best[QUEUE_EXAMPLES]->score)
+            break;
+        if (it->label != cls || it->flagged || it->status == QUEUE_SKIPPED)
+            continue;
+        queue_examples_offer(best, &n, it);
+    }
+    /* Then the unscored, in import order, while there is room. */
+    for (size_t i = q->n_scored; i < q->n && n < QUEUE_EXAMPLES + 1; i++) {
         const struct queue_item *it = &q->items[i];
         if (it->label != cls || it->flagged || it->status == QUEUE_SKIPPED)
             continue;
-        if (n == QUEUE_EXAMPLES + 1 &&
-            !queue_better_example(it, best[QUEUE_EXAMPLES]))
-            continue;
-        size_t j = n < QUEUE_EXAMPLES + 1 ? n++ : QUEUE_EXAMPLES;
-        while (j > 0 && queue_better_example(it, best[j - 1])) {
-            best[j] = best[j - 1];
-            j--;
-        }
-        best[j] = it;
+        queue_examples_offer(best, &n, it);
     }
     for (size_t i = 0; i < n; i++)
         ex->ids[i] = best[i]->sample_id;

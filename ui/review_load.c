@@ -22,6 +22,7 @@ struct review_merge {
     const struct store_label_state *states;
     size_t n;
     struct queue_item *items;
+    size_t next; /* where the next score's sample should be */
 };
 
 static int
@@ -33,38 +34,43 @@ review_state_cmp(const void *key, const void *elem)
 }
 
 static int
-review_merge_score(void *ctx, const struct store_scored *row, char **cause)
+review_merge_score(void *ctx, const struct store_score *sc, char **cause)
 {
     struct review_merge *m = ctx;
     (void)cause;
-    const struct store_label_state *st =
-        m->n > 0 ? bsearch(&row->sc.sample_id, m->states, m->n,
-                           sizeof *m->states, review_state_cmp)
-                 : NULL;
+    /* States and scores both come in sample id order, so the sample is
+     * nearly always the next one; a search covers a run that scored
+     * samples since left out. */
+    const struct store_label_state *st = NULL;
+    if (m->next < m->n && m->states[m->next].sample_id == sc->sample_id)
+        st = &m->states[m->next];
+    else if (m->n > 0)
+        st = bsearch(&sc->sample_id, m->states, m->n, sizeof *m->states,
+                     review_state_cmp);
     if (st == NULL)
         return 0;
+    m->next = (size_t)(st - m->states) + 1;
     struct queue_item *it = &m->items[st - m->states];
     it->scored = 1;
-    it->score = row->sc.score;
-    it->trained = row->sc.label;
+    it->score = sc->score;
+    it->trained = sc->label;
     /* NAN stays NAN: the run did not compute it. */
-    it->p_trained = 1.0 - row->sc.self_confidence;
-    it->flagged = row->sc.flagged;
+    it->p_trained = 1.0 - sc->self_confidence;
+    it->flagged = sc->flagged;
     for (int i = 0; i < 3; i++) {
-        it->top[i] = i < STORE_TOP_CLASSES ? row->sc.top[i] : -1;
-        it->top_p[i] =
-            i < STORE_TOP_CLASSES ? row->sc.top_prob[i] : (double)NAN;
+        it->top[i] = i < STORE_TOP_CLASSES ? sc->top[i] : -1;
+        it->top_p[i] = i < STORE_TOP_CLASSES ? sc->top_prob[i] : (double)NAN;
     }
     /* The run's suggestion is the likeliest class other than the label,
      * even when the model agrees with the label: then the label is the
      * model's choice, and what Enter accepts. */
-    it->runner_up = row->sc.suggested;
-    it->p_runner_up = row->sc.suggested_prob;
-    it->suggested = row->sc.suggested;
-    it->p_suggested = row->sc.suggested_prob;
-    if (row->sc.suggested != row->sc.label &&
-        !(row->sc.suggested_prob > it->p_trained) && !isnan(it->p_trained)) {
-        it->suggested = row->sc.label;
+    it->runner_up = sc->suggested;
+    it->p_runner_up = sc->suggested_prob;
+    it->suggested = sc->suggested;
+    it->p_suggested = sc->suggested_prob;
+    if (sc->suggested != sc->label && !(sc->suggested_prob > it->p_trained) &&
+        !isnan(it->p_trained)) {
+        it->suggested = sc->label;
         it->p_suggested = it->p_trained;
     }
     return 0;
@@ -97,6 +103,7 @@ review_load(struct review *rv, char **cause)
     if (store_run_newest(rv->store, STORE_RUN_DONE, &run, cause) != 0 ||
         store_label_states(rv->store, &states, &n, cause) != 0)
         goto fail;
+    double t1 = wn_monotonic();
     struct queue_item *items = xcalloc(n, sizeof *items);
     for (size_t i = 0; i < n; i++) {
         struct queue_item *it = &items[i];
@@ -116,10 +123,10 @@ review_load(struct review *rv, char **cause)
     }
     double noise = NAN;
     if (run != 0) {
-        struct review_merge m = {states, n, items};
+        struct review_merge m = {states, n, items, 0};
         struct store_run r;
-        if (store_foreach_score(rv->store, run, review_merge_score, &m,
-                                cause) != 0 ||
+        if (store_foreach_run_score(rv->store, run, review_merge_score, &m,
+                                    cause) != 0 ||
             store_run_get(rv->store, run, &r, cause) != 0) {
             for (size_t i = 0; i < n; i++)
                 free(items[i].path);
@@ -131,6 +138,7 @@ review_load(struct review *rv, char **cause)
     }
     store_snapshot_end(rv->store);
     store_states_free(states, n);
+    double t2 = wn_monotonic();
 
     /* Keep the current sample on the same screen row. */
     size_t row =
@@ -141,8 +149,12 @@ review_load(struct review *rv, char **cause)
     rv->run_id = run;
     rv->noise_rate = noise;
     rv->last_run_check = wn_monotonic();
-    review_log(rv, "loaded %zu samples, run %lld, in %.1f ms", n,
-               (long long)run, (wn_monotonic() - t0) * 1000.0);
+    double t3 = wn_monotonic();
+    review_log(rv,
+               "loaded %zu samples, run %lld, in %.1f ms (labels %.1f, "
+               "scores %.1f, ranking %.1f)",
+               n, (long long)run, (t3 - t0) * 1000.0, (t1 - t0) * 1000.0,
+               (t2 - t1) * 1000.0, (t3 - t2) * 1000.0);
     return 0;
 fail:
     store_snapshot_end(rv->store);

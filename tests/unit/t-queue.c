@@ -264,6 +264,137 @@ test_examples(void)
     queue_free(q);
 }
 
+/* The examples of a class by their definition: every item of the class,
+ * not flagged, not skipped; scored before unscored, then lower score,
+ * then lower id. */
+static size_t
+brute_examples(const struct queue_item *v, size_t n, int cls, int64_t *ids,
+               size_t max)
+{
+    size_t k = 0;
+    while (k < max) {
+        const struct queue_item *best = NULL;
+        for (size_t i = 0; i < n; i++) {
+            const struct queue_item *it = &v[i];
+            if (it->label != cls || it->flagged || it->status == QUEUE_SKIPPED)
+                continue;
+            int taken = 0;
+            for (size_t j = 0; j < k; j++)
+                taken |= ids[j] == it->sample_id;
+            if (taken)
+                continue;
+            if (best == NULL || (it->scored && !best->scored) ||
+                (it->scored == best->scored && it->scored &&
+                 it->score < best->score) ||
+                (it->scored == best->scored &&
+                 (!it->scored || it->score == best->score) &&
+                 it->sample_id < best->sample_id))
+                best = it;
+        }
+        if (best == NULL)
+            break;
+        ids[k++] = best->sample_id;
+    }
+    return k;
+}
+
+static void
+test_examples_and_counts_random(void)
+{
+    /* Ties, unscored samples, flags, skips and relabels, checked against
+     * a pass over every item after each change. */
+    size_t n = 3000;
+    double *s = xcalloc(n, sizeof *s);
+    uint32_t r = 12345;
+    for (size_t i = 0; i < n; i++) {
+        r = r * 1103515245u + 12345u;
+        s[i] = (r >> 16) % 7 == 0 ? -1 : (double)((r >> 8) % 40) / 40.0;
+    }
+    struct queue_item *items = make_items(n, s);
+    struct queue_item *mirror = xcalloc(n, sizeof *mirror);
+    for (size_t i = 0; i < n; i++) {
+        items[i].flagged = i % 9 == 0;
+        mirror[i] = items[i];
+    }
+    struct queue *q = queue_new();
+    queue_load(q, items, n);
+    int bad_ex = 0, bad_counts = 0;
+    for (int step = 0; step < 300; step++) {
+        r = r * 1103515245u + 12345u;
+        size_t i = (r >> 8) % n;
+        int label = (int)((r >> 4) % 3);
+        enum queue_status st = (enum queue_status)((r >> 20) % 5);
+        queue_set(q, mirror[i].sample_id, label, st);
+        mirror[i].label = label;
+        mirror[i].status = st;
+        for (int c = 0; c < 3; c++) {
+            int64_t a[16], b[16];
+            size_t na = queue_examples(q, c, 0, a, 16);
+            size_t nb = brute_examples(mirror, n, c, b, 16);
+            bad_ex += na != nb || memcmp(a, b, na * sizeof *a) != 0;
+        }
+        struct queue_counts qc, bc;
+        queue_counts(q, &qc);
+        memset(&bc, 0, sizeof bc);
+        bc.total = n;
+        for (size_t j = 0; j < n; j++) {
+            bc.unreviewed += mirror[j].status == QUEUE_UNREVIEWED;
+            bc.kept += mirror[j].status == QUEUE_KEPT;
+            bc.relabeled += mirror[j].status == QUEUE_RELABELED;
+            bc.autos += mirror[j].status == QUEUE_AUTO;
+            bc.skipped += mirror[j].status == QUEUE_SKIPPED;
+            bc.scored += mirror[j].scored != 0;
+            bc.flagged += mirror[j].flagged != 0;
+        }
+        bad_counts += memcmp(&qc, &bc, sizeof qc) != 0;
+    }
+    is_int(bad_ex, ==, 0);
+    is_int(bad_counts, ==, 0);
+    queue_free(q);
+    free(mirror);
+    free(s);
+}
+
+static void
+show_all(struct queue *q)
+{
+    struct queue_filter f = {QUEUE_SHOW_ALL, -1, NAN};
+    queue_set_filter(q, &f);
+}
+
+static void
+test_any_input_order(void)
+{
+    /* The same items given in id order and reversed rank the same, and
+     * each is found by its id either way. */
+    size_t n = 500;
+    double *s = xcalloc(n, sizeof *s);
+    for (size_t i = 0; i < n; i++)
+        s[i] = i % 11 == 0 ? -1 : (double)((i * 31) % 17) / 17.0;
+    struct queue_item *a = make_items(n, s), *b = make_items(n, s);
+    for (size_t i = 0; i < n / 2; i++) {
+        struct queue_item t = b[i];
+        b[i] = b[n - 1 - i];
+        b[n - 1 - i] = t;
+    }
+    struct queue *qa = queue_new(), *qb = queue_new();
+    show_all(qa);
+    show_all(qb);
+    queue_load(qa, a, n);
+    queue_load(qb, b, n);
+    int same = queue_count(qa) == n && queue_count(qb) == n;
+    for (size_t i = 0; i < n && same; i++) {
+        same = at_id(qa, i) == at_id(qb, i);
+        const struct queue_item *x = queue_find(qb, (int64_t)i + 1);
+        same = same && x != NULL && x->sample_id == (int64_t)i + 1 &&
+               queue_find(qa, (int64_t)i + 1)->rank == x->rank;
+    }
+    ok(same, "items in any order rank alike and are found by id");
+    queue_free(qa);
+    queue_free(qb);
+    free(s);
+}
+
 static void
 test_large(void)
 {
@@ -301,6 +432,8 @@ main(void)
     test_filters();
     test_skips_survive_reload();
     test_examples();
+    test_examples_and_counts_random();
+    test_any_input_order();
     test_large();
     ok(strcmp(queue_status_name(QUEUE_RELABELED), "relabeled") == 0 &&
            strcmp(queue_show_name(QUEUE_SHOW_PENDING), "to review") == 0,
