@@ -21,7 +21,11 @@
 #include "data/base.h"
 #include "data/store.h"
 
-#define IMPORT_DEFAULT_MAX_SIDE 64
+/* The longest side kept of a larger image: enough for the review screen
+ * to show a photo's detail on a large terminal (about 80 x 36 cells, two
+ * pixels a cell across), at a third of the bytes of 320 (BENCHMARKS.md,
+ * "What is kept"). Smaller images are kept at their own size. */
+#define IMPORT_DEFAULT_MAX_SIDE 160
 
 /* A bad item: path as the user knows it, and why. */
 typedef void (*import_report_fn)(void *ctx, const char *path,
