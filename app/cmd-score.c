@@ -151,8 +151,8 @@ static const struct cmd_option score_options[] = {
      .max = DATASET_SIDE_MAX,
      .argname = "N",
      .help = "train on N x N: each image's shorter side to N,\n"
-             "the centre kept (default: the stored size, up\n"
-             "to 64)"},
+             "the centre kept (default: a square set's own\n"
+             "size up to 64, else at most 32)"},
     {.name = "resume",
      .kind = OPT_FLAG,
      .offset = SCORE_FIELD(resume),

@@ -54,10 +54,10 @@ scan_one(void *ctx, const struct store_sample *smp, char **cause)
 int
 dataset_choose_side(int all_same_square, int common_side, int max_short_side)
 {
-    if (all_same_square && common_side <= DATASET_MAX_SIDE)
+    if (all_same_square && common_side <= DATASET_SQUARE_MAX_SIDE)
         return common_side;
-    return max_short_side < DATASET_MAX_SIDE ? max_short_side
-                                             : DATASET_MAX_SIDE;
+    return max_short_side < DATASET_PHOTO_SIDE ? max_short_side
+                                               : DATASET_PHOTO_SIDE;
 }
 
 /* The centre square of a non-square image, its side the shorter one; a

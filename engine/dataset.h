@@ -19,13 +19,17 @@
 struct rng;
 struct store;
 
-/* The side chosen when the stored images are larger or of mixed sizes:
- * measured on photos, a larger input costs time as its square and finds
- * no more wrong labels (BENCHMARKS.md, "What is kept"). */
-#define DATASET_MAX_SIDE 64
+/* A set of one square size up to this trains at its own size (CIFAR's 32,
+ * MNIST's 28). */
+#define DATASET_SQUARE_MAX_SIDE 64
+/* Any other set (photos, mixed sizes, larger squares) trains at its
+ * largest shorter side up to this: on photos, 32 found the wrong labels as
+ * well as 48 and 64, in a third of the time (BENCHMARKS.md, "Photos");
+ * score --side asks for more. */
+#define DATASET_PHOTO_SIDE      32
 /* The range of an explicit side (score --side). */
-#define DATASET_SIDE_MIN 8
-#define DATASET_SIDE_MAX 256
+#define DATASET_SIDE_MIN        8
+#define DATASET_SIDE_MAX        256
 
 struct dataset { /* plain data; dataset_fini frees the arrays */
     int64_t n;
@@ -41,8 +45,8 @@ struct dataset { /* plain data; dataset_fini frees the arrays */
 };
 
 /* The input side for a set of stored sizes: their own size when all share
- * one square size up to DATASET_MAX_SIDE, else the largest of their
- * shorter sides, capped at DATASET_MAX_SIDE. */
+ * one square size up to DATASET_SQUARE_MAX_SIDE, else the largest of their
+ * shorter sides, at most DATASET_PHOTO_SIDE. */
 int dataset_choose_side(int all_same_square, int common_side,
                         int max_short_side);
 

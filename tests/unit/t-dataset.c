@@ -90,10 +90,11 @@ test_choose_side(void)
 {
     is_int(dataset_choose_side(1, 32, 32), ==, 32);
     is_int(dataset_choose_side(1, 28, 28), ==, 28);
-    is_int(dataset_choose_side(0, 10, 50), ==, 50);
-    is_int(dataset_choose_side(0, 10, 500), ==, DATASET_MAX_SIDE);
-    is_int(dataset_choose_side(1, 128, 128), ==, DATASET_MAX_SIDE);
-    is_int(dataset_choose_side(0, 160, 120), ==, DATASET_MAX_SIDE);
+    is_int(dataset_choose_side(1, 64, 64), ==, 64);
+    is_int(dataset_choose_side(0, 10, 20), ==, 20);
+    is_int(dataset_choose_side(0, 10, 500), ==, DATASET_PHOTO_SIDE);
+    is_int(dataset_choose_side(1, 128, 128), ==, DATASET_PHOTO_SIDE);
+    is_int(dataset_choose_side(0, 128, 96), ==, DATASET_PHOTO_SIDE);
 }
 
 static void
