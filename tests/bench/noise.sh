@@ -14,6 +14,9 @@
 #   mnist-sym20 mnist-asym40               MNIST test, IDX (gzip images)
 #   flowers-sym20 flowers-asym30           Oxford 17 flowers, 1,360 JPEG
 #                                          photos, CSV manifest
+#   flowers-sym20-folds5                   the same with --folds 5: every
+#                                          photo judged by a model that
+#                                          never saw it
 #   torch                                  the same CNN in PyTorch, one
 #                                          epoch, images/s (tests/bench/
 #                                          torch-ref.py; installs
@@ -44,7 +47,7 @@ import_args=${IMPORT_ARGS:-}
 results=${RESULTS:-}
 all="cifar-sym20 cifar-sym40 cifar-asym40 mnist-sym20 mnist-asym40
 cifar-sym20-elr cifar-asym40-elr cifar-sym20-folds5 flowers-sym20
-flowers-asym30"
+flowers-asym30 flowers-sym20-folds5"
 if [ $# -gt 0 ]; then cases=$*; else cases=${CASES:-$all}; fi
 
 [ -x "$winnow" ] || { echo "no winnow at $winnow (make first)" >&2; exit 1; }
@@ -134,6 +137,7 @@ for c in $cases; do
   mnist-asym40)       run_case "$c" mnist mnist-asym 0.4 ;;
   flowers-sym20)      run_case "$c" flowers sym 0.2 ;;
   flowers-asym30)     run_case "$c" flowers flowers-asym 0.3 ;;
+  flowers-sym20-folds5) run_case "$c" flowers sym 0.2 --folds 5 ;;
   torch)
     # Debian's python (not one earlier on PATH) is where its packages go.
     # Only the benchmark installs them, and only when asked for.
