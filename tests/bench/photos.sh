@@ -8,7 +8,7 @@
 # size per image. Then flowers17 at each stored size of MAX_SIDES (the
 # --max-side study in BENCHMARKS.md).
 #
-#   sh tests/bench/photos.sh [BUILDDIR]
+#   make bench-photos   (or: sh tests/bench/photos.sh [BUILDDIR])
 # Environment:
 #   REPS=3            imports of each set
 #   MAX_SIDES="64 128 160 224"
