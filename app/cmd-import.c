@@ -194,7 +194,7 @@ static const struct cmd_option import_options[] = {
      .max = 4096,
      .argname = "N",
      .help = "longest side of the copy kept in the project\n"
-             "(default 64; larger images are shrunk)"},
+             "(default 128; larger images are shrunk)"},
     {.name = "threads",
      .kind = OPT_INT,
      .offset = IMPORT_FIELD(opt.threads, int),

@@ -17,6 +17,7 @@
 #include "app/progress.h"
 #include "app/score_probs.h"
 #include "data/store.h"
+#include "engine/dataset.h"
 #include "engine/engine.h"
 
 /* A finished epoch is logged once, keyed by fold * this + epoch: more
@@ -94,6 +95,7 @@ print_result(const char *db, const struct engine_progress *p)
 
 struct score_args {
     int epochs, folds, seed, threads, elr, no_flip, resume, checkpoint_every;
+    int side;
     int quiet;
     const char *probs, *features;
 };
@@ -142,6 +144,15 @@ static const struct cmd_option score_options[] = {
      .kind = OPT_FLAG,
      .offset = SCORE_FIELD(no_flip),
      .help = "no horizontal flips in augmentation"},
+    {.name = "side",
+     .kind = OPT_INT,
+     .offset = SCORE_FIELD(side),
+     .min = DATASET_SIDE_MIN,
+     .max = DATASET_SIDE_MAX,
+     .argname = "N",
+     .help = "train on N x N: each image's shorter side to N,\n"
+             "the centre kept (default: a square set's own\n"
+             "size up to 64, else at most 32)"},
     {.name = "resume",
      .kind = OPT_FLAG,
      .offset = SCORE_FIELD(resume),
@@ -186,6 +197,7 @@ check_probs_options(const struct score_args *a)
                         : a->folds   ? "--folds"
                         : a->elr     ? "--elr"
                         : a->no_flip ? "--no-flip"
+                        : a->side    ? "--side"
                         : a->resume  ? "--resume"
                                      : NULL;
     if (a->probs == NULL && a->features != NULL)
@@ -236,6 +248,7 @@ run_score(int argc, char **argv)
     ep.elr = a.elr;
     ep.flip = !a.no_flip;
     ep.resume = a.resume;
+    ep.side = a.side;
     ep.checkpoint_seconds = (double)a.checkpoint_every;
     int quiet = a.quiet;
     const char *db = argv[1];
@@ -304,8 +317,8 @@ run_score(int argc, char **argv)
 const struct cmd cmd_score = {
     .name = "score",
     .usage = "DB [--epochs N] [--folds K] [--seed S] [--threads T] "
-             "[--elr] [--no-flip] [--resume] [--checkpoint-every S] "
-             "[--quiet]\n"
+             "[--elr] [--no-flip] [--side N] [--resume] "
+             "[--checkpoint-every S] [--quiet]\n"
              "       DB --probs FILE [--features FILE.npy] [--seed S] "
              "[--threads T]",
     .summary = "train on the project's samples and score every label",

@@ -21,7 +21,12 @@
 #include "data/base.h"
 #include "data/store.h"
 
-#define IMPORT_DEFAULT_MAX_SIDE 64
+/* The longest side kept of a larger image: the review screen's image on a
+ * 200x60 terminal is about 90 x 35 cells, and a photo kept at 128 looks
+ * there as one kept at 160 does, in two thirds of the bytes, where one kept
+ * at 64 is blocks (BENCHMARKS.md, "What is kept"). Smaller images are kept
+ * at their own size. */
+#define IMPORT_DEFAULT_MAX_SIDE 128
 
 /* A bad item: path as the user knows it, and why. */
 typedef void (*import_report_fn)(void *ctx, const char *path,

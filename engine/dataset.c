@@ -3,8 +3,8 @@
  *
  * Two passes over the store: the first learns the sizes and channel count
  * (to choose the input side without holding every image twice), the second
- * fills the tensor, resizing where needed and turning interleaved HWC bytes
- * into planar CHW. */
+ * fills the tensor, cropping and resizing where needed and turning
+ * interleaved HWC bytes into planar CHW. */
 #include "config.h"
 
 #include "engine/dataset.h"
@@ -25,7 +25,7 @@ struct scan {
     int64_t n;
     int any_color;
     int first_w, first_h, same;
-    int max_side;
+    int max_short_side;
 };
 
 static int
@@ -43,20 +43,45 @@ scan_one(void *ctx, const struct store_sample *smp, char **cause)
     }
     if (smp->channels == 3)
         sc->any_color = 1;
-    int side = smp->stored_width > smp->stored_height ? smp->stored_width
+    int side = smp->stored_width < smp->stored_height ? smp->stored_width
                                                       : smp->stored_height;
-    if (side > sc->max_side)
-        sc->max_side = side;
+    if (side > sc->max_short_side)
+        sc->max_short_side = side;
     sc->n++;
     return 0;
 }
 
 int
-dataset_choose_side(int all_same_square, int common_side, int max_side)
+dataset_choose_side(int all_same_square, int common_side, int max_short_side)
 {
-    if (all_same_square && common_side <= DATASET_MAX_SIDE)
+    if (all_same_square && common_side <= DATASET_SQUARE_MAX_SIDE)
         return common_side;
-    return max_side < DATASET_MAX_SIDE ? max_side : DATASET_MAX_SIDE;
+    return max_short_side < DATASET_PHOTO_SIDE ? max_short_side
+                                               : DATASET_PHOTO_SIDE;
+}
+
+/* The centre square of a non-square image, its side the shorter one; a
+ * square image is left alone (out untouched, returns 0 with *im_io as is),
+ * so square sets load exactly as they did before crops. */
+static int
+crop_centre(const struct image **im_io, struct image *out, char **cause)
+{
+    const struct image *src = *im_io;
+    if (src->width == src->height)
+        return 0;
+    int m = src->width < src->height ? src->width : src->height;
+    if (image_alloc(out, m, m, src->channels, cause) != 0)
+        return -1;
+    size_t row = (size_t)m * (size_t)src->channels;
+    size_t x0 = (size_t)(src->width - m) / 2,
+           y0 = (size_t)(src->height - m) / 2;
+    for (size_t y = 0; y < (size_t)m; y++)
+        memcpy(out->pixels + y * row,
+               src->pixels +
+                   ((y0 + y) * (size_t)src->width + x0) * (size_t)src->channels,
+               row);
+    *im_io = out;
+    return 0;
 }
 
 struct fill {
@@ -78,11 +103,15 @@ fill_one(void *ctx, const struct store_sample *smp, char **cause)
         .channels = smp->channels,
         .pixels = (uint8_t *)(uintptr_t)smp->pixels,
     };
-    struct image sized = {0};
+    struct image square = {0}, sized = {0};
     const struct image *im = &src;
-    if (src.width != s || src.height != s) {
-        if (image_resize(&src, s, s, &sized, cause) != 0)
+    if (crop_centre(&im, &square, cause) != 0)
+        return -1;
+    if (im->width != s) {
+        if (image_resize(im, s, s, &sized, cause) != 0) {
+            image_fini(&square);
             return -1;
+        }
         im = &sized;
     }
     uint8_t *dst = d->pixels + (size_t)f->i * (size_t)d->c * (size_t)s * s;
@@ -95,6 +124,7 @@ fill_one(void *ctx, const struct store_sample *smp, char **cause)
         for (size_t k = 0; k < plane; k++)
             q[k] = p[k * (size_t)im->channels];
     }
+    image_fini(&square);
     image_fini(&sized);
     if (smp->label < 0 || smp->label >= d->k)
         return wn_fail(cause, "sample %lld has label %d outside 0..%d",
@@ -108,7 +138,7 @@ fill_one(void *ctx, const struct store_sample *smp, char **cause)
 }
 
 int
-dataset_load(struct store *s, struct dataset *out, char **cause)
+dataset_load(struct store *s, int side, struct dataset *out, char **cause)
 {
     memset(out, 0, sizeof *out);
     struct scan sc = {0};
@@ -128,8 +158,10 @@ dataset_load(struct store *s, struct dataset *out, char **cause)
     out->n = sc.n;
     out->k = k;
     out->c = sc.any_color ? 3 : 1;
-    out->side = dataset_choose_side(sc.same && sc.first_w == sc.first_h,
-                                    sc.first_w, sc.max_side);
+    out->side = side > 0
+                    ? side
+                    : dataset_choose_side(sc.same && sc.first_w == sc.first_h,
+                                          sc.first_w, sc.max_short_side);
     size_t per = (size_t)out->c * (size_t)out->side * (size_t)out->side;
     size_t bytes;
     if (wn_mul_size(per, (size_t)sc.n, &bytes) != 0 ||

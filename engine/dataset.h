@@ -3,7 +3,12 @@
  * Pixels stay 8-bit, (N, C, S, S): a 50,000-image set at 64x64 RGB is 600
  * MB as bytes and four times that as floats, and dataset_batch converts
  * (and augments) one batch at a time anyway. The per-channel mean and standard
- * deviation for normalisation are computed once here. */
+ * deviation for normalisation are computed once here.
+ *
+ * A photo is not stretched to the square: its shorter side becomes S and
+ * the centre S x S is kept (dataset_batch's random shifts then crop within
+ * it). A label rarely depends on the edges of a photo, and a flower
+ * squashed to two thirds of its width is a different shape. */
 #ifndef WINNOW_ENGINE_DATASET_H
 #define WINNOW_ENGINE_DATASET_H
 
@@ -14,12 +19,22 @@
 struct rng;
 struct store;
 
-#define DATASET_MAX_SIDE 64
+/* A set of one square size up to this trains at its own size (CIFAR's 32,
+ * MNIST's 28). */
+#define DATASET_SQUARE_MAX_SIDE 64
+/* Any other set (photos, mixed sizes, larger squares) trains at its
+ * largest shorter side up to this: on photos, 32 found the wrong labels as
+ * well as 48 and 64, in a third of the time (BENCHMARKS.md, "Photos");
+ * score --side asks for more. */
+#define DATASET_PHOTO_SIDE      32
+/* The range of an explicit side (score --side). */
+#define DATASET_SIDE_MIN        8
+#define DATASET_SIDE_MAX        256
 
 struct dataset { /* plain data; dataset_fini frees the arrays */
     int64_t n;
     int c;                 /* 1 or 3: 3 if any sample is colour */
-    int side;              /* S: every image resized to S x S */
+    int side;              /* S: shorter side to S, centre S x S */
     int k;                 /* classes in the project */
     uint8_t *pixels;       /* (N, C, S, S) */
     int32_t *label;        /* current label, the training target */
@@ -30,11 +45,14 @@ struct dataset { /* plain data; dataset_fini frees the arrays */
 };
 
 /* The input side for a set of stored sizes: their own size when all share
- * one square size up to DATASET_MAX_SIDE, else the largest side, capped. */
-int dataset_choose_side(int all_same_square, int common_side, int max_side);
+ * one square size up to DATASET_SQUARE_MAX_SIDE, else the largest of their
+ * shorter sides, at most DATASET_PHOTO_SIDE. */
+int dataset_choose_side(int all_same_square, int common_side,
+                        int max_short_side);
 
-/* Load every sample of the store (which the caller owns and keeps open). */
-WN_NODISCARD int dataset_load(struct store *s, struct dataset *out,
+/* Load every sample of the store (which the caller owns and keeps open)
+ * at side S = side, or the one dataset_choose_side picks when side is 0. */
+WN_NODISCARD int dataset_load(struct store *s, int side, struct dataset *out,
                               char **cause);
 void dataset_fini(struct dataset *d);
 

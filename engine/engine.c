@@ -324,7 +324,7 @@ engine_job(struct engine *e, char **cause)
     if (store_open(e->db_path, 0, &e->store, cause) != 0)
         return -1;
     engine_set_phase(e, ENGINE_LOADING, NULL);
-    if (dataset_load(e->store, &d, cause) != 0)
+    if (dataset_load(e->store, e->params.side, &d, cause) != 0)
         goto done;
     pthread_mutex_lock(&e->lock);
     e->snap.n_samples = d.n;

@@ -23,6 +23,7 @@ struct engine_params { /* plain data; engine_params_default fills it */
     int elr;     /* early-learning regularization */
     int flip;    /* horizontal flips for colour images */
     int resume;  /* continue the latest interrupted run */
+    int side;    /* the network's input side; 0: from the stored sizes */
     /* Keep a checkpoint at an epoch boundary at most this often, so a
      * crash costs at most this much training (0: every epoch). */
     double checkpoint_seconds;

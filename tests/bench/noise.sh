@@ -12,12 +12,18 @@
 #   cifar-sym20-folds5                     the same as cifar-sym20, with
 #                                          --folds 5
 #   mnist-sym20 mnist-asym40               MNIST test, IDX (gzip images)
+#   flowers-sym20 flowers-asym30           Oxford 17 flowers, 1,360 JPEG
+#                                          photos, CSV manifest
+#   flowers-sym20-folds5                   the same with --folds 5: every
+#                                          photo judged by a model that
+#                                          never saw it
 #   torch                                  the same CNN in PyTorch, one
 #                                          epoch, images/s (tests/bench/
 #                                          torch-ref.py; installs
 #                                          python3-torch and python3-pil)
 # Environment:
 #   SCORE_ARGS        extra options for every winnow score
+#   IMPORT_ARGS       extra options for every winnow import (--max-side)
 #   NOISE_SEED        seed of the injected noise (default 1)
 #   RESULTS=FILE      also append the rows to FILE
 #   WINNOW_DATASETS   the datasets (default: <repo>/../shared/datasets)
@@ -37,14 +43,17 @@ noisetool=$build/noisetool
 data=${WINNOW_DATASETS:-$top/../shared/datasets}
 seed=${NOISE_SEED:-1}
 score_args=${SCORE_ARGS:-}
+import_args=${IMPORT_ARGS:-}
 results=${RESULTS:-}
 all="cifar-sym20 cifar-sym40 cifar-asym40 mnist-sym20 mnist-asym40
-cifar-sym20-elr cifar-asym40-elr cifar-sym20-folds5"
+cifar-sym20-elr cifar-asym40-elr cifar-sym20-folds5 flowers-sym20
+flowers-asym30 flowers-sym20-folds5"
 if [ $# -gt 0 ]; then cases=$*; else cases=${CASES:-$all}; fi
 
 [ -x "$winnow" ] || { echo "no winnow at $winnow (make first)" >&2; exit 1; }
 [ -x "$noisetool" ] || make -C "$build" bench-tools >&2
 cifar=$data/cifar10-train-30k
+flowers=$data/flowers17
 mnist_images=$data/mnist-test/t10k-images-idx3-ubyte.gz
 mnist_labels=$data/mnist-test/t10k-labels-idx1-ubyte.gz
 
@@ -61,7 +70,7 @@ emit() {
 }
 
 rev=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
-emit "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load $(cut -d' ' -f1-3 /proc/loadavg); $("$winnow" --version) ($rev); noise seed $seed; SCORE_ARGS='$score_args'"
+emit "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load $(cut -d' ' -f1-3 /proc/loadavg); $("$winnow" --version) ($rev); noise seed $seed; SCORE_ARGS='$score_args' IMPORT_ARGS='$import_args'"
 
 # run_case NAME SOURCE MODE RATE [SCORE OPTIONS...]
 run_case() {
@@ -70,19 +79,21 @@ run_case() {
   dir=$out/$name
   rm -rf "$dir"
   mkdir -p "$dir"
+  # shellcheck disable=SC2086 # IMPORT_ARGS is a list of options
   case $source in
-  cifar)
-    [ -d "$cifar" ] || { echo "no datasets at $data" >&2; return 1; }
-    "$noisetool" inject-folder "$cifar" "$dir" "$mode" "$rate" "$seed" \
+  cifar|flowers)
+    if [ "$source" = cifar ]; then root=$cifar; else root=$flowers; fi
+    [ -d "$root" ] || { echo "no datasets at $data" >&2; return 1; }
+    "$noisetool" inject-folder "$root" "$dir" "$mode" "$rate" "$seed" \
       2>"$dir/inject.log"
     "$winnow" import "$dir/p.db" --csv "$dir/manifest.csv" --quiet \
-      >"$dir/import.log" 2>&1 ;;
+      $import_args >"$dir/import.log" 2>&1 ;;
   mnist)
     [ -f "$mnist_images" ] || { echo "no datasets at $data" >&2; return 1; }
     "$noisetool" inject-idx "$mnist_images" "$mnist_labels" "$dir" "$mode" \
       "$rate" "$seed" 2>"$dir/inject.log"
     "$winnow" import "$dir/p.db" --idx "$mnist_images" \
-      "$dir/labels-noisy.idx" --quiet >"$dir/import.log" 2>&1 ;;
+      "$dir/labels-noisy.idx" --quiet $import_args >"$dir/import.log" 2>&1 ;;
   esac
   # Not --quiet: the per-epoch lines give the training speed.
   # shellcheck disable=SC2086 # SCORE_ARGS is a list of options
@@ -124,6 +135,9 @@ for c in $cases; do
   cifar-sym20-folds5) run_case "$c" cifar sym 0.2 --folds 5 ;;
   mnist-sym20)        run_case "$c" mnist sym 0.2 ;;
   mnist-asym40)       run_case "$c" mnist mnist-asym 0.4 ;;
+  flowers-sym20)      run_case "$c" flowers sym 0.2 ;;
+  flowers-asym30)     run_case "$c" flowers flowers-asym 0.3 ;;
+  flowers-sym20-folds5) run_case "$c" flowers sym 0.2 --folds 5 ;;
   torch)
     # Debian's python (not one earlier on PATH) is where its packages go.
     # Only the benchmark installs them, and only when asked for.

@@ -5,7 +5,8 @@
  *   noisetool inject-idx IMAGES LABELS OUTDIR MODE RATE SEED
  *   noisetool eval TRUTH.csv SCORES.csv
  *
- * inject-folder reads the PNGs of the class folders ROOT/<class>/ and
+ * inject-folder reads the images (.png, .jpg, .jpeg, .webp in any letter
+ * case: what a folder import takes) of the class folders ROOT/<class>/ and
  * writes a CSV manifest a user would import (OUTDIR/manifest.csv, paths
  * img/<class>/<file> through symbolic links in OUTDIR/img, labels after
  * noise) and the truth beside it (OUTDIR/truth.csv: path, true_label,
@@ -21,6 +22,11 @@
  * truck->automobile, bird->airplane, deer->horse, cat->dog, dog->cat for
  * CIFAR-10 and 2->7, 3->8, 5->6, 6->5, 7->1 for MNIST. Samples are chosen
  * by their true class, so a cat turned dog is never turned back.
+ * flowers-asym does the same on Oxford 17 flowers (folders) with pairs
+ * that look alike (BENCHMARKS.md says how they were chosen): colts_foot
+ * <-> dandelion (yellow rayed heads), buttercup->cowslip (small yellow
+ * flowers), snowdrop->lily_valley (white hanging bells), windflower->daisy
+ * (white petals round a yellow centre).
  *
  * The noise comes from our own PCG32 rather than engine/rng.c: the benchmark
  * must inject the same noise for a seed whatever becomes of the engine's
@@ -44,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,7 +80,8 @@ usage(void)
           "       noisetool inject-idx IMAGES LABELS OUTDIR MODE RATE SEED\n"
           "       noisetool eval TRUTH.csv SCORES.csv\n"
           "       noisetool peak THREADS\n"
-          "MODE: sym, cifar-asym (folders), mnist-asym (IDX)\n",
+          "MODE: sym, cifar-asym, flowers-asym (folders), mnist-asym "
+          "(IDX)\n",
           stderr);
     exit(2);
 }
@@ -142,6 +150,12 @@ static const struct noise_map cifar_asym[] = {
 
 static const struct noise_map mnist_asym[] = {
     {"2", "7"}, {"3", "8"}, {"5", "6"}, {"6", "5"}, {"7", "1"},
+};
+
+static const struct noise_map flowers_asym[] = {
+    {"colts_foot", "dandelion"}, {"dandelion", "colts_foot"},
+    {"buttercup", "cowslip"},    {"snowdrop", "lily_valley"},
+    {"windflower", "daisy"},
 };
 
 static int
@@ -303,8 +317,22 @@ str_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whether a file name ends in an image extension a folder import takes. */
+static int
+is_image_name(const char *name)
+{
+    static const char *const exts[] = {".png", ".jpg", ".jpeg", ".webp"};
+    size_t len = strlen(name);
+    for (size_t i = 0; i < WN_ARRAY_LEN(exts); i++) {
+        size_t el = strlen(exts[i]);
+        if (len > el && strcasecmp(name + len - el, exts[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* The names in dir, sorted bytewise; with want_dirs only directories, else
- * only regular files (after links) ending in ".png". */
+ * only regular files (after links) with an image extension. */
 static char **
 list_dir(const char *dir, int want_dirs, size_t *n_out)
 {
@@ -317,8 +345,7 @@ list_dir(const char *dir, int want_dirs, size_t *n_out)
     while ((errno = 0, e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        size_t len = strlen(e->d_name);
-        if (!want_dirs && (len < 4 || strcmp(e->d_name + len - 4, ".png")))
+        if (!want_dirs && !is_image_name(e->d_name))
             continue;
         char *full = xasprintf("%s/%s", dir, e->d_name);
         struct stat st;
@@ -419,11 +446,15 @@ cmd_inject_folder(char **argv)
         free(dir);
     }
     if (n == 0)
-        die("%s: no PNG files", root);
+        die("%s: no images", root);
 
     int *given = xcalloc(n, sizeof *given);
-    inject(mode, rate, seed, truth, given, n, names, k, cifar_asym,
-           WN_ARRAY_LEN(cifar_asym), "cifar-asym");
+    if (strcmp(mode, "flowers-asym") == 0)
+        inject(mode, rate, seed, truth, given, n, names, k, flowers_asym,
+               WN_ARRAY_LEN(flowers_asym), "flowers-asym");
+    else
+        inject(mode, rate, seed, truth, given, n, names, k, cifar_asym,
+               WN_ARRAY_LEN(cifar_asym), "cifar-asym");
 
     struct out o;
     out_open(&o, outdir, "manifest.csv");

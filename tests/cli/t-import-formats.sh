@@ -46,6 +46,16 @@ ok "dog has its WebPs and the misnamed files" $?
 has "a gray JPEG stays gray" "$T/out" "10x12 gray"
 has "a JPEG named .png keeps its size" "$T/out" "16x6 RGB"
 has "a large JPEG is listed at its own size" "$T/out" "640x480 RGB"
+if command -v sqlite3 >/dev/null; then
+  # The default --max-side: a photo's longest side to 128, its aspect
+  # kept; a small image at its own size, never enlarged.
+  is "a 640x480 photo is kept at 128x96" "$(sqlite3 p.db \
+    "SELECT stored_width || 'x' || stored_height FROM samples
+     WHERE path LIKE '%big.jpg'")" "128x96"
+  is "a 16x6 image is kept at its size" "$(sqlite3 p.db \
+    "SELECT stored_width || 'x' || stored_height FROM samples
+     WHERE path LIKE '%g.png'")" "16x6"
+fi
 
 # The same files through a manifest, with no filter by name at all.
 printf 'path,label\ncat/a.png,cat\ndog/g.png,dog\nbird/text.jpg,bird\nbird/other.gif,bird\n' \

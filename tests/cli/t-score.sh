@@ -146,6 +146,16 @@ has "export says to score first" "$T/err" "no finished run"
 test ! -e x.csv
 ok "a failed export leaves no file" $?
 
+# --side: the network's input side, recorded with the run.
+"$WINNOW" import side.db --csv ds/manifest.csv -q >/dev/null
+run "$WINNOW" score side.db --side 12 --epochs 1 --threads 1 -q
+exits "score --side 12 exits 0" 0
+"$WINNOW" info side.db --json >side.json
+has "the run trained on 12x12 inputs" side.json "input=1x12x12"
+run "$WINNOW" score side.db --side 7
+exits "a side below 8 is a usage error" 2
+has "the range is stated" "$T/err" "--side takes a whole number from 8 to 256"
+
 run "$WINNOW" score missing.db
 exits "score on a missing project fails" 1
 run "$WINNOW" score p.db --epochs 0

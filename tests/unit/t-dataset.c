@@ -3,8 +3,10 @@
  * dataset_load on small projects made here: the planar (N, C, S, S)
  * layout from interleaved stored pixels, gray samples repeated in a colour
  * set, labels (current, imported, confirmed by a person) and ids in import
- * order, the side chosen for mixed sizes, the channel statistics against
- * a sum done here, and the projects it refuses. Then dataset_batch: the
+ * order, the side chosen for mixed sizes, non-square images cropped to
+ * their centre square rather than stretched (and a side asked for), the
+ * channel statistics against a sum done here, and the projects it
+ * refuses. Then dataset_batch: the
  * normalisation, and crops and flips that are pure shifts and mirrors of
  * the image within [-pad, pad], drawn from the generator in a fixed order
  * (so a seed repeats them) and only when asked for. */
@@ -88,9 +90,11 @@ test_choose_side(void)
 {
     is_int(dataset_choose_side(1, 32, 32), ==, 32);
     is_int(dataset_choose_side(1, 28, 28), ==, 28);
-    is_int(dataset_choose_side(0, 10, 50), ==, 50);
-    is_int(dataset_choose_side(0, 10, 500), ==, DATASET_MAX_SIDE);
-    is_int(dataset_choose_side(1, 128, 128), ==, DATASET_MAX_SIDE);
+    is_int(dataset_choose_side(1, 64, 64), ==, 64);
+    is_int(dataset_choose_side(0, 10, 20), ==, 20);
+    is_int(dataset_choose_side(0, 10, 500), ==, DATASET_PHOTO_SIDE);
+    is_int(dataset_choose_side(1, 128, 128), ==, DATASET_PHOTO_SIDE);
+    is_int(dataset_choose_side(0, 128, 96), ==, DATASET_PHOTO_SIDE);
 }
 
 static void
@@ -111,7 +115,7 @@ test_load_layout(void)
     if (store_label_append(p.s, p.ids[3], 1, STORE_LABEL_HUMAN, 0, NAN, NULL,
                            &cause) != 0)
         bail("relabel: %s", cause);
-    if (dataset_load(p.s, &d, &cause) != 0)
+    if (dataset_load(p.s, 0, &d, &cause) != 0)
         bail("dataset_load: %s", cause);
 
     ok(d.n == N && d.k == 3 && d.c == 3 && d.side == S,
@@ -168,15 +172,15 @@ test_load_sizes(void)
     struct dataset d;
     char *cause = NULL;
 
-    /* Mixed sizes: the largest side; all gray: one channel. */
+    /* Mixed sizes: the largest shorter side; all gray: one channel. */
     proj_open(&p, 2);
     free(proj_add(&p, 8, 6, 1, 1, 0));
     free(proj_add(&p, 4, 4, 1, 2, 1));
     free(proj_add(&p, 3, 7, 1, 3, 1));
-    if (dataset_load(p.s, &d, &cause) != 0)
+    if (dataset_load(p.s, 0, &d, &cause) != 0)
         bail("dataset_load: %s", cause);
-    ok(d.n == 3 && d.c == 1 && d.side == 8,
-       "8x6, 4x4 and 3x7 gray images load as 3 x 1 x 8 x 8 (got %lld x %d "
+    ok(d.n == 3 && d.c == 1 && d.side == 6,
+       "8x6, 4x4 and 3x7 gray images load as 3 x 1 x 6 x 6 (got %lld x %d "
        "x %d x %d)",
        (long long)d.n, d.c, d.side, d.side);
     dataset_fini(&d);
@@ -202,7 +206,7 @@ test_load_sizes(void)
         if (store_sample_add(p.s, &in, &id, &cause) != 0)
             bail("sample: %s", cause);
     }
-    if (dataset_load(p.s, &d, &cause) != 0)
+    if (dataset_load(p.s, 0, &d, &cause) != 0)
         bail("dataset_load: %s", cause);
     ok(d.mean[0] == 77.0f && d.std[0] == 1.0f,
        "a flat channel: mean 77, deviation 1 (got %g, %g)", (double)d.mean[0],
@@ -212,7 +216,7 @@ test_load_sizes(void)
 
     /* What cannot be trained on. */
     proj_open(&p, 2);
-    int rc = dataset_load(p.s, &d, &cause);
+    int rc = dataset_load(p.s, 0, &d, &cause);
     ok(rc == -1 && cause != NULL && strstr(cause, "no samples") != NULL,
        "an empty project is refused: %s", cause ? cause : "(no cause)");
     free(cause);
@@ -220,10 +224,87 @@ test_load_sizes(void)
     store_close(p.s);
     proj_open(&p, 1);
     free(proj_add(&p, 4, 4, 1, 1, 0));
-    rc = dataset_load(p.s, &d, &cause);
+    rc = dataset_load(p.s, 0, &d, &cause);
     ok(rc == -1 && cause != NULL && strstr(cause, "at least 2") != NULL,
        "one class is refused: %s", cause ? cause : "(no cause)");
     free(cause);
+    store_close(p.s);
+}
+
+/* The centre m x m of a w x h x c image, m its shorter side. */
+static struct image
+centre_square(const uint8_t *px, int w, int h, int c)
+{
+    int m = w < h ? w : h, x0 = (w - m) / 2, y0 = (h - m) / 2;
+    struct image sq = {m, m, c, malloc((size_t)m * (size_t)m * (size_t)c)};
+    if (sq.pixels == NULL)
+        bail("out of memory");
+    for (int y = 0; y < m; y++)
+        memcpy(sq.pixels + (size_t)y * (size_t)m * (size_t)c,
+               px + ((size_t)(y0 + y) * (size_t)w + (size_t)x0) * (size_t)c,
+               (size_t)m * (size_t)c);
+    return sq;
+}
+
+/* Whether sample i of d (planar) is the interleaved image want. */
+static int
+tensor_is(const struct dataset *d, int64_t i, const struct image *want)
+{
+    size_t plane = (size_t)d->side * (size_t)d->side;
+    if (want->width != d->side || want->height != d->side)
+        return 0;
+    for (int ch = 0; ch < d->c; ch++)
+        for (size_t q = 0; q < plane; q++)
+            if (d->pixels[((size_t)i * (size_t)d->c + (size_t)ch) * plane +
+                          q] !=
+                want->pixels[q * (size_t)want->channels + (size_t)ch])
+                return 0;
+    return 1;
+}
+
+static void
+test_load_aspect(void)
+{
+    struct proj p;
+    struct dataset d;
+    char *cause = NULL;
+    enum { S = 6 };
+    /* A wide and a tall photo whose shorter side is the set's side: the
+     * tensor holds their centre squares, pixel for pixel. */
+    proj_open(&p, 2);
+    uint8_t *wide = proj_add(&p, 15, S, 3, 21, 0);
+    uint8_t *tall = proj_add(&p, S, 10, 3, 22, 1);
+    if (dataset_load(p.s, 0, &d, &cause) != 0)
+        bail("dataset_load: %s", cause);
+    struct image wsq = centre_square(wide, 15, S, 3);
+    struct image tsq = centre_square(tall, S, 10, 3);
+    ok(d.side == S && tensor_is(&d, 0, &wsq),
+       "a 15x6 image is its centre 6x6 (columns 4..9), not a stretch");
+    ok(tensor_is(&d, 1, &tsq), "a 6x10 image is its centre 6x6 (rows 2..7)");
+    struct image stretched;
+    struct image wsrc = {15, S, 3, wide};
+    if (image_resize(&wsrc, S, S, &stretched, &cause) != 0)
+        bail("resize: %s", cause);
+    ok(!tensor_is(&d, 0, &stretched), "and it is not the 15x6 squeezed");
+    image_fini(&stretched);
+    dataset_fini(&d);
+
+    /* A side asked for: the centre square resampled to it. */
+    if (dataset_load(p.s, 4, &d, &cause) != 0)
+        bail("dataset_load: %s", cause);
+    struct image w4, t4;
+    if (image_resize(&wsq, 4, 4, &w4, &cause) != 0 ||
+        image_resize(&tsq, 4, 4, &t4, &cause) != 0)
+        bail("resize: %s", cause);
+    ok(d.side == 4 && tensor_is(&d, 0, &w4) && tensor_is(&d, 1, &t4),
+       "side 4 asked for: each centre square resampled to 4x4");
+    image_fini(&w4);
+    image_fini(&t4);
+    image_fini(&wsq);
+    image_fini(&tsq);
+    dataset_fini(&d);
+    free(wide);
+    free(tall);
     store_close(p.s);
 }
 
@@ -407,6 +488,7 @@ main(void)
     test_choose_side();
     test_load_layout();
     test_load_sizes();
+    test_load_aspect();
     test_batch_plain();
     test_batch_augment(3, 1);
     test_batch_augment(1, 0);
