@@ -53,6 +53,10 @@ print_event(const struct store_event *e, char **names, int n)
         printf("  undoes #%lld", (long long)e->undoes);
     if (e->undone)
         printf("  undone");
+    if (e->follows > 0)
+        printf("  follows #%lld", (long long)e->follows);
+    if (e->excluded)
+        printf("  dropped");
     if (e->note != NULL)
         printf("  note \"%s\"", e->note);
     putchar('\n');
@@ -98,7 +102,12 @@ print_event_json(const struct store_event *e, char **names, int n)
         fprintf(f, ",\"undoes\":%lld", (long long)e->undoes);
     else
         fputs(",\"undoes\":null", f);
-    fprintf(f, ",\"undone\":%s}\n", e->undone ? "true" : "false");
+    fprintf(f, ",\"undone\":%s", e->undone ? "true" : "false");
+    if (e->follows > 0)
+        fprintf(f, ",\"follows\":%lld", (long long)e->follows);
+    else
+        fputs(",\"follows\":null", f);
+    fprintf(f, ",\"dropped\":%s}\n", e->excluded ? "true" : "false");
 }
 
 static int
@@ -182,6 +191,7 @@ const struct cmd cmd_log = {
              "SOURCE is import, human or auto; R and S are the latest run "
              "then\n"
              "and the sample's score in it ('-' if none); marks: undoes #N,\n"
-             "undone, note \"TEXT\".\n",
+             "undone, follows #N (carried from that decision), dropped (as a\n"
+             "duplicate, from exports), note \"TEXT\".\n",
     .run = run_log,
 };

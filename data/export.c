@@ -117,14 +117,40 @@ apply_policy(struct export_job *x)
     }
 }
 
-/* Leave out every member of a group but its first (import order): the
- * group's copies are one sample, whatever else left the first out. */
+/* A person dropped these as duplicates of a member they kept (the review
+ * screen's duplicates view): every export of labels leaves them out. */
+static void
+apply_excluded(struct export_job *x)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        if (!x->st[i].excluded || !x->rows[i].include)
+            continue;
+        x->rows[i].include = 0;
+        x->res->excluded++;
+    }
+}
+
+/* The member a group keeps: the first (import order) that a person did
+ * not drop, so that the one they kept stays; the first when all were. */
+static uint32_t
+dedupe_keeper(const struct export_job *x, const struct dups_group *g)
+{
+    for (size_t k = 0; k < g->n; k++) {
+        uint32_t m = x->dups.members[g->first + k];
+        if (!x->st[m].excluded)
+            return m;
+    }
+    return x->dups.members[g->first];
+}
+
+/* Leave out every member of a group but its keeper: the group's copies are
+ * one sample, whatever else left the keeper out. */
 static void
 apply_dedupe(struct export_job *x)
 {
     for (size_t i = 0; i < x->n; i++) {
         int64_t g = x->dups.group_of[i];
-        if (g == 0 || x->dups.members[x->dups.groups[g - 1].first] == i ||
+        if (g == 0 || dedupe_keeper(x, &x->dups.groups[g - 1]) == i ||
             !x->rows[i].include)
             continue;
         x->rows[i].include = 0;
@@ -535,6 +561,7 @@ read_project(struct export_job *x, char **cause)
             return wn_fail(cause, "the project changed during the export");
     }
     apply_policy(x);
+    apply_excluded(x);
     if (o->dedupe)
         apply_dedupe(x);
     return check_outputs(x, cause);

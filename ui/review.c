@@ -399,6 +399,8 @@ static void
 review_fini(struct review *rv)
 {
     picker_free(rv->picker);
+    review_offer_clear(rv);
+    review_groups_free(rv->groups);
     cells_cache_free(rv->cache);
     cells_renderer_free(rv->rend);
     queue_free(rv->q);

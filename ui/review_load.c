@@ -129,6 +129,12 @@ review_load(struct review *rv, char **cause)
         noise = r.noise_rate;
         store_run_fini(&r);
     }
+    if (review_groups_load(rv, cause) != 0) {
+        for (size_t i = 0; i < n; i++)
+            free(items[i].path);
+        free(items);
+        goto fail;
+    }
     store_snapshot_end(rv->store);
     store_states_free(states, n);
 
