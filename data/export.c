@@ -236,6 +236,8 @@ write_score_row(void *ctx, const struct store_scored *row, char **cause)
             : NULL;
     if (hit != NULL && x->dups.group_of[hit - x->st] != 0)
         fprintf(f, "%lld", (long long)x->dups.group_of[hit - x->st]);
+    fputc(',', f);
+    put_real(f, sc->outlier);
     fputc('\n', f);
     if (target_failed(x, T_SCORES, cause) != 0)
         return -1;
@@ -246,7 +248,7 @@ static int
 write_scores(struct export_job *x, char **cause)
 {
     fputs("path,given_label,suggested_label,score,flagged,self_confidence,"
-          "margin,cl_flag,aum,elr,suggested_prob,knn,dup_group\n",
+          "margin,cl_flag,aum,elr,suggested_prob,knn,dup_group,outlier\n",
           x->t[T_SCORES].f);
     return store_foreach_score(x->s, x->run, write_score_row, x, cause);
 }

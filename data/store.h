@@ -200,6 +200,8 @@ struct store_score { /* plain data */
      * classes), with their probabilities. */
     int top[STORE_TOP_CLASSES];
     double top_prob[STORE_TOP_CLASSES];
+    /* Unlike any class (engine/outlier.h); NAN when not computed. */
+    double outlier;
 };
 
 /* The lifecycle of a run: created running; running ends done, interrupted

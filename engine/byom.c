@@ -103,6 +103,7 @@ byom_rows(const struct byom_input *in, const struct scores_result *res)
         r->suggested = x->suggested;
         r->suggested_prob = x->suggested_prob;
         r->flagged = x->flagged;
+        r->outlier = NAN;
         byom_top(in->probs + (size_t)i * (size_t)in->k, in->k, r);
     }
     return rows;

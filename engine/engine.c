@@ -25,6 +25,7 @@
 #include "data/store.h"
 #include "engine/dataset.h"
 #include "engine/knn.h"
+#include "engine/outlier.h"
 #include "engine/scores.h"
 #include "engine/train.h"
 
@@ -307,6 +308,25 @@ engine_publish(struct engine *e, const struct dataset *d,
     free(votes);
     if (scored != 0)
         return -1;
+    struct outlier_input oi = {
+        .n = d->n,
+        .dim = out->features != NULL ? out->feature_dim : 0,
+        .classes = d->k,
+        .features = out->features,
+        .label = d->label,
+        .pixels = d->pixels,
+        .channels = d->c,
+        .side = d->side,
+    };
+    outlier_input_defaults(&oi);
+    oi.seed = e->params.seed;
+    double *outlier = xmalloc(((size_t)d->n + 1) * sizeof *outlier);
+    engine_heartbeat(e);
+    if (outlier_scores(&oi, outlier, cause) != 0) {
+        free(outlier);
+        scores_result_fini(&res);
+        return -1;
+    }
     struct store_score *rows = xcalloc((size_t)d->n, sizeof *rows);
     for (int64_t i = 0; i < d->n; i++) {
         const struct scores_sample *x = &res.sample[i];
@@ -323,8 +343,10 @@ engine_publish(struct engine *e, const struct dataset *d,
         r->suggested = x->suggested;
         r->suggested_prob = x->suggested_prob;
         r->flagged = x->flagged;
+        r->outlier = outlier[i];
         engine_top_classes(out->probs + (size_t)i * (size_t)d->k, d->k, r);
     }
+    free(outlier);
     engine_set_phase(e, ENGINE_PUBLISHING, NULL);
     /* The whole matrices go in the same transaction as the scores, so a
      * done run always has them (export --probs, --features). */

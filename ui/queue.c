@@ -41,6 +41,7 @@ struct queue {
     struct queue_filter f;
     struct queue_examples *ex; /* by class id */
     size_t nex;
+    enum queue_order order;
 };
 
 const char *
@@ -180,10 +181,10 @@ queue_cmp_rank(const void *a, const void *b)
     const struct queue_item *x = a, *y = b;
     if (x->scored != y->scored)
         return x->scored ? -1 : 1;
-    if (x->scored && x->score != y->score) {
-        if (isnan(x->score) || isnan(y->score))
-            return isnan(x->score) ? 1 : -1;
-        return x->score > y->score ? -1 : 1;
+    if (x->scored && x->key != y->key) {
+        if (isnan(x->key) || isnan(y->key))
+            return isnan(x->key) ? 1 : -1;
+        return x->key > y->key ? -1 : 1;
     }
     return (x->sample_id > y->sample_id) - (x->sample_id < y->sample_id);
 }
@@ -212,6 +213,8 @@ queue_examples_reset(struct queue *q)
         q->ex[i].valid = 0;
 }
 
+static void queue_rank(struct queue *q);
+
 void
 queue_load(struct queue *q, struct queue_item *items, size_t n)
 {
@@ -224,13 +227,38 @@ queue_load(struct queue *q, struct queue_item *items, size_t n)
             items[i].status = QUEUE_SKIPPED;
     }
     queue_items_free(q->items, q->n);
+    q->items = items;
+    q->n = n;
+    queue_rank(q);
+}
+
+void
+queue_set_order(struct queue *q, enum queue_order order)
+{
+    q->order = order;
+    queue_rank(q);
+}
+
+enum queue_order
+queue_get_order(const struct queue *q)
+{
+    return q->order;
+}
+
+/* Sort the items by the order's key and rebuild the indices and view. */
+static void
+queue_rank(struct queue *q)
+{
+    struct queue_item *items = q->items;
+    size_t n = q->n;
     free(q->by_id);
     free(q->view);
+    for (size_t i = 0; i < n; i++)
+        items[i].key =
+            q->order == QUEUE_BY_OUTLIER ? items[i].outlier : items[i].score;
     qsort(items, n, sizeof *items, queue_cmp_rank);
     for (size_t i = 0; i < n; i++)
         items[i].rank = i + 1;
-    q->items = items;
-    q->n = n;
     struct queue_id_key *keys = xcalloc(n, sizeof *keys);
     for (size_t i = 0; i < n; i++) {
         keys[i].id = items[i].sample_id;

@@ -187,8 +187,9 @@ review_draw_title(struct review *rv)
         snprintf(cls, sizeof cls, "   class: %s", review_class(rv, f.cls));
     if (!isnan(f.min_score))
         snprintf(score, sizeof score, "   score >= %.2f", f.min_score);
-    snprintf(line, sizeof line, " winnow  %s   showing: %s (%zu)%s%s", base,
-             queue_show_name(f.show), queue_count(rv->q), cls, score);
+    snprintf(line, sizeof line, " winnow  %s   showing: %s (%zu)%s%s%s", base,
+             queue_show_name(f.show), queue_count(rv->q), cls, score,
+             queue_get_order(rv->q) == QUEUE_BY_OUTLIER ? "   by outlier" : "");
     review_attr_on(rv, PAIR_TITLE, A_REVERSE | A_BOLD);
     text_blank(stdscr, 0, 0, COLS);
     text_put(stdscr, 0, 0, COLS - 10, line, 0);
@@ -275,7 +276,8 @@ review_draw_queue(struct review *rv)
         snprintf(buf, sizeof buf, " %*zu ", rw, it->rank);
         x += text_put(stdscr, y, x, rw + 2, buf, 0);
         if (it->scored) {
-            snprintf(buf, sizeof buf, "%.2f", it->score);
+            /* The column shows what the queue is ranked by. */
+            snprintf(buf, sizeof buf, "%.2f", it->key);
             if (it->flagged && !sel)
                 review_attr_on(rv, PAIR_FLAGGED, A_BOLD);
             text_put(stdscr, y, x, 4, buf, 0);
@@ -372,6 +374,14 @@ review_draw_info(struct review *rv, const struct queue_item *it)
             review_attr_on(rv, PAIR_FLAGGED, A_BOLD);
         text_put(stdscr, y, x + 10, w - 10, buf, 0);
         review_attr_off();
+        if (!isnan(it->outlier)) {
+            wattron(stdscr, A_DIM);
+            text_put(stdscr, y + 1, x, 10, "outlier", 0);
+            wattroff(stdscr, A_DIM);
+            snprintf(buf, sizeof buf, "%.3f", it->outlier);
+            text_put(stdscr, y + 1, x + 10, w - 10, buf, 0);
+            y++;
+        }
         y += 2;
         /* The model's likeliest classes as small bars, and the label it
          * was trained against when that is not among them. */

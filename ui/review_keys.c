@@ -191,6 +191,31 @@ review_redo(struct review *rv)
                e.kind == UNDO_SKIP ? "skip" : review_class(rv, e.new_label));
 }
 
+/* o: rank by outlier score, or by noise score again. */
+static void
+review_order_toggle(struct review *rv)
+{
+    if (queue_get_order(rv->q) == QUEUE_BY_OUTLIER) {
+        queue_set_order(rv->q, QUEUE_BY_SCORE);
+        review_say(rv, 0,
+                   "ranked by noise score: likeliest wrong labels first");
+        return;
+    }
+    int any = 0;
+    for (size_t i = 0; i < queue_count(rv->q) && !any; i++)
+        any = !isnan(queue_at(rv->q, i)->outlier);
+    if (!any) {
+        review_say(rv, 0,
+                   "no outlier scores: the run shown has none (t scores "
+                   "again)");
+        return;
+    }
+    queue_set_order(rv->q, QUEUE_BY_OUTLIER);
+    rv->top = 0;
+    queue_go(rv->q, 0);
+    review_say(rv, 0, "ranked by outlier score: least like any class first");
+}
+
 /* ---- keys ---- */
 
 static int
@@ -503,7 +528,7 @@ review_key(struct review *rv, int key)
         break;
     case KEYMAP_OFFER_NEAR: review_offer_open(rv, OFFER_NEAR); break;
     case KEYMAP_OFFER_SIMILAR: review_offer_open(rv, OFFER_SIMILAR); break;
-    case KEYMAP_ORDER: review_say(rv, 0, "no outlier scores yet"); break;
+    case KEYMAP_ORDER: review_order_toggle(rv); break;
     case KEYMAP_ENGINE: review_engine_toggle(rv); break;
     case KEYMAP_ENGINE_STOP: review_engine_stop(rv); break;
     case KEYMAP_HELP: rv->mode = MODE_HELP; break;

@@ -50,6 +50,7 @@ review_merge_score(void *ctx, const struct store_scored *row, char **cause)
     /* NAN stays NAN: the run did not compute it. */
     it->p_trained = 1.0 - row->sc.self_confidence;
     it->flagged = row->sc.flagged;
+    it->outlier = row->sc.outlier;
     for (int i = 0; i < 3; i++) {
         it->top[i] = i < STORE_TOP_CLASSES ? row->sc.top[i] : -1;
         it->top_p[i] =
@@ -107,6 +108,7 @@ review_load(struct review *rv, char **cause)
         it->label = states[i].label;
         it->status = review_status_of(states[i].review);
         it->score = NAN;
+        it->outlier = NAN;
         it->suggested = -1;
         it->runner_up = -1;
         it->p_runner_up = NAN;

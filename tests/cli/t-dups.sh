@@ -101,8 +101,8 @@ exits "--dedupe without a label output is a usage error" 2
 "$WINNOW" score p.db --epochs 1 --threads 1 --seed 1 -q
 run "$WINNOW" export p.db --scores s.csv
 exits "export --scores exits 0" 0
-is "dup_group is the last column" "$(head -1 s.csv)" \
-  "path,given_label,suggested_label,score,flagged,self_confidence,margin,cl_flag,aum,elr,suggested_prob,knn,dup_group"
+is "dup_group, then outlier, are the last columns" "$(head -1 s.csv)" \
+  "path,given_label,suggested_label,score,flagged,self_confidence,margin,cl_flag,aum,elr,suggested_prob,knn,dup_group,outlier"
 is "each sample's group, as dups numbers it; empty for none" \
   "$(tail -n +2 s.csv | awk -F, '{ print $1 "=" $13 }' | sort | tr '\n' ' ')" \
   "cat/a.png=1 cat/b-bright.png=2 cat/b-copy.png=2 cat/b.png=2 cat/d.png= dog/a-small.png=1 dog/c-flip.png= dog/c.png= "

@@ -6,6 +6,7 @@
 # whole group takes a member's label (=), then one member is kept and the
 # rest dropped (x), which export --labels and --dedupe honour and
 # `winnow undo` takes back as one step. Made copies as in t-dups.sh.
+# And o ranks a scored project by outlier score.
 . "${TESTS_SRCDIR:-$(dirname "$0")/..}/lib.sh"
 . "$TESTS_SRCDIR/tmux.sh"
 command -v sqlite3 >/dev/null 2>&1 || {
@@ -132,5 +133,26 @@ has "the dropped sample is exported again" l2.csv "cat/a.png"
 run "$WINNOW" undo p.db
 is "the next undo reaches the decisions before (nothing left)" \
   "$(cat "$T/err")" "winnow: undo: nothing to undo (no decisions by a person)"
+
+# o: a scored project ranked by outlier score, the least like any class
+# first, and back.
+"$TESTS_BUILDDIR/tools/shapes" sh 60 16 10 3 >/dev/null
+"$WINNOW" import s.db --csv sh/manifest.csv -q >/dev/null
+"$WINNOW" score s.db --epochs 2 --threads 1 -q
+top=$(sqlite3 s.db 'SELECT path FROM scores_v ORDER BY outlier DESC,
+  sample_id LIMIT 1')
+tm_kill
+tm_start 100 30 "'$WINNOW' review s.db --no-engine"
+tm_wait "#1 of 60" >/dev/null
+tm_keys o
+tm_wait "ranked by outlier score" >/dev/null
+ok "o ranks by outlier score" $?
+is "  the likeliest outlier first" "$(tm_current)" "$top"
+has "  the title says so" "$T/screen" "by outlier"
+tm_keys o
+tm_wait "ranked by noise score" >/dev/null
+ok "o again: by noise score" $?
+tm_keys q
+is "the screen quits" "$(tm_wait_exit)" 0
 
 done_testing

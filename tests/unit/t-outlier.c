@@ -1,0 +1,120 @@
+/* The outlier score on a made set: three tight clusters of features, a
+ * few samples off in directions no class takes, a blank image and a black
+ * one. The far samples and the odd images rank first, a typical sample
+ * scores about 0.5, and the scores repeat exactly. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/base.h"
+#include "engine/outlier.h"
+#include "engine/rng.h"
+#include "tests/tap.h"
+
+#define N_CLASS 3
+#define PER     150
+#define FAR     5
+#define DIM     24
+#define SIDE    8
+#define N       (N_CLASS * PER + FAR)
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int
+main(void)
+{
+    float *feat = xcalloc((size_t)N * DIM, sizeof *feat);
+    int32_t label[N];
+    uint8_t *px = xmalloc((size_t)N * SIDE * SIDE);
+    struct rng r;
+    rng_seed(&r, 7);
+    for (int i = 0; i < N; i++) {
+        int c = i < N_CLASS * PER ? i / PER : i % N_CLASS;
+        label[i] = c;
+        float *f = feat + (size_t)i * DIM;
+        for (int j = 0; j < DIM; j++)
+            f[j] = 0.15f * rng_normal(&r);
+        if (i < N_CLASS * PER)
+            f[c] += 3.0f; /* the class's own direction */
+        else
+            f[N_CLASS + 1 + i % (DIM - N_CLASS - 1)] += 3.0f; /* nobody's */
+        for (int p = 0; p < SIDE * SIDE; p++)
+            px[(size_t)i * SIDE * SIDE + (size_t)p] =
+                (uint8_t)rng_below(&r, 256);
+    }
+    /* Two ordinary samples with odd pixels: a blank frame, a black one. */
+    int blank = 10, black = PER + 10;
+    memset(px + (size_t)blank * SIDE * SIDE, 128, SIDE * SIDE);
+    memset(px + (size_t)black * SIDE * SIDE, 2, SIDE * SIDE);
+
+    struct outlier_input in = {
+        .n = N,
+        .dim = DIM,
+        .classes = N_CLASS,
+        .features = feat,
+        .label = label,
+        .pixels = px,
+        .channels = 1,
+        .side = SIDE,
+    };
+    outlier_input_defaults(&in);
+    double *s = xmalloc(N * sizeof *s), *s2 = xmalloc(N * sizeof *s2);
+    char *cause = NULL;
+    is_int(outlier_scores(&in, s, &cause), ==, 0);
+
+    double worst_typical = 0;
+    for (int i = 0; i < N_CLASS * PER; i++)
+        if (i != blank && i != black && s[i] > worst_typical)
+            worst_typical = s[i];
+    double least_far = 1;
+    for (int i = N_CLASS * PER; i < N; i++)
+        if (s[i] < least_far)
+            least_far = s[i];
+    ok(least_far > worst_typical,
+       "every far sample outranks every typical one (%.3f > %.3f)", least_far,
+       worst_typical);
+    ok(s[blank] >= 0.9, "a blank image scores %.3f", s[blank]);
+    ok(s[black] >= 0.85, "a black image scores %.3f", s[black]);
+    double *sorted = xmalloc(N * sizeof *sorted);
+    memcpy(sorted, s, N * sizeof *s);
+    qsort(sorted, N, sizeof *sorted, cmp_double);
+    ok(fabs(sorted[N / 2] - 0.5) < 0.05,
+       "a typical sample scores about 0.5 "
+       "(median %.3f)",
+       sorted[N / 2]);
+    int in_range = 1;
+    for (int i = 0; i < N; i++)
+        in_range &= s[i] >= 0 && s[i] < 1;
+    ok(in_range, "every score is in [0, 1)");
+
+    /* A smaller reference set is a seeded subset: the same scores again. */
+    in.max_reference = 200;
+    is_int(outlier_scores(&in, s, &cause), ==, 0);
+    is_int(outlier_scores(&in, s2, &cause), ==, 0);
+    ok(memcmp(s, s2, N * sizeof *s) == 0, "the scores repeat exactly");
+
+    /* Pixels alone (no features): only the odd images stand out. */
+    in.features = NULL;
+    in.dim = 0;
+    is_int(outlier_scores(&in, s, &cause), ==, 0);
+    ok(s[blank] >= 0.9 && s[0] == 0.0, "without features, pixels decide");
+
+    label[3] = N_CLASS;
+    is_int(outlier_scores(&in, s, &cause), ==, -1);
+    ok(cause != NULL && strstr(cause, "out of range") != NULL,
+       "a label out of range is refused: %s", cause);
+    free(cause);
+    free(sorted);
+    free(s);
+    free(s2);
+    free(px);
+    free(feat);
+    return done_testing();
+}
