@@ -152,6 +152,33 @@ has "  the title says so" "$T/screen" "by outlier"
 tm_keys o
 tm_wait "ranked by noise score" >/dev/null
 ok "o again: by noise score" $?
+
+# Enter on the top suspect, then P: the same for its most similar
+# suspects (its old label, the same suggestion), one step for u.
+tm_keys g
+first=$(tm_current)
+fq() { sqlite3 s.db "$1"; }
+mark=$(fq 'SELECT max(id) FROM label_events')
+tm_keys Enter
+tm_wait "similar suspect" >/dev/null
+ok "accepting a suggestion offers its similar suspects" $?
+tm_keys P
+tm_wait "its most similar suspects too?" >/dev/null
+ok "P lists them" $?
+tm_keys Enter
+tm_wait "(u undoes them all)" >/dev/null
+d=$((mark + 1))
+is "the decision is on the sample shown" \
+  "$(fq "SELECT s.path FROM label_events e JOIN samples s ON s.id = e.sample_id WHERE e.id = $d")" "$first"
+is "each carried event follows it, with the same new label, to the same old one" \
+  "$(fq "SELECT count(*) = sum(follows = $d AND new_label = (SELECT new_label FROM label_events WHERE id = $d) AND old_label = (SELECT old_label FROM label_events WHERE id = $d) AND note = 'as event $d, a similar suspect') FROM label_events WHERE id > $d")" 1
+carried=$(fq "SELECT count(*) FROM label_events WHERE follows = $d")
+ok "  ($carried of them, at most 20)" $([ "$carried" -ge 1 ] && [ "$carried" -le 20 ]; echo $?)
+tm_keys u
+tm_wait "undone: $((carried + 1)) decisions in one step" >/dev/null
+ok "u takes them all back" $?
+is "  every label as before" \
+  "$(fq "SELECT count(*) FROM samples_v WHERE label_source = 'human' AND label <> given_label")" 0
 tm_keys q
 is "the screen quits" "$(tm_wait_exit)" 0
 
