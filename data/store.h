@@ -351,6 +351,22 @@ WN_NODISCARD int store_run_array_get(struct store *s, int64_t run_id,
 WN_NODISCARD int store_run_array_latest(struct store *s, enum store_array which,
                                         int64_t *run_id_out, char **cause);
 
+/* ---- a run's near-duplicate pairs by features (store_pairs.c) ---- */
+
+struct store_pair { /* plain data */
+    int64_t a, b;   /* sample ids, a < b */
+    double similarity;
+};
+/* Keep a run's pairs (replacing any it had); in one transaction or the
+ * caller's. */
+WN_NODISCARD int store_run_pairs_put(struct store *s, int64_t run_id,
+                                     const struct store_pair *p, size_t n,
+                                     char **cause);
+/* A run's pairs (malloc'd, by a then b); none for a run that kept none. */
+WN_NODISCARD int store_run_pairs_get(struct store *s, int64_t run_id,
+                                     struct store_pair **out, size_t *n_out,
+                                     char **cause);
+
 /* ---- summary for `winnow info` ---- */
 
 struct store_size_count {

@@ -197,8 +197,10 @@ static const struct store_migration store_migrations[] = {
      * the decision and all it carried back as one step. `excluded` marks
      * a decision that drops its sample from exports as a duplicate of a
      * kept one; the next event on the sample (an undo included) ends it.
-     * scores.outlier: how little a sample looks like any class. The views
-     * gain the columns at their ends. */
+     * scores.outlier: how little a sample looks like any class.
+     * run_pairs: near-duplicates by the run's features (engine/featpairs.h),
+     * found where a perceptual hash cannot see them (flips, crops). The
+     * views gain the columns at their ends. */
     {"ALTER TABLE label_events ADD COLUMN\n"
      "    follows INTEGER; -- a label_events id\n"
      "ALTER TABLE label_events ADD COLUMN\n"
@@ -206,6 +208,13 @@ static const struct store_migration store_migrations[] = {
      "CREATE INDEX label_events_follows ON label_events (follows)\n"
      "    WHERE follows IS NOT NULL;\n"
      "ALTER TABLE scores ADD COLUMN outlier REAL;\n"
+     "CREATE TABLE run_pairs (\n"
+     "    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+     "    a INTEGER NOT NULL REFERENCES samples (id),\n"
+     "    b INTEGER NOT NULL REFERENCES samples (id), -- a < b\n"
+     "    similarity REAL NOT NULL, -- cosine of the run's features\n"
+     "    PRIMARY KEY (run_id, a, b)\n"
+     ") STRICT, WITHOUT ROWID;\n"
      "DROP VIEW labels_v;\n"
      "CREATE VIEW labels_v AS SELECT e.id AS event_id, e.sample_id,\n"
      "    s.path, o.name AS old_label, n.name AS new_label, e.source,\n"

@@ -24,6 +24,7 @@
 
 #include "data/store.h"
 #include "engine/dataset.h"
+#include "engine/featpairs.h"
 #include "engine/knn.h"
 #include "engine/outlier.h"
 #include "engine/scores.h"
@@ -264,6 +265,30 @@ engine_top_classes(const float *p, int k, struct store_score *r)
     }
 }
 
+/* The run's near-duplicate pairs by features, as sample ids. */
+static int
+engine_feature_pairs(const struct dataset *d, const struct train_output *out,
+                     struct store_pair **pairs_out, size_t *n_out, char **cause)
+{
+    struct featpairs_pair *fp;
+    size_t n;
+    int truncated;
+    if (featpairs_find_grouped(out->features, d->n, out->feature_dim,
+                               out->group, FEATPAIRS_DEFAULT_MIN, &fp, &n,
+                               &truncated, cause) != 0)
+        return -1;
+    struct store_pair *p = xcalloc(n + 1, sizeof *p);
+    for (size_t i = 0; i < n; i++) {
+        p[i].a = d->sample_id[fp[i].a];
+        p[i].b = d->sample_id[fp[i].b];
+        p[i].similarity = (double)fp[i].similarity;
+    }
+    free(fp);
+    *pairs_out = p;
+    *n_out = n;
+    return 0;
+}
+
 /* Turn the trainer's evidence into scores and publish them. */
 static int
 engine_publish(struct engine *e, const struct dataset *d,
@@ -347,6 +372,16 @@ engine_publish(struct engine *e, const struct dataset *d,
         engine_top_classes(out->probs + (size_t)i * (size_t)d->k, d->k, r);
     }
     free(outlier);
+    /* Near-duplicates the hash cannot see, by the run's features. */
+    struct store_pair *pairs = NULL;
+    size_t n_pairs = 0;
+    engine_heartbeat(e);
+    if (out->features != NULL &&
+        engine_feature_pairs(d, out, &pairs, &n_pairs, cause) != 0) {
+        free(rows);
+        scores_result_fini(&res);
+        return -1;
+    }
     engine_set_phase(e, ENGINE_PUBLISHING, NULL);
     /* The whole matrices go in the same transaction as the scores, so a
      * done run always has them (export --probs, --features). */
@@ -357,6 +392,8 @@ engine_publish(struct engine *e, const struct dataset *d,
     if (rc == 0 && out->features != NULL)
         rc = store_run_array_put(e->store, e->run_id, STORE_ARRAY_FEATURES,
                                  out->features, d->n, out->feature_dim, cause);
+    if (rc == 0 && n_pairs > 0)
+        rc = store_run_pairs_put(e->store, e->run_id, pairs, n_pairs, cause);
     if (rc == 0)
         rc = store_run_publish(e->store, e->run_id, rows, (size_t)d->n,
                                res.noise_matrix, res.k, res.noise_rate, seconds,
@@ -370,6 +407,7 @@ engine_publish(struct engine *e, const struct dataset *d,
         e->snap.noise_rate = res.noise_rate;
         pthread_mutex_unlock(&e->lock);
     }
+    free(pairs);
     free(rows);
     scores_result_fini(&res);
     return rc;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/featpairs.h"
 #include "engine/gemm.h"
 #include "engine/rng.h"
 
@@ -46,33 +47,6 @@ outlier_median(double *v, size_t n)
         return NAN;
     qsort(v, n, sizeof *v, outlier_double_cmp);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-/* Centred, unit-length copies of the features. */
-static float *
-outlier_normalise(const struct outlier_input *in)
-{
-    size_t n = (size_t)in->n, d = (size_t)in->dim;
-    double *mean = xcalloc(d, sizeof *mean);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++)
-            mean[j] += (double)in->features[i * d + j];
-    for (size_t j = 0; j < d; j++)
-        mean[j] /= (double)n;
-    float *f = xmalloc(n * d * sizeof *f);
-    for (size_t i = 0; i < n; i++) {
-        double ss = 0;
-        for (size_t j = 0; j < d; j++) {
-            double v = (double)in->features[i * d + j] - mean[j];
-            f[i * d + j] = (float)v;
-            ss += v * v;
-        }
-        float inv = ss > 0 ? (float)(1.0 / sqrt(ss)) : 0.0f;
-        for (size_t j = 0; j < d; j++)
-            f[i * d + j] *= inv;
-    }
-    free(mean);
-    return f;
 }
 
 /* Mean cosine distance of each sample to its k nearest references. */
@@ -137,7 +111,7 @@ static void
 outlier_from_features(const struct outlier_input *in, double *score)
 {
     size_t n = (size_t)in->n;
-    float *f = outlier_normalise(in);
+    float *f = featpairs_normalise(in->features, in->n, in->dim);
     double *dist = xmalloc(n * sizeof *dist);
     outlier_knn_distance(in, f, dist);
     free(f);

@@ -122,7 +122,7 @@ if command -v sqlite3 >/dev/null; then
   to_schema1() {
     sqlite3 "$1" 'DROP VIEW samples_v; DROP VIEW labels_v; DROP VIEW scores_v;
       DROP VIEW runs_v; DROP VIEW class_noise_v; DROP TABLE run_arrays;
-      DROP INDEX label_events_follows;
+      DROP INDEX label_events_follows; DROP TABLE run_pairs;
       ALTER TABLE label_events DROP COLUMN follows;
       ALTER TABLE label_events DROP COLUMN excluded;
       ALTER TABLE scores DROP COLUMN outlier;

@@ -273,7 +273,8 @@ is "class_noise_v: rows of the newest run sum to 1" \
 cp p.db old.db
 sqlite3 old.db "DROP VIEW samples_v; DROP VIEW labels_v; DROP VIEW scores_v;
   DROP VIEW runs_v; DROP VIEW class_noise_v; DROP TABLE run_arrays;
-  DROP INDEX label_events_follows; ALTER TABLE label_events DROP COLUMN follows;
+  DROP INDEX label_events_follows; DROP TABLE run_pairs;
+  ALTER TABLE label_events DROP COLUMN follows;
   ALTER TABLE label_events DROP COLUMN excluded;
   ALTER TABLE scores DROP COLUMN outlier; PRAGMA user_version = 2"
 run "$WINNOW" score old.db --probs probs.csv -q

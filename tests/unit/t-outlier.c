@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "data/base.h"
+#include "engine/featpairs.h"
 #include "engine/outlier.h"
 #include "engine/rng.h"
 #include "tests/tap.h"
@@ -111,6 +112,46 @@ main(void)
     ok(cause != NULL && strstr(cause, "out of range") != NULL,
        "a label out of range is refused: %s", cause);
     free(cause);
+
+    /* Feature pairs: among random rows, a near copy of row 5 (a little
+     * noise) as the last; it pairs with 5 and nothing else does. */
+    for (size_t i = 0; i < (size_t)N * DIM; i++)
+        feat[i] = rng_normal(&r); /* independent rows: cosines near 0 */
+    float *g = feat + (size_t)(N - 1) * DIM;
+    for (int j = 0; j < DIM; j++)
+        g[j] = feat[5 * DIM + j] + 0.01f * rng_normal(&r);
+    struct featpairs_pair *fp;
+    size_t nfp;
+    int trunc;
+    is_int(featpairs_find(feat, N, DIM, 0.97, &fp, &nfp, &trunc, &cause), ==,
+           0);
+    ok(nfp == 1 && fp[0].a == 5 && fp[0].b == N - 1 && !trunc &&
+           fp[0].similarity > 0.97f,
+       "featpairs finds the planted copy alone (%zu pairs)", nfp);
+    free(fp);
+    /* In different groups (two folds' models), the copy does not pair. */
+    int32_t *grp = xcalloc(N, sizeof *grp);
+    grp[N - 1] = 1;
+    is_int(featpairs_find_grouped(feat, N, DIM, grp, 0.97, &fp, &nfp, &trunc,
+                                  &cause),
+           ==, 0);
+    ok(nfp == 0, "rows of two groups never pair");
+    free(fp);
+    for (int i = 0; i < 50; i++) /* a group of some size: 5 among them */
+        grp[i] = 1;
+    is_int(featpairs_find_grouped(feat, N, DIM, grp, 0.97, &fp, &nfp, &trunc,
+                                  &cause),
+           ==, 0);
+    ok(nfp == 1 && fp[0].a == 5 && fp[0].b == N - 1,
+       "in one group they pair, as the rows' own indices");
+    free(fp);
+    /* A threshold that pairs everything stops at the cap. */
+    is_int(featpairs_find(feat, N, DIM, -1.0, &fp, &nfp, &trunc, &cause), ==,
+           0);
+    ok(trunc && nfp == (size_t)FEATPAIRS_MAX_PER_SAMPLE * N,
+       "at most %d pairs a sample", FEATPAIRS_MAX_PER_SAMPLE);
+    free(fp);
+    free(grp);
     free(sorted);
     free(s);
     free(s2);
