@@ -400,8 +400,15 @@ struct store_summary { /* owned arrays: store_summary_fini */
     struct store_run_info *runs; /* newest first */
     size_t n_runs;
     int64_t n_human_events;
+    /* Samples of the newest finished run with an outlier score of at
+     * least STORE_OUTLIER_HIGH. */
+    int64_t n_outliers;
     int64_t file_bytes;
 };
+/* An outlier score this high is far from every class, a blank frame or a
+ * nearly black or white one (engine/outlier.h): what `info` counts. */
+#define STORE_OUTLIER_HIGH     0.8
+#define STORE_OUTLIER_HIGH_SQL "0.8"
 WN_NODISCARD int store_summary_get(struct store *s, struct store_summary *out,
                                    char **cause);
 void store_summary_fini(struct store_summary *sum);
