@@ -35,6 +35,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h> /* before jpeglib.h, which uses FILE */
@@ -643,6 +644,93 @@ judge_row(const char *what, const struct judge_count *c, size_t n_base)
            (double)c->found[K_CROP90] / (double)n_base, c->all);
 }
 
+/* Each sample's detail: the deviation of its stored pixels (all
+ * channels), by index of the import order. */
+struct detail_walk {
+    double *detail;
+    size_t at, n;
+};
+
+static int
+detail_one(void *ctx, const struct store_sample *smp, char **cause)
+{
+    struct detail_walk *w = ctx;
+    (void)cause;
+    size_t len = (size_t)smp->stored_width * (size_t)smp->stored_height *
+                 (size_t)smp->channels;
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < len; i++) {
+        s += smp->pixels[i];
+        ss += (double)smp->pixels[i] * smp->pixels[i];
+    }
+    double mean = len ? s / (double)len : 0,
+           var = len ? ss / (double)len - mean * mean : 0;
+    if (w->at < w->n)
+        w->detail[w->at++] = var > 0 ? sqrt(var) : 0;
+    return 0;
+}
+
+/* Hash pairs by the lesser detail of the two: how many, how many right,
+ * and how many the features confirm (cosine >= 0.90). */
+static void
+judge_detail(struct store *s, size_t n, const int64_t *family,
+             const struct dups_pair *hp, size_t nhp,
+             const struct featpairs_pair *fp, size_t nfp)
+{
+    struct detail_walk w = {xcalloc(n + 1, sizeof(double)), 0, n};
+    char *cause = NULL;
+    if (store_foreach_sample(s, detail_one, &w, &cause) != 0)
+        die("%s", cause);
+    uint64_t *fk = xmalloc((nfp + 1) * sizeof *fk);
+    size_t nfk = 0;
+    for (size_t i = 0; i < nfp; i++)
+        if ((double)fp[i].similarity >= 0.90)
+            fk[nfk++] = (uint64_t)fp[i].a * n + (uint64_t)fp[i].b;
+    static const double edges[] = {8, 16, 24, 32, 1e9};
+    printf("\nhash pairs (T = %d) by the lesser pixel deviation of the two "
+           "(of 255):\n\n| deviation below | pairs | right | features "
+           "agree (cos >= 0.90) | right among those |\n| ---: | ---: | ---: "
+           "| ---: | ---: |\n",
+           JUDGE_T);
+    for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++) {
+        double lo = e > 0 ? edges[e - 1] : 0;
+        size_t all = 0, right = 0, agree = 0, agree_right = 0;
+        for (size_t i = 0; i < nhp; i++) {
+            double d = fmin(w.detail[hp[i].a], w.detail[hp[i].b]);
+            if (d < lo || d >= edges[e])
+                continue;
+            int same =
+                family[hp[i].a] >= 0 && family[hp[i].a] == family[hp[i].b];
+            uint64_t key = (uint64_t)hp[i].a * n + hp[i].b;
+            int ok = 0;
+            for (size_t lo2 = 0, hi2 = nfk; lo2 < hi2;) {
+                size_t mid = (lo2 + hi2) / 2;
+                if (fk[mid] == key) {
+                    ok = 1;
+                    break;
+                }
+                if (fk[mid] < key)
+                    lo2 = mid + 1;
+                else
+                    hi2 = mid;
+            }
+            all++;
+            right += (size_t)same;
+            agree += (size_t)ok;
+            agree_right += (size_t)(ok && same);
+        }
+        printf("| %.0f-%s | %zu | %zu | %zu | %zu |\n", lo,
+               edges[e] > 1e8 ? ""
+                              : (e == 0   ? "8"
+                                 : e == 1 ? "16"
+                                 : e == 2 ? "24"
+                                          : "32"),
+               all, right, agree, agree_right);
+    }
+    free(fk);
+    free(w.detail);
+}
+
 static int
 judge(const char *db)
 {
@@ -727,6 +815,7 @@ judge(const char *db)
         snprintf(what, sizeof what, "both, cos >= %.2f", judge_cos[c]);
         judge_row(what, &both, n_base);
     }
+    judge_detail(s, n, family, hp, nhp, fp, nfp);
     printf("\nrecall by kind, features at 0.90 / 0.95 / 0.97:\n\n| kind | "
            "0.90 | 0.95 | 0.97 |\n| --- | ---: | ---: | ---: |\n");
     for (int k = 0; k < K_COUNT; k++) {
