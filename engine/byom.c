@@ -15,7 +15,9 @@
 #include <string.h>
 
 #include "data/store.h"
+#include "engine/featpairs.h"
 #include "engine/knn.h"
+#include "engine/outlier.h"
 #include "engine/scores.h"
 
 /* As the engine's (engine/engine.c): a running run whose process lives
@@ -109,10 +111,56 @@ byom_rows(const struct byom_input *in, const struct scores_result *res)
     return rows;
 }
 
+/* What the features say besides the votes: outliers (features alone,
+ * the pixels are not at hand) and near-duplicates, as sample ids. */
+static int
+byom_features(const struct byom_input *in, struct store_score *rows,
+              struct store_pair **pairs_out, size_t *n_out, char **cause)
+{
+    *pairs_out = NULL;
+    *n_out = 0;
+    if (in->features == NULL)
+        return 0;
+    struct outlier_input oi = {
+        .n = in->n,
+        .dim = in->dim,
+        .classes = in->k,
+        .features = in->features,
+        .label = in->label,
+    };
+    outlier_input_defaults(&oi);
+    oi.seed = in->seed;
+    double *o = xmalloc(((size_t)in->n + 1) * sizeof *o);
+    if (outlier_scores(&oi, o, cause) != 0) {
+        free(o);
+        return -1;
+    }
+    for (int64_t i = 0; i < in->n; i++)
+        rows[i].outlier = o[i];
+    free(o);
+    struct featpairs_pair *fp;
+    size_t n;
+    int truncated;
+    if (featpairs_find(in->features, in->n, in->dim, FEATPAIRS_DEFAULT_MIN, &fp,
+                       &n, &truncated, cause) != 0)
+        return -1;
+    struct store_pair *p = xcalloc(n + 1, sizeof *p);
+    for (size_t i = 0; i < n; i++) {
+        p[i].a = in->sample_id[fp[i].a];
+        p[i].b = in->sample_id[fp[i].b];
+        p[i].similarity = (double)fp[i].similarity;
+    }
+    free(fp);
+    *pairs_out = p;
+    *n_out = n;
+    return 0;
+}
+
 static int
 byom_publish(struct store *s, const struct byom_input *in, int64_t run_id,
              const struct store_score *rows, const struct scores_result *res,
-             double seconds, char **cause)
+             const struct store_pair *pairs, size_t n_pairs, double seconds,
+             char **cause)
 {
     if (store_begin(s, cause) != 0)
         return -1;
@@ -121,6 +169,8 @@ byom_publish(struct store *s, const struct byom_input *in, int64_t run_id,
     if (rc == 0 && in->features != NULL)
         rc = store_run_array_put(s, run_id, STORE_ARRAY_FEATURES, in->features,
                                  in->n, in->dim, cause);
+    if (rc == 0 && n_pairs > 0)
+        rc = store_run_pairs_put(s, run_id, pairs, n_pairs, cause);
     if (rc == 0)
         rc =
             store_run_publish(s, run_id, rows, (size_t)in->n, res->noise_matrix,
@@ -141,6 +191,13 @@ byom_run(struct store *s, const struct byom_input *in, struct byom_result *out,
     if (byom_score(in, &res, cause) != 0)
         return -1;
     struct store_score *rows = byom_rows(in, &res);
+    struct store_pair *pairs;
+    size_t n_pairs;
+    if (byom_features(in, rows, &pairs, &n_pairs, cause) != 0) {
+        free(rows);
+        scores_result_fini(&res);
+        return -1;
+    }
     struct store_run_request req = {
         .seed = in->seed,
         .params = in->params,
@@ -154,8 +211,8 @@ byom_run(struct store *s, const struct byom_input *in, struct byom_result *out,
     int rc = store_run_claim(s, &req, &run_id, &resume, &resume_len, cause);
     free(resume);
     if (rc == 0) {
-        rc =
-            byom_publish(s, in, run_id, rows, &res, wn_monotonic() - t0, cause);
+        rc = byom_publish(s, in, run_id, rows, &res, pairs, n_pairs,
+                          wn_monotonic() - t0, cause);
         if (rc != 0) {
             char *c2 = NULL;
             if (store_run_mark(s, run_id, STORE_RUN_FAILED, *cause, &c2) != 0)
@@ -167,6 +224,7 @@ byom_run(struct store *s, const struct byom_input *in, struct byom_result *out,
         out->noise_rate = res.noise_rate;
         out->n_flagged = res.n_flagged;
     }
+    free(pairs);
     free(rows);
     scores_result_fini(&res);
     return rc;
