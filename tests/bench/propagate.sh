@@ -7,6 +7,7 @@
 #   sh tests/bench/propagate.sh [BUILDDIR [KEYS]]
 #
 # Needs ../shared/datasets; half an hour and more on two cores (the run).
+# CASE=NAME takes another noise.sh case (mnist-sym20: minutes);
 # PROJECT=DIR reuses a kept noise.sh work folder (KEEP=1) instead.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +16,8 @@ keys=${2:-1000}
 [ -x "$build/propbench" ] || make -C "$build" bench-tools >&2
 if [ -z "${PROJECT:-}" ]; then
   work=$(mktemp -d "${TMPDIR:-/tmp}/winnow-prop.XXXXXX")
-  TMPDIR=$work KEEP=1 sh "$here/noise.sh" "$build" cifar-sym20 >&2
-  PROJECT=$(ls -d "$work"/winnow-noise.*/cifar-sym20)
+  case=${CASE:-cifar-sym20}
+  TMPDIR=$work KEEP=1 sh "$here/noise.sh" "$build" "$case" >&2
+  PROJECT=$(ls -d "$work"/winnow-noise.*/"$case")
 fi
 "$build/propbench" "$PROJECT/p.db" "$PROJECT/truth.csv" "$keys"
