@@ -141,9 +141,10 @@ byom_features(const struct byom_input *in, struct store_score *rows,
     struct featpairs_pair *fp;
     size_t n;
     int truncated;
-    if (featpairs_find(in->features, in->n, in->dim, FEATPAIRS_DEFAULT_MIN, &fp,
-                       &n, &truncated, cause) != 0)
+    if (featpairs_find(in->features, in->n, in->dim, FEATPAIRS_DEFAULT_MIN, 0,
+                       &fp, &n, &truncated, cause) != 0)
         return -1;
+    n = featpairs_rare(fp, n, in->n, FEATPAIRS_MAX_PARTNERS);
     struct store_pair *p = xcalloc(n + 1, sizeof *p);
     for (size_t i = 0; i < n; i++) {
         p[i].a = in->sample_id[fp[i].a];

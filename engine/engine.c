@@ -277,6 +277,7 @@ engine_feature_pairs(const struct dataset *d, const struct train_output *out,
                                out->group, FEATPAIRS_DEFAULT_MIN, &fp, &n,
                                &truncated, cause) != 0)
         return -1;
+    n = featpairs_rare(fp, n, d->n, FEATPAIRS_MAX_PARTNERS);
     struct store_pair *p = xcalloc(n + 1, sizeof *p);
     for (size_t i = 0; i < n; i++) {
         p[i].a = d->sample_id[fp[i].a];

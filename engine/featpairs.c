@@ -40,8 +40,8 @@ featpairs_normalise(const float *features, int64_t n, int dim)
 
 int
 featpairs_find(const float *features, int64_t n, int dim, double min_similarity,
-               struct featpairs_pair **out, size_t *n_out, int *truncated,
-               char **cause)
+               size_t max_pairs, struct featpairs_pair **out, size_t *n_out,
+               int *truncated, char **cause)
 {
     *out = NULL;
     *n_out = 0;
@@ -52,7 +52,7 @@ featpairs_find(const float *features, int64_t n, int dim, double min_similarity,
     if (n < 2)
         return 0;
     size_t rows = (size_t)n, d = (size_t)dim;
-    size_t max = FEATPAIRS_MAX_PER_SAMPLE * rows;
+    size_t max = max_pairs > 0 ? max_pairs : FEATPAIRS_MAX_PER_SAMPLE * rows;
     float *f = featpairs_normalise(features, n, dim);
     float *sim = xmalloc((size_t)FEATPAIRS_BLOCK * rows * sizeof *sim);
     struct featpairs_pair *v = NULL;
@@ -102,7 +102,7 @@ featpairs_find_grouped(const float *features, int64_t n, int dim,
                        int *truncated, char **cause)
 {
     if (group == NULL)
-        return featpairs_find(features, n, dim, min_similarity, out, n_out,
+        return featpairs_find(features, n, dim, min_similarity, 0, out, n_out,
                               truncated, cause);
     *out = NULL;
     *n_out = 0;
@@ -129,8 +129,8 @@ featpairs_find_grouped(const float *features, int64_t n, int dim,
         struct featpairs_pair *p;
         size_t np;
         int trunc;
-        rc =
-            featpairs_find(sub, m, dim, min_similarity, &p, &np, &trunc, cause);
+        rc = featpairs_find(sub, m, dim, min_similarity, 0, &p, &np, &trunc,
+                            cause);
         if (rc != 0)
             break;
         *truncated |= trunc;
@@ -154,4 +154,21 @@ featpairs_find_grouped(const float *features, int64_t n, int dim,
     *out = all;
     *n_out = na;
     return 0;
+}
+
+size_t
+featpairs_rare(struct featpairs_pair *p, size_t n, int64_t n_rows,
+               int max_partners)
+{
+    int *deg = xcalloc((size_t)n_rows + 1, sizeof *deg);
+    for (size_t i = 0; i < n; i++) {
+        deg[p[i].a]++;
+        deg[p[i].b]++;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (deg[p[i].a] <= max_partners && deg[p[i].b] <= max_partners)
+            p[k++] = p[i];
+    free(deg);
+    return k;
 }

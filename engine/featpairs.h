@@ -20,6 +20,10 @@
 /* At most this many pairs per sample on average are kept, so that a
  * threshold too low for a project cannot fill the file. */
 #define FEATPAIRS_MAX_PER_SAMPLE 4
+/* A sample with more partners than this sits in a dense region of the
+ * feature space (MNIST digits: 14 partners on average at 0.98), not among
+ * copies of itself: its pairs are dropped (featpairs_rare). */
+#define FEATPAIRS_MAX_PARTNERS   16
 
 struct featpairs_pair { /* plain data */
     int64_t a, b;       /* row indices, a < b */
@@ -31,12 +35,18 @@ struct featpairs_pair { /* plain data */
 float *featpairs_normalise(const float *features, int64_t n, int dim);
 
 /* Every pair of rows at least min_similarity alike, by (a, b); at most
- * FEATPAIRS_MAX_PER_SAMPLE * n of them (*truncated set when there were
- * more: the first in row order are kept). *out is the caller's. */
+ * max_pairs of them (0: FEATPAIRS_MAX_PER_SAMPLE * n; *truncated set when
+ * there were more: the first in row order are kept). *out is the
+ * caller's. */
 WN_NODISCARD int featpairs_find(const float *features, int64_t n, int dim,
-                                double min_similarity,
+                                double min_similarity, size_t max_pairs,
                                 struct featpairs_pair **out, size_t *n_out,
                                 int *truncated, char **cause);
+
+/* Keep only the pairs both of whose rows have at most max_partners
+ * partners among p[0..n) (rows < n_rows); returns the new count. */
+size_t featpairs_rare(struct featpairs_pair *p, size_t n, int64_t n_rows,
+                      int max_partners);
 
 /* The same within each group of rows (group[i] >= 0; NULL: one group):
  * features of different models (the folds of a run) are not comparable,

@@ -35,6 +35,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <stdint.h>
 #include <math.h>
 #include <sys/stat.h>
 #include <stdarg.h>
@@ -770,8 +771,8 @@ judge(const char *db)
     size_t nfp;
     int trunc;
     double t0 = wn_monotonic();
-    if (featpairs_find(feat, rows, cols, judge_cos[0], &fp, &nfp, &trunc,
-                       &cause) != 0)
+    if (featpairs_find(feat, rows, cols, judge_cos[0], SIZE_MAX, &fp, &nfp,
+                       &trunc, &cause) != 0)
         die("%s", cause);
     double secs = wn_monotonic() - t0;
     printf("project %s: %zu samples, %zu originals with %d variants each; "
@@ -814,6 +815,32 @@ judge(const char *db)
         judge_row(what, &fc, n_base);
         snprintf(what, sizeof what, "both, cos >= %.2f", judge_cos[c]);
         judge_row(what, &both, n_base);
+        /* As a run keeps them: pairs of rows with few partners only. */
+        struct featpairs_pair *rp = xmalloc((nfp + 1) * sizeof *rp);
+        size_t nr = 0;
+        for (size_t i = 0; i < nfp; i++)
+            if ((double)fp[i].similarity >= judge_cos[c])
+                rp[nr++] = fp[i];
+        nr = featpairs_rare(rp, nr, rows, FEATPAIRS_MAX_PARTNERS);
+        struct judge_count rc2 = hash;
+        for (size_t i = 0; i < nr; i++) {
+            uint32_t a = (uint32_t)rp[i].a, b = (uint32_t)rp[i].b;
+            uint64_t key = (uint64_t)a * n + b;
+            size_t lo = 0, hi = nhp;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (hk[mid] < key)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo == nhp || hk[lo] != key)
+                judge_add(&rc2, family, kind, a, b);
+        }
+        free(rp);
+        snprintf(what, sizeof what, "both, cos >= %.2f, <= %d partners",
+                 judge_cos[c], FEATPAIRS_MAX_PARTNERS);
+        judge_row(what, &rc2, n_base);
     }
     judge_detail(s, n, family, hp, nhp, fp, nfp);
     printf("\nrecall by kind, features at 0.90 / 0.95 / 0.97:\n\n| kind | "

@@ -41,4 +41,4 @@ echo "all odd ones: $(auroc mbn)"
 awk -F, 'NR > 1 { n = split($1, p, "/"); k = substr(p[n], 1, 1)
   if (k != "c") { odd++; if ($5 == 1) flagged++ } }
   END { printf "odd images flagged as wrong labels: %d of %d\n", flagged, odd }' "$work/s.csv"
-rm -rf "$work"
+if [ "${KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi

@@ -11,12 +11,12 @@
  * decision (Enter when the suggestion is right, else a digit). With
  * propagation, after each decision it looks at what the screen offers
  * (ui/review_group.c, the same rules and limits): near-duplicates (p),
- * and after a relabel the most similar suspects (P); it opens a list only
- * when it has anything in it (the near list is known from the message;
- * the similar list is opened after every relabel that offers one, a key
- * spent even when nothing in it helps), unchecks every sample the
- * decision would make wrong (moving with j, Space), and applies (Enter)
- * or dismisses (Esc). Samples decided by propagation leave the queue, as
+ * and after a relabel the most similar suspects (P); it opens a list of
+ * 3 or more (near-duplicates: at most 20; the message says how many), and
+ * applies it (Enter) after unchecking every sample the decision would
+ * make wrong (moving with j, Space) when that fixes more labels than it
+ * costs keys, else dismisses it (Esc): the key that opened it is spent
+ * either way. Samples decided by propagation leave the queue, as
  * on screen. Prints the wrong labels fixed after 100, 300 and KEYS keys.
  *
  * Built with `make bench-tools`; not part of make check. The store is
@@ -33,8 +33,12 @@
 #include "data/store.h"
 
 /* As ui/review_group.c. */
-#define SIMILAR_MAX 20
-#define SIMILAR_MIN 0.5
+#define SIMILAR_MAX     20
+#define SIMILAR_MIN     0.5
+/* The longest near-duplicate list the person opens, and the shortest
+ * list of either kind (the message says how long they are). */
+#define NEAR_MAX_OPENED 20
+#define LIST_MIN_OPENED 3
 
 struct sample {
     int64_t id;
@@ -144,7 +148,8 @@ take_offer(struct sim *m, const size_t *list, size_t n, int label, int open)
             gain++;
         }
     }
-    if (gain == 0) {
+    /* Worth it only if it fixes more than the keys it takes. */
+    if (gain <= keys - open + 1) {
         m->keys += open + (open > 0); /* Esc, if it was opened */
         return;
     }
@@ -172,7 +177,8 @@ propagate(struct sim *m, size_t i, int old, int label)
             if (j != i && !(m->s[j].label == label && m->s[j].decided))
                 list[n++] = j;
         }
-        if (n > 0)
+        /* "8814 near-duplicates (p)" is not a list anyone opens. */
+        if (n >= LIST_MIN_OPENED && n <= NEAR_MAX_OPENED)
             take_offer(m, list, n, label, 1); /* p */
     }
     const struct sample *me = &m->s[i];
@@ -198,7 +204,7 @@ propagate(struct sim *m, size_t i, int old, int label)
         nc = SIMILAR_MAX;
     for (size_t k = 0; k < nc; k++)
         list[k] = c[k].i;
-    if (nc > 0)
+    if (nc >= LIST_MIN_OPENED)
         take_offer(m, list, nc, label, 1); /* P */
     free(c);
     free(list);

@@ -123,7 +123,7 @@ main(void)
     struct featpairs_pair *fp;
     size_t nfp;
     int trunc;
-    is_int(featpairs_find(feat, N, DIM, 0.97, &fp, &nfp, &trunc, &cause), ==,
+    is_int(featpairs_find(feat, N, DIM, 0.97, 0, &fp, &nfp, &trunc, &cause), ==,
            0);
     ok(nfp == 1 && fp[0].a == 5 && fp[0].b == N - 1 && !trunc &&
            fp[0].similarity > 0.97f,
@@ -146,7 +146,7 @@ main(void)
        "in one group they pair, as the rows' own indices");
     free(fp);
     /* A threshold that pairs everything stops at the cap. */
-    is_int(featpairs_find(feat, N, DIM, -1.0, &fp, &nfp, &trunc, &cause), ==,
+    is_int(featpairs_find(feat, N, DIM, -1.0, 0, &fp, &nfp, &trunc, &cause), ==,
            0);
     ok(trunc && nfp == (size_t)FEATPAIRS_MAX_PER_SAMPLE * N,
        "at most %d pairs a sample", FEATPAIRS_MAX_PER_SAMPLE);
