@@ -128,8 +128,6 @@ byom_features(const struct byom_input *in, struct store_score *rows,
         .features = in->features,
         .label = in->label,
     };
-    outlier_input_defaults(&oi);
-    oi.seed = in->seed;
     double *o = xmalloc(((size_t)in->n + 1) * sizeof *o);
     if (outlier_scores(&oi, o, cause) != 0) {
         free(o);

@@ -344,8 +344,6 @@ engine_publish(struct engine *e, const struct dataset *d,
         .channels = d->c,
         .side = d->side,
     };
-    outlier_input_defaults(&oi);
-    oi.seed = e->params.seed;
     double *outlier = xmalloc(((size_t)d->n + 1) * sizeof *outlier);
     engine_heartbeat(e);
     if (outlier_scores(&oi, outlier, cause) != 0) {

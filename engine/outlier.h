@@ -1,15 +1,18 @@
-/* engine/outlier.h: how little a sample looks like anything else in the
- * project.
+/* engine/outlier.h: how little a sample looks like anything the network
+ * learned.
  *
- * Two kinds of evidence, the larger wins. From the features: the mean
- * cosine distance (of the centred features) to the k nearest of a seeded
- * reference subset, divided by the typical such distance, overall and in
- * the sample's class (the geometric mean of the two ratios r), reported
- * as r / (1 + r): 0.5 for a typical sample, towards 1 for one far from
- * all. From the pixels, which need no model: a near-constant image (a
- * blank frame, a dead sensor) and an extreme mean brightness score close
- * to 1 whatever the features say. Every score is in [0, 1), higher = more
- * of an outlier, and depends only on the inputs and the seed. */
+ * Two kinds of evidence, the larger wins. From the features: how weakly
+ * the network responds, the median feature norm of the sample's class
+ * over the sample's own (r), reported as r / (1 + r): 0.5 for a typical
+ * sample, towards 1 for one the network barely sees. Measured on MNIST
+ * digits, flat and noise images among CIFAR-10 (tests/bench/outliers.sh,
+ * BENCHMARKS.md), this separates them almost perfectly, where the mean
+ * distance to the nearest neighbours fails: odd images come in clusters
+ * of their own kind, and each is near the others. From the pixels, which
+ * need no model: a near-constant image (a blank frame, a dead sensor) and
+ * an extreme mean brightness score close to 1 whatever the features say.
+ * Every score is in [0, 1), higher = more of an outlier, and depends only
+ * on the inputs. */
 #ifndef WINNOW_ENGINE_OUTLIER_H
 #define WINNOW_ENGINE_OUTLIER_H
 
@@ -26,13 +29,7 @@ struct outlier_input {     /* plain data; every pointer is borrowed */
     /* (N, channels, side, side) as the engine holds them, or NULL. */
     const uint8_t *pixels;
     int channels, side;
-    int k;                 /* neighbours, >= 1 */
-    int64_t max_reference; /* compared with at most this many samples */
-    uint64_t seed;
 };
-
-/* The defaults for k, max_reference and seed. */
-void outlier_input_defaults(struct outlier_input *in);
 
 /* Fill score[0..n); -1 with a cause on bad input. */
 WN_NODISCARD int outlier_scores(const struct outlier_input *in, double *score,
