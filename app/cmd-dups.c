@@ -98,6 +98,9 @@ order_groups(struct dups_view *v, int conflicts_only)
 static const char *
 group_kind(const struct dups_group *g)
 {
+    if (g->similar)
+        return g->exact ? "alike by features, with exact copies"
+                        : "alike by features";
     return g->near && g->exact ? "near and exact copies"
            : g->near           ? "near copies"
                                : "exact copies";
@@ -153,10 +156,10 @@ print_json(const struct dups_view *v, int threshold)
     for (size_t k = 0; k < v->n_shown; k++) {
         const struct dups_group *g = &v->d.groups[v->order[k]];
         printf("%s\n{\"id\":%lld,\"size\":%zu,\"conflict\":%s,"
-               "\"near\":%s,\"exact\":%s,\"members\":[",
+               "\"near\":%s,\"exact\":%s,\"features\":%s,\"members\":[",
                k ? "," : "", (long long)g->id, g->n,
                g->conflict ? "true" : "false", g->near ? "true" : "false",
-               g->exact ? "true" : "false");
+               g->exact ? "true" : "false", g->similar ? "true" : "false");
         for (size_t m = 0; m < g->n; m++) {
             uint32_t i = v->d.members[g->first + m];
             const struct dups_sample *sm = &v->p.samples[i];

@@ -121,6 +121,9 @@ print_summary(FILE *f, const struct export_options *o,
             fprintf(f, "; %zu flagged samples left out", r->dropped);
         if (o->dedupe)
             fprintf(f, "; %zu near-duplicates and copies left out", r->deduped);
+        if (r->excluded > 0)
+            fprintf(f, "; %zu dropped as duplicates in review left out",
+                    r->excluded);
         fputc('\n', f);
     }
     if (r->accepted > 0)

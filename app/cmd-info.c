@@ -133,6 +133,13 @@ print_info(const char *db, const struct store_summary *sum,
                (long long)sum->dup_groups, (long long)sum->dup_samples,
                (long long)sum->dup_conflicts);
     print_near(d);
+    int done = 0;
+    for (size_t i = 0; i < sum->n_runs; i++)
+        done |= strcmp(sum->runs[i].status, "done") == 0;
+    if (done)
+        printf("outliers:   %lld samples score %.1f or more (winnow review: "
+               "o ranks by it)\n",
+               (long long)sum->n_outliers, STORE_OUTLIER_HIGH);
     printf("sources:\n");
     for (size_t i = 0; i < sum->n_sources; i++) {
         const struct store_source_info *src = &sum->sources[i];
@@ -211,8 +218,10 @@ print_json(const char *db, const struct store_summary *sum,
         }
     fprintf(f,
             ",\"near_duplicates\":{\"threshold\":%d,\"groups\":%zu,"
-            "\"samples\":%zu,\"conflicts\":%zu},\"sources\":[",
-            DUPS_DEFAULT_THRESHOLD, near, in_near, d->n_conflicts);
+            "\"samples\":%zu,\"conflicts\":%zu},\"outliers\":%lld,"
+            "\"sources\":[",
+            DUPS_DEFAULT_THRESHOLD, near, in_near, d->n_conflicts,
+            (long long)sum->n_outliers);
     for (size_t i = 0; i < sum->n_sources; i++) {
         const struct store_source_info *src = &sum->sources[i];
         fputs(i ? ",{\"kind\":" : "{\"kind\":", f);

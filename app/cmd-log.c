@@ -53,6 +53,10 @@ print_event(const struct store_event *e, char **names, int n)
         printf("  undoes #%lld", (long long)e->undoes);
     if (e->undone)
         printf("  undone");
+    if (e->follows > 0)
+        printf("  follows #%lld", (long long)e->follows);
+    if (e->excluded)
+        printf("  dropped");
     if (e->note != NULL)
         printf("  note \"%s\"", e->note);
     putchar('\n');
@@ -88,7 +92,9 @@ print_event_json(const struct store_event *e, char **names, int n)
     json_put_string_or_null(f, e->note);
     fputs(",\"undoes\":", f);
     json_put_id(f, e->undoes);
-    fprintf(f, ",\"undone\":%s}\n", e->undone ? "true" : "false");
+    fprintf(f, ",\"undone\":%s,\"follows\":", e->undone ? "true" : "false");
+    json_put_id(f, e->follows);
+    fprintf(f, ",\"dropped\":%s}\n", e->excluded ? "true" : "false");
 }
 
 static int
@@ -172,6 +178,7 @@ const struct cmd cmd_log = {
              "SOURCE is import, human or auto; R and S are the latest run "
              "then\n"
              "and the sample's score in it ('-' if none); marks: undoes #N,\n"
-             "undone, note \"TEXT\".\n",
+             "undone, follows #N (carried from that decision), dropped (as a\n"
+             "duplicate, from exports), note \"TEXT\".\n",
     .run = run_log,
 };

@@ -35,15 +35,18 @@ undo(struct store *s, int n)
                u[i].path,
                u[i].from >= 0 && u[i].from < k ? names[u[i].from] : "?",
                u[i].to >= 0 && u[i].to < k ? names[u[i].to] : "?");
+    /* A decision carried to other samples is one step of several
+     * events. */
+    int steps = done > 0 ? u[done - 1].step + 1 : 0;
     store_undos_free(u, done);
     store_names_free(names);
     if (done == 0) {
         cmd_error("undo: nothing to undo (no decisions by a person)");
         return EXIT_FAIL;
     }
-    if ((int)done < n)
-        fprintf(stderr, "winnow: undo: only %zu decision%s to undo\n", done,
-                done == 1 ? "" : "s");
+    if (steps < n)
+        fprintf(stderr, "winnow: undo: only %d decision%s to undo\n", steps,
+                steps == 1 ? "" : "s");
     return EXIT_OK;
 }
 

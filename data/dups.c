@@ -302,6 +302,14 @@ int
 dups_group(const struct dups_sample *samples, size_t n, int threshold,
            struct dups *out, char **cause)
 {
+    return dups_group_with(samples, n, threshold, NULL, 0, out, cause);
+}
+
+int
+dups_group_with(const struct dups_sample *samples, size_t n, int threshold,
+                const struct dups_pair *extra, size_t n_extra, struct dups *out,
+                char **cause)
+{
     memset(out, 0, sizeof *out);
     if (n > UINT32_MAX)
         return wn_fail(cause, "too many samples: %zu", n);
@@ -337,6 +345,16 @@ dups_group(const struct dups_sample *samples, size_t n, int threshold,
     if (rc != 0) {
         dups_uf_fini(&uf);
         return -1;
+    }
+    /* Other evidence last: a pair counts as its own only where it joins
+     * what the hash and the pixels left apart. */
+    unsigned char *joined = xcalloc(n_extra + 1, 1);
+    for (size_t i = 0; i < n_extra; i++) {
+        uint32_t a = extra[i].a, b = extra[i].b;
+        if (a >= n || b >= n || dups_uf_find(&uf, a) == dups_uf_find(&uf, b))
+            continue;
+        dups_uf_union(&uf, a, b);
+        joined[i] = 1;
     }
 
     /* Sizes by root, then ids in order of the roots (first members). */
@@ -398,6 +416,10 @@ dups_group(const struct dups_sample *samples, size_t n, int threshold,
         out->n_conflicts += (size_t)gr->conflict;
         out->n_leaks += (size_t)gr->leak;
     }
+    for (size_t i = 0; i < n_extra; i++)
+        if (joined[i])
+            out->groups[out->group_of[extra[i].a] - 1].similar = 1;
+    free(joined);
     free(size);
     dups_uf_fini(&uf);
     return 0;

@@ -65,6 +65,7 @@ struct dups_group {  /* plain data */
     int leak;        /* members lie in different splits (known ones) */
     int exact;       /* some members have equal pixels */
     int near;        /* some members are near (not equal) */
+    int similar;     /* the run's features join what the hash did not */
 };
 
 struct dups {                  /* owned arrays: dups_fini */
@@ -80,6 +81,12 @@ struct dups {                  /* owned arrays: dups_fini */
  * Samples in no pair stay out of every group. */
 WN_NODISCARD int dups_group(const struct dups_sample *samples, size_t n,
                             int threshold, struct dups *out, char **cause);
+/* The same, joining extra[0..n_extra) too: pairs by other evidence (a
+ * run's features, engine/featpairs.h), indices into samples. */
+WN_NODISCARD int dups_group_with(const struct dups_sample *samples, size_t n,
+                                 int threshold, const struct dups_pair *extra,
+                                 size_t n_extra, struct dups *out,
+                                 char **cause);
 void dups_fini(struct dups *d);
 
 /* ---- from a project (data/dups_load.c) ---- */
@@ -98,6 +105,10 @@ struct dups_project { /* dups_project_fini */
     int64_t *ids;
     char **paths;
     size_t computed; /* hashes computed here, not read */
+    /* The newest finished run's pairs by features (distance -1), among
+     * the samples it scored; none before a run. */
+    struct dups_pair *similar;
+    size_t n_similar;
 };
 WN_NODISCARD int dups_load(struct store *s, struct dups_project *out,
                            dups_progress_fn fn, void *ctx, char **cause);

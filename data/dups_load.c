@@ -26,6 +26,32 @@ dups_index_of(const int64_t *ids, size_t n, int64_t id)
     return lo < n && ids[lo] == id ? lo : n;
 }
 
+/* The newest finished run's feature pairs, as indices. */
+static int
+dups_load_similar(struct store *s, struct dups_project *p, char **cause)
+{
+    int64_t run;
+    struct store_pair *v;
+    size_t n;
+    if (store_run_newest(s, STORE_RUN_DONE, &run, cause) != 0)
+        return -1;
+    if (run == 0)
+        return 0;
+    if (store_run_pairs_get(s, run, &v, &n, cause) != 0)
+        return -1;
+    p->similar = xmalloc((n > 0 ? n : 1) * sizeof *p->similar);
+    for (size_t i = 0; i < n; i++) {
+        size_t a = dups_index_of(p->ids, p->n, v[i].a);
+        size_t b = dups_index_of(p->ids, p->n, v[i].b);
+        if (a == p->n || b == p->n)
+            continue;
+        p->similar[p->n_similar++] =
+            (struct dups_pair){(uint32_t)a, (uint32_t)b, -1};
+    }
+    free(v);
+    return 0;
+}
+
 int
 dups_load(struct store *s, struct dups_project *out, dups_progress_fn fn,
           void *ctx, char **cause)
@@ -71,6 +97,8 @@ dups_load(struct store *s, struct dups_project *out, dups_progress_fn fn,
             fn(ctx, (int64_t)out->computed, (int64_t)missing);
     }
     store_dup_rows_free(rows, n);
+    if (rc == 0)
+        rc = dups_load_similar(s, out, cause);
     if (rc != 0)
         dups_project_fini(out);
     return rc;
@@ -85,6 +113,7 @@ dups_project_fini(struct dups_project *p)
         for (size_t i = 0; i < p->n; i++)
             free(p->paths[i]);
     free(p->paths);
+    free(p->similar);
     free(p->ids);
     free(p->samples);
     memset(p, 0, sizeof *p);
@@ -97,7 +126,8 @@ dups_scan(struct store *s, int threshold, struct dups_project *p,
     memset(d, 0, sizeof *d);
     if (dups_load(s, p, fn, ctx, cause) != 0)
         return -1;
-    if (dups_group(p->samples, p->n, threshold, d, cause) != 0) {
+    if (dups_group_with(p->samples, p->n, threshold, p->similar, p->n_similar,
+                        d, cause) != 0) {
         dups_project_fini(p);
         return -1;
     }

@@ -117,14 +117,40 @@ apply_policy(struct export_job *x)
     }
 }
 
-/* Leave out every member of a group but its first (import order): the
- * group's copies are one sample, whatever else left the first out. */
+/* A person dropped these as duplicates of a member they kept (the review
+ * screen's duplicates view): every export of labels leaves them out. */
+static void
+apply_excluded(struct export_job *x)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        if (!x->st[i].excluded || !x->rows[i].include)
+            continue;
+        x->rows[i].include = 0;
+        x->res->excluded++;
+    }
+}
+
+/* The member a group keeps: the first (import order) that a person did
+ * not drop, so that the one they kept stays; the first when all were. */
+static uint32_t
+dedupe_keeper(const struct export_job *x, const struct dups_group *g)
+{
+    for (size_t k = 0; k < g->n; k++) {
+        uint32_t m = x->dups.members[g->first + k];
+        if (!x->st[m].excluded)
+            return m;
+    }
+    return x->dups.members[g->first];
+}
+
+/* Leave out every member of a group but its keeper: the group's copies are
+ * one sample, whatever else left the keeper out. */
 static void
 apply_dedupe(struct export_job *x)
 {
     for (size_t i = 0; i < x->n; i++) {
         int64_t g = x->dups.group_of[i];
-        if (g == 0 || x->dups.members[x->dups.groups[g - 1].first] == i ||
+        if (g == 0 || dedupe_keeper(x, &x->dups.groups[g - 1]) == i ||
             !x->rows[i].include)
             continue;
         x->rows[i].include = 0;
@@ -209,6 +235,8 @@ write_score_row(struct export_job *x, size_t i, char **cause)
             : NULL;
     if (hit != NULL && x->dups.group_of[hit - x->st] != 0)
         fprintf(f, "%lld", (long long)x->dups.group_of[hit - x->st]);
+    fputc(',', f);
+    put_real(f, sc->outlier);
     fputc('\n', f);
     if (target_failed(x, T_SCORES, cause) != 0)
         return -1;
@@ -241,7 +269,7 @@ static int
 write_scores(struct export_job *x, char **cause)
 {
     fputs("path,given_label,suggested_label,score,flagged,self_confidence,"
-          "margin,cl_flag,aum,elr,suggested_prob,knn,dup_group\n",
+          "margin,cl_flag,aum,elr,suggested_prob,knn,dup_group,outlier\n",
           x->t[T_SCORES].f);
     struct score_key *k = xcalloc(x->n + 1, sizeof *k);
     size_t nk = 0;
@@ -558,6 +586,7 @@ read_project(struct export_job *x, char **cause)
             return wn_fail(cause, "the project changed during the export");
     }
     apply_policy(x);
+    apply_excluded(x);
     if (o->dedupe)
         apply_dedupe(x);
     return check_outputs(x, cause);

@@ -58,6 +58,7 @@ struct export_result { /* plain data */
     size_t samples;    /* in the label outputs */
     size_t dropped;    /* left out by drop-flagged */
     size_t deduped;    /* left out by dedupe (not counted in dropped) */
+    size_t excluded;   /* dropped as duplicates by a person */
     size_t accepted;   /* suggestions accepted (auto events recorded) */
     size_t review[4];  /* of samples, by enum store_review */
     size_t linked;     /* folder: links to source files */

@@ -18,7 +18,7 @@ struct image;
 struct store; /* opaque */
 
 /* Newest schema this build knows. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 enum store_open_flags {
     STORE_CREATE = 1 << 0,   /* create the file if missing */
@@ -200,6 +200,8 @@ struct store_score { /* plain data */
      * classes), with their probabilities. */
     int top[STORE_TOP_CLASSES];
     double top_prob[STORE_TOP_CLASSES];
+    /* Unlike any class (engine/outlier.h); NAN when not computed. */
+    double outlier;
 };
 
 /* The lifecycle of a run: created running; running ends done, interrupted
@@ -358,6 +360,22 @@ WN_NODISCARD int store_run_array_get(struct store *s, int64_t run_id,
 WN_NODISCARD int store_run_array_latest(struct store *s, enum store_array which,
                                         int64_t *run_id_out, char **cause);
 
+/* ---- a run's near-duplicate pairs by features (store_pairs.c) ---- */
+
+struct store_pair { /* plain data */
+    int64_t a, b;   /* sample ids, a < b */
+    double similarity;
+};
+/* Keep a run's pairs (replacing any it had); in one transaction or the
+ * caller's. */
+WN_NODISCARD int store_run_pairs_put(struct store *s, int64_t run_id,
+                                     const struct store_pair *p, size_t n,
+                                     char **cause);
+/* A run's pairs (malloc'd, by a then b); none for a run that kept none. */
+WN_NODISCARD int store_run_pairs_get(struct store *s, int64_t run_id,
+                                     struct store_pair **out, size_t *n_out,
+                                     char **cause);
+
 /* ---- summary for `winnow info` ---- */
 
 struct store_size_count {
@@ -391,8 +409,15 @@ struct store_summary { /* owned arrays: store_summary_fini */
     struct store_run_info *runs; /* newest first */
     size_t n_runs;
     int64_t n_human_events;
+    /* Samples of the newest finished run with an outlier score of at
+     * least STORE_OUTLIER_HIGH. */
+    int64_t n_outliers;
     int64_t file_bytes;
 };
+/* An outlier score this high is far from every class, a blank frame or a
+ * nearly black or white one (engine/outlier.h): what `info` counts. */
+#define STORE_OUTLIER_HIGH     0.8
+#define STORE_OUTLIER_HIGH_SQL "0.8"
 WN_NODISCARD int store_summary_get(struct store *s, struct store_summary *out,
                                    char **cause);
 void store_summary_fini(struct store_summary *sum);
@@ -470,6 +495,7 @@ struct store_label_state { /* plain data but path: store_states_free */
     int label;          /* current label: the latest event */
     int64_t last_event; /* id of the latest event */
     enum store_review review;
+    int excluded; /* a person dropped it as a duplicate (store_follow) */
 };
 WN_NODISCARD int store_label_states(struct store *s,
                                     struct store_label_state **states_out,
@@ -485,12 +511,14 @@ struct store_event { /* strings owned: store_events_free */
     int old_label; /* -1 for an import event */
     int new_label;
     enum store_label_source source;
-    int64_t time;   /* ms since the epoch */
-    int64_t run_id; /* latest finished run then, 0 if none */
-    double score;   /* the sample's score in that run, NAN if none */
-    char *note;     /* NULL if none */
-    int64_t undoes; /* the event this one reverts, 0 if none */
-    int undone;     /* a later event reverts this one */
+    int64_t time;    /* ms since the epoch */
+    int64_t run_id;  /* latest finished run then, 0 if none */
+    double score;    /* the sample's score in that run, NAN if none */
+    char *note;      /* NULL if none */
+    int64_t undoes;  /* the event this one reverts, 0 if none */
+    int undone;      /* a later event reverts this one */
+    int64_t follows; /* the decision this one was carried from, 0 if none */
+    int excluded;    /* drops the sample from exports (store_follow) */
 };
 WN_NODISCARD int store_events_get(struct store *s, int64_t sample_id,
                                   int with_import, struct store_event **out,
@@ -507,7 +535,8 @@ WN_NODISCARD int store_label_decide(struct store *s, int64_t sample_id,
 
 /* Undo the last n decisions of a person, newest first, in one transaction:
  * each gets an event setting its sample back to the label it had before
- * that decision. Decisions already undone and undo events themselves are
+ * that decision. A decision carried to other samples (store_label_follow)
+ * is one decision here: all its events are undone together. Decisions already undone and undo events themselves are
  * passed over, so each call reaches further back. Fewer than n when fewer
  * are left (*n_out 0: nothing to undo). */
 struct store_undo {    /* path owned: store_undos_free */
@@ -516,6 +545,7 @@ struct store_undo {    /* path owned: store_undos_free */
     int64_t sample_id;
     char *path;
     int from, to; /* labels */
+    int step;     /* which of the n undos it belongs to, 0 the first */
 };
 WN_NODISCARD int store_label_undo(struct store *s, int n,
                                   struct store_undo **out, size_t *n_out,
@@ -561,5 +591,36 @@ void store_pixels_fini(struct store_pixels *p);
 WN_NODISCARD int store_label_revert(struct store *s, int64_t event_id,
                                     int *label_out, int64_t *event_out,
                                     char **cause);
+
+/* ---- decisions that follow another (store_follow.c) ----
+ *
+ * A decision carried to other samples: each gets its own human event
+ * naming the decision in `follows`. An undo (store_label_undo, `u` in the
+ * review screen through store_label_revert_all) takes the decision and
+ * everything that follows it back as one step. */
+struct store_follow { /* plain data */
+    int64_t sample_id;
+    int label;
+    /* Drop the sample from exports as a duplicate of the decision's
+     * sample, until another event on it. */
+    int excluded;
+};
+/* Append one event per entry following the event decision, with note (may
+ * be NULL), in one transaction (or the caller's). */
+WN_NODISCARD int store_label_follow(struct store *s, int64_t decision,
+                                    const struct store_follow *f, size_t n,
+                                    const char *note, char **cause);
+/* Revert event_id's decision and every event following it that is still
+ * in force, newest first, in one transaction, all or none (each as
+ * store_label_revert would). *out (malloc'd) says what each revert did. */
+struct store_reverted { /* plain data */
+    int64_t undone_id;  /* the event reverted */
+    int64_t event_id;   /* the new event */
+    int64_t sample_id;
+    int label; /* restored */
+};
+WN_NODISCARD int store_label_revert_all(struct store *s, int64_t event_id,
+                                        struct store_reverted **out,
+                                        size_t *n_out, char **cause);
 
 #endif

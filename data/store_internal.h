@@ -118,5 +118,16 @@ int store_event_insert(struct store *s, int64_t sample_id, int old_label,
                        int new_label, enum store_label_source src,
                        int64_t run_id, double score, const char *note,
                        int64_t undoes, int64_t *id_out, char **cause);
+/* Revert one person's decision (store_label_revert's work, inside the
+ * caller's transaction); *sample_out, *label_out (the label restored) and
+ * *event_out may be NULL. In store_review.c. */
+int store_revert_event(struct store *s, int64_t event_id, int64_t *sample_out,
+                       int *label_out, int64_t *event_out, char **cause);
+/* The events that are one step for an undo with event_id: the decision it
+ * belongs to (itself, or the one it follows) and every event following
+ * that decision, those still in force, newest first (malloc'd; none when
+ * all are undone). In store_follow.c. */
+int store_event_group(struct store *s, int64_t event_id, int64_t **ids_out,
+                      size_t *n_out, char **cause);
 
 #endif

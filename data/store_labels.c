@@ -36,6 +36,7 @@ enum label_stmt {
     LS_RUN_SCORE,
     LS_UNDO_NEXT,
     LS_SAMPLE_PATH,
+    LS_EVENT,
     LS_EVENT_INSERT,
     LS_LABEL_CURRENT,
     LS_COUNT
@@ -44,7 +45,8 @@ enum label_stmt {
 #define LS_EVENT_COLUMNS                                                       \
     "SELECT e.id, e.sample_id, s.path, coalesce(e.old_label, -1), "            \
     "e.new_label, e.source, e.time, coalesce(e.run_id, 0), e.score, e.note, "  \
-    "coalesce(e.undoes, 0) FROM label_events e "                               \
+    "coalesce(e.undoes, 0), coalesce(e.follows, 0), e.excluded "               \
+    "FROM label_events e "                                                     \
     "JOIN samples s ON s.id = e.sample_id "
 
 static const char *const label_sql[LS_COUNT] = {
@@ -64,7 +66,8 @@ static const char *const label_sql[LS_COUNT] = {
     [LS_STATES] = "SELECT s.id, s.source_id, src.kind, s.path "
                   "FROM sources src JOIN samples s ON s.source_id = src.id",
     [LS_EVENTS_SCAN] = "SELECT id, sample_id, new_label, source, "
-                       "coalesce(undoes, 0) FROM label_events ORDER BY id",
+                       "coalesce(undoes, 0), excluded FROM label_events "
+                       "ORDER BY id",
     [LS_GIVEN] = "SELECT given_label FROM samples WHERE id = ?1",
     [LS_EVENTS_ALL] =
         LS_EVENT_COLUMNS "WHERE ?1 OR e.source <> 'import' ORDER BY e.id",
@@ -84,6 +87,8 @@ static const char *const label_sql[LS_COUNT] = {
                      "label_events u WHERE u.sample_id = e.sample_id AND "
                      "u.undoes = e.id) ORDER BY e.id DESC LIMIT 1",
     [LS_SAMPLE_PATH] = "SELECT path FROM samples WHERE id = ?1",
+    [LS_EVENT] = "SELECT sample_id, old_label, new_label FROM label_events "
+                 "WHERE id = ?1",
     [LS_EVENT_INSERT] =
         "INSERT INTO label_events (sample_id, old_label, new_label, source, "
         "time, run_id, score, note, undoes) "
@@ -555,6 +560,8 @@ states_read_events(struct store *s, const struct state_index *ix,
             source_of((const char *)sqlite3_column_text(st, 3));
         x->label = sqlite3_column_int(st, 2);
         x->last_event = id;
+        /* Dropped at export: as the latest event says. */
+        x->excluded = sqlite3_column_int(st, 5);
         if (src == STORE_LABEL_IMPORT) {
             if (x->given < 0)
                 x->given = x->label;
@@ -714,6 +721,8 @@ store_events_get(struct store *s, int64_t sample_id, int with_import,
         e->note = sqlite3_column_type(st, 9) == SQLITE_NULL ? NULL
                                                             : column_dup(st, 9);
         e->undoes = sqlite3_column_int64(st, 10);
+        e->follows = sqlite3_column_int64(st, 11);
+        e->excluded = sqlite3_column_int(st, 12);
         e->undone = 0;
         if (e->undoes != 0) {
             wn_grow(&undone, sizeof *undone, &ucap, nu + 1);
@@ -856,22 +865,26 @@ sample_path(struct store *s, int64_t sample_id, char **out, char **cause)
     return 0;
 }
 
-/* One undo: 1 done, 0 nothing left, -1 error. */
+/* Revert one decision event into *u. */
 static int
-undo_one(struct store *s, struct store_undo *u, char **cause)
+undo_event(struct store *s, int64_t event_id, struct store_undo *u,
+           char **cause)
 {
     sqlite3_stmt *st;
-    if (label_stmt(s, LS_UNDO_NEXT, &st, cause) != 0)
+    if (label_stmt(s, LS_EVENT, &st, cause) != 0)
         return -1;
+    sqlite3_bind_int64(st, 1, event_id);
     int r = store_row(s, st, cause, "find decision");
-    if (r <= 0)
-        return r;
+    if (r < 0)
+        return -1;
+    if (r == 0)
+        return wn_fail(cause, "no label event %lld", (long long)event_id);
     memset(u, 0, sizeof *u);
-    u->undone_id = sqlite3_column_int64(st, 0);
-    u->sample_id = sqlite3_column_int64(st, 1);
-    u->to = sqlite3_column_type(st, 2) == SQLITE_NULL
-                ? sqlite3_column_int(st, 3)
-                : sqlite3_column_int(st, 2);
+    u->undone_id = event_id;
+    u->sample_id = sqlite3_column_int64(st, 0);
+    u->to = sqlite3_column_type(st, 1) == SQLITE_NULL
+                ? sqlite3_column_int(st, 2)
+                : sqlite3_column_int(st, 1);
     store_done(st);
     int64_t last, run;
     double score;
@@ -886,20 +899,49 @@ undo_one(struct store *s, struct store_undo *u, char **cause)
         u->path = NULL;
         return -1;
     }
+    return 0;
+}
+
+/* One undo: the newest decision in force, with every event that follows
+ * the same decision. 1 done, 0 nothing left, -1 error. */
+static int
+undo_one(struct store *s, int step, struct store_undo **v, size_t *n,
+         size_t *cap, char **cause)
+{
+    sqlite3_stmt *st;
+    if (label_stmt(s, LS_UNDO_NEXT, &st, cause) != 0)
+        return -1;
+    int r = store_row(s, st, cause, "find decision");
+    if (r <= 0)
+        return r;
+    int64_t newest = sqlite3_column_int64(st, 0);
+    store_done(st);
+    int64_t *ids;
+    size_t k;
+    if (store_event_group(s, newest, &ids, &k, cause) != 0)
+        return -1;
+    for (size_t i = 0; i < k; i++) {
+        wn_grow(v, sizeof **v, cap, *n + 1);
+        if (undo_event(s, ids[i], &(*v)[*n], cause) != 0) {
+            free(ids);
+            return -1;
+        }
+        (*v)[(*n)++].step = step;
+    }
+    free(ids);
     return 1;
 }
 
 static int
-undo_many(struct store *s, int n, struct store_undo *v, size_t *done,
-          char **cause)
+undo_many(struct store *s, int n, struct store_undo **v, size_t *done,
+          size_t *cap, char **cause)
 {
     for (int i = 0; i < n; i++) {
-        int r = undo_one(s, &v[*done], cause);
+        int r = undo_one(s, i, v, done, cap, cause);
         if (r < 0)
             return -1;
         if (r == 0)
             break;
-        (*done)++;
     }
     return 0;
 }
@@ -913,13 +955,12 @@ store_label_undo(struct store *s, int n, struct store_undo **out, size_t *n_out,
     *n_out = 0;
     if (n <= 0)
         return 0;
-    struct store_undo *v = xcalloc((size_t)n, sizeof *v);
-    size_t done = 0;
-    if (store_wbegin(s, &own, cause) != 0) {
-        free(v);
+    struct store_undo *v = NULL;
+    size_t done = 0, cap = 0;
+    if (store_wbegin(s, &own, cause) != 0)
         return -1;
-    }
-    if (store_wend(s, own, undo_many(s, n, v, &done, cause), cause) != 0) {
+    if (store_wend(s, own, undo_many(s, n, &v, &done, &cap, cause), cause) !=
+        0) {
         store_undos_free(v, done);
         return -1;
     }

@@ -191,6 +191,49 @@ static const struct store_migration store_migrations[] = {
      "    JOIN classes t ON t.id = n.true_label\n"
      "    WHERE n.run_id = (SELECT max(id) FROM runs\n"
      "        WHERE status = 'done');\n"},
+    /* 3 -> 4: one decision, many samples. An event a person's decision
+     * carried to other samples (its near-duplicates, similar suspects, the
+     * rest of a group) names that decision in `follows`, so an undo takes
+     * the decision and all it carried back as one step. `excluded` marks
+     * a decision that drops its sample from exports as a duplicate of a
+     * kept one; the next event on the sample (an undo included) ends it.
+     * scores.outlier: how little a sample looks like any class.
+     * run_pairs: near-duplicates by the run's features (engine/featpairs.h),
+     * found where a perceptual hash cannot see them (flips, crops). The
+     * views gain the columns at their ends. */
+    {"ALTER TABLE label_events ADD COLUMN\n"
+     "    follows INTEGER; -- a label_events id\n"
+     "ALTER TABLE label_events ADD COLUMN\n"
+     "    excluded INTEGER NOT NULL DEFAULT 0 CHECK (excluded IN (0, 1));\n"
+     "CREATE INDEX label_events_follows ON label_events (follows)\n"
+     "    WHERE follows IS NOT NULL;\n"
+     "ALTER TABLE scores ADD COLUMN outlier REAL;\n"
+     "CREATE TABLE run_pairs (\n"
+     "    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+     "    a INTEGER NOT NULL REFERENCES samples (id),\n"
+     "    b INTEGER NOT NULL REFERENCES samples (id), -- a < b\n"
+     "    similarity REAL NOT NULL, -- cosine of the run's features\n"
+     "    PRIMARY KEY (run_id, a, b)\n"
+     ") STRICT, WITHOUT ROWID;\n"
+     "DROP VIEW labels_v;\n"
+     "CREATE VIEW labels_v AS SELECT e.id AS event_id, e.sample_id,\n"
+     "    s.path, o.name AS old_label, n.name AS new_label, e.source,\n"
+     "    e.time, e.run_id, e.score, e.note, e.undoes, e.follows,\n"
+     "    e.excluded\n"
+     "    FROM label_events e JOIN samples s ON s.id = e.sample_id\n"
+     "    LEFT JOIN classes o ON o.id = e.old_label\n"
+     "    JOIN classes n ON n.id = e.new_label;\n"
+     "DROP VIEW scores_v;\n"
+     "CREATE VIEW scores_v AS SELECT sc.run_id, sc.sample_id, v.path,\n"
+     "    v.given_label, v.label, v.label_source, t.name AS scored_label,\n"
+     "    sc.score, sc.flagged, sc.self_confidence, sc.margin, sc.cl_flag,\n"
+     "    sc.aum, sc.elr, sc.knn, u.name AS suggested_label,\n"
+     "    sc.suggested_prob, sc.outlier\n"
+     "    FROM scores sc JOIN samples_v v ON v.sample_id = sc.sample_id\n"
+     "    LEFT JOIN classes t ON t.id = sc.label\n"
+     "    LEFT JOIN classes u ON u.id = sc.suggested\n"
+     "    WHERE sc.run_id = (SELECT max(id) FROM runs\n"
+     "        WHERE status = 'done');\n"},
 };
 
 _Static_assert(WN_ARRAY_LEN(store_migrations) == STORE_SCHEMA_VERSION,

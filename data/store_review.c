@@ -157,9 +157,9 @@ revert_later(struct store *s, int64_t sample_id, int64_t event_id, char **cause)
     return 0;
 }
 
-static int
-revert(struct store *s, int64_t event_id, int *label_out, int64_t *event_out,
-       char **cause)
+int
+store_revert_event(struct store *s, int64_t event_id, int64_t *sample_out,
+                   int *label_out, int64_t *event_out, char **cause)
 {
     sqlite3_stmt *st;
     if (review_stmt(s, RV_EVENT, &st, cause) != 0)
@@ -214,6 +214,8 @@ revert(struct store *s, int64_t event_id, int *label_out, int64_t *event_out,
         return -1;
     if (label_out != NULL)
         *label_out = old_label;
+    if (sample_out != NULL)
+        *sample_out = sample_id;
     return 0;
 }
 
@@ -224,6 +226,8 @@ store_label_revert(struct store *s, int64_t event_id, int *label_out,
     int own;
     if (store_wbegin(s, &own, cause) != 0)
         return -1;
-    return store_wend(s, own, revert(s, event_id, label_out, event_out, cause),
-                      cause);
+    return store_wend(
+        s, own,
+        store_revert_event(s, event_id, NULL, label_out, event_out, cause),
+        cause);
 }

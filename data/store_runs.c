@@ -67,8 +67,8 @@ static const char *const run_sql[RS_COUNT] = {
     [RS_SCORE_INSERT] =
         "INSERT INTO scores (run_id, sample_id, score, self_confidence, "
         "margin, cl_flag, aum, elr, knn, label, suggested, suggested_prob, "
-        "flagged, top) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-        "?12, ?13, ?14)",
+        "flagged, top, outlier) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+        "?10, ?11, ?12, ?13, ?14, ?15)",
     [RS_NOISE_INSERT] = "INSERT INTO class_noise (run_id, given, true_label, "
                         "rate) VALUES (?1, ?2, ?3, ?4)",
     [RS_DONE] = "UPDATE runs SET status = ?7, finished = ?2, heartbeat "
@@ -81,7 +81,8 @@ static const char *const run_sql[RS_COUNT] = {
         "SELECT s.path, s.given_label, coalesce(c.label, s.given_label), "
         "coalesce(c.source = 'human', 0), sc.sample_id, sc.score, "
         "sc.self_confidence, sc.margin, sc.cl_flag, sc.aum, sc.elr, sc.knn, "
-        "sc.label, sc.suggested, sc.suggested_prob, sc.flagged, sc.top "
+        "sc.label, sc.suggested, sc.suggested_prob, sc.flagged, sc.top, "
+        "sc.outlier "
         "FROM scores sc JOIN samples s ON s.id = sc.sample_id "
         "LEFT JOIN (SELECT e.sample_id, e.new_label AS label, e.source "
         "FROM label_events e JOIN (SELECT max(id) AS mid FROM label_events "
@@ -92,7 +93,8 @@ static const char *const run_sql[RS_COUNT] = {
     [RS_SCORE_SCAN] =
         "SELECT NULL, NULL, NULL, NULL, sample_id, score, self_confidence, "
         "margin, cl_flag, aum, elr, knn, label, suggested, suggested_prob, "
-        "flagged, top FROM scores WHERE run_id = ?1 ORDER BY sample_id",
+        "flagged, top, outlier FROM scores WHERE run_id = ?1 "
+        "ORDER BY sample_id",
 };
 
 /* The names the runs table stores, and its CHECK constraint allows. */
@@ -530,6 +532,7 @@ publish_rows(struct store *s, int64_t run_id, const struct store_score *sc,
             sqlite3_bind_null(st, 11);
         bind_real(st, 12, x->suggested_prob);
         sqlite3_bind_int(st, 13, x->flagged);
+        bind_real(st, 15, x->outlier);
         char top[STORE_TOP_CLASSES * 32];
         top_format(x, top, sizeof top);
         if (top[0] != '\0' && store_bind_text(s, st, 14, top, cause) != 0)
@@ -641,6 +644,7 @@ score_columns(sqlite3_stmt *st, struct store_score *sc)
     sc->suggested_prob = column_real(st, 14);
     sc->flagged = sqlite3_column_int(st, 15);
     top_parse((const char *)sqlite3_column_text(st, 16), sc);
+    sc->outlier = column_real(st, 17);
 }
 
 int

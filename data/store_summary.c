@@ -23,6 +23,7 @@ enum summary_stmt {
     SU_SOURCES,
     SU_RUNS,
     SU_HUMAN,
+    SU_OUTLIERS,
     SU_COUNT
 };
 
@@ -52,6 +53,9 @@ static const char *const summary_sql[SU_COUNT] = {
                 "FROM runs ORDER BY started DESC, id DESC",
     [SU_HUMAN] = "SELECT count(*) FROM label_events "
                  "WHERE source = 'human'",
+    [SU_OUTLIERS] = "SELECT count(*) FROM scores WHERE run_id = (SELECT "
+                    "max(id) FROM runs WHERE status = 'done') AND outlier "
+                    ">= " STORE_OUTLIER_HIGH_SQL,
 };
 
 static int
@@ -165,7 +169,8 @@ store_summary_read(struct store *s, struct store_summary *out, char **cause)
         return store_fail(s, rc, cause, "summary");
 
     if (store_int64(s, &summary_sql[SU_HUMAN], &out->n_human_events, cause) !=
-        0)
+            0 ||
+        store_int64(s, &summary_sql[SU_OUTLIERS], &out->n_outliers, cause) != 0)
         return -1;
 
     const char *db_path = sqlite3_db_filename(s->db, "main");

@@ -24,14 +24,18 @@
 
 #include "data/store.h"
 #include "engine/dataset.h"
+#include "engine/featpairs.h"
 #include "engine/knn.h"
-#include "engine/publish.h"
+#include "engine/outlier.h"
 #include "engine/scores.h"
 #include "engine/train.h"
 
 /* How often a running job refreshes its heartbeat in the store, so that
  * another process can tell a live run from one whose process died. */
 #define ENGINE_HEARTBEAT_SECONDS  5.0
+/* A run whose process still exists is taken for alive until its heartbeat
+ * is this old (a recycled pid can block a new run at most this long). */
+#define ENGINE_STALE_SECONDS      600.0
 /* A crash costs at most a minute of training, and small sets, whose
  * epochs take seconds, do not rewrite the checkpoint every few. */
 #define ENGINE_CHECKPOINT_SECONDS 60.0
@@ -243,6 +247,49 @@ engine_config(struct engine *e, const struct dataset *d,
     cfg->threads = engine_threads(p->threads);
 }
 
+/* The k most probable classes of one row, best first (ties: lower id). */
+static void
+engine_top_classes(const float *p, int k, struct store_score *r)
+{
+    for (int t = 0; t < STORE_TOP_CLASSES; t++) {
+        int best = -1;
+        for (int j = 0; j < k; j++) {
+            int taken = 0;
+            for (int u = 0; u < t; u++)
+                taken |= r->top[u] == j;
+            if (!taken && (best < 0 || p[j] > p[best]))
+                best = j;
+        }
+        r->top[t] = best;
+        r->top_prob[t] = best >= 0 ? (double)p[best] : (double)NAN;
+    }
+}
+
+/* The run's near-duplicate pairs by features, as sample ids. */
+static int
+engine_feature_pairs(const struct dataset *d, const struct train_output *out,
+                     struct store_pair **pairs_out, size_t *n_out, char **cause)
+{
+    struct featpairs_pair *fp;
+    size_t n;
+    int truncated;
+    if (featpairs_find_grouped(out->features, d->n, out->feature_dim,
+                               out->group, FEATPAIRS_DEFAULT_MIN, &fp, &n,
+                               &truncated, cause) != 0)
+        return -1;
+    n = featpairs_rare(fp, n, d->n, FEATPAIRS_MAX_PARTNERS);
+    struct store_pair *p = xcalloc(n + 1, sizeof *p);
+    for (size_t i = 0; i < n; i++) {
+        p[i].a = d->sample_id[fp[i].a];
+        p[i].b = d->sample_id[fp[i].b];
+        p[i].similarity = (double)fp[i].similarity;
+    }
+    free(fp);
+    *pairs_out = p;
+    *n_out = n;
+    return 0;
+}
+
 /* Turn the trainer's evidence into scores and publish them. */
 static int
 engine_publish(struct engine *e, const struct dataset *d,
@@ -287,25 +334,79 @@ engine_publish(struct engine *e, const struct dataset *d,
     free(votes);
     if (scored != 0)
         return -1;
-    struct publish_input pin = {
+    struct outlier_input oi = {
         .n = d->n,
-        .k = d->k,
-        .sample_id = d->sample_id,
-        .label = d->label,
-        .probs = out->probs,
+        .dim = out->features != NULL ? out->feature_dim : 0,
+        .classes = d->k,
         .features = out->features,
-        .dim = out->feature_dim,
+        .label = d->label,
+        .pixels = d->pixels,
+        .channels = d->c,
+        .side = d->side,
     };
-    struct store_score *rows = publish_rows(&pin, &res);
+    double *outlier = xmalloc(((size_t)d->n + 1) * sizeof *outlier);
+    engine_heartbeat(e);
+    if (outlier_scores(&oi, outlier, cause) != 0) {
+        free(outlier);
+        scores_result_fini(&res);
+        return -1;
+    }
+    struct store_score *rows = xcalloc((size_t)d->n, sizeof *rows);
+    for (int64_t i = 0; i < d->n; i++) {
+        const struct scores_sample *x = &res.sample[i];
+        struct store_score *r = &rows[i];
+        r->sample_id = d->sample_id[i];
+        r->score = x->score;
+        r->self_confidence = x->self_confidence;
+        r->margin = x->margin;
+        r->cl_flag = x->flagged;
+        r->aum = x->aum;
+        r->elr = x->elr;
+        r->knn = x->knn;
+        r->label = d->label[i];
+        r->suggested = x->suggested;
+        r->suggested_prob = x->suggested_prob;
+        r->flagged = x->flagged;
+        r->outlier = outlier[i];
+        engine_top_classes(out->probs + (size_t)i * (size_t)d->k, d->k, r);
+    }
+    free(outlier);
+    /* Near-duplicates the hash cannot see, by the run's features. */
+    struct store_pair *pairs = NULL;
+    size_t n_pairs = 0;
+    engine_heartbeat(e);
+    if (out->features != NULL &&
+        engine_feature_pairs(d, out, &pairs, &n_pairs, cause) != 0) {
+        free(rows);
+        scores_result_fini(&res);
+        return -1;
+    }
     engine_set_phase(e, ENGINE_PUBLISHING, NULL);
     /* The whole matrices go in the same transaction as the scores, so a
      * done run always has them (export --probs, --features). */
-    int rc = publish_run(e->store, e->run_id, &pin, rows, &res, seconds, cause);
+    int rc = store_begin(e->store, cause);
+    if (rc == 0)
+        rc = store_run_array_put(e->store, e->run_id, STORE_ARRAY_PROBS,
+                                 out->probs, d->n, d->k, cause);
+    if (rc == 0 && out->features != NULL)
+        rc = store_run_array_put(e->store, e->run_id, STORE_ARRAY_FEATURES,
+                                 out->features, d->n, out->feature_dim, cause);
+    if (rc == 0 && n_pairs > 0)
+        rc = store_run_pairs_put(e->store, e->run_id, pairs, n_pairs, cause);
+    if (rc == 0)
+        rc = store_run_publish(e->store, e->run_id, rows, (size_t)d->n,
+                               res.noise_matrix, res.k, res.noise_rate, seconds,
+                               cause);
+    if (rc == 0)
+        rc = store_commit(e->store, cause);
+    else
+        store_rollback(e->store);
     if (rc == 0) {
         pthread_mutex_lock(&e->lock);
         e->snap.noise_rate = res.noise_rate;
         pthread_mutex_unlock(&e->lock);
     }
+    free(pairs);
     free(rows);
     scores_result_fini(&res);
     return rc;
@@ -339,7 +440,7 @@ engine_job(struct engine *e, char **cause)
         .params = params,
         .version = PACKAGE_VERSION,
         .resume = e->params.resume,
-        .stale_ms = PUBLISH_STALE_MS,
+        .stale_ms = (int64_t)(ENGINE_STALE_SECONDS * 1e3) /* ms */,
     };
     if (store_run_claim(e->store, &req, &e->run_id, &resume, &resume_len,
                         cause) != 0)

@@ -33,7 +33,13 @@ enum keymap_action {
     KEYMAP_FILTER_SHOW,  /* to review, decided, skipped, all */
     KEYMAP_FILTER_SCORE, /* a minimum score */
     KEYMAP_FILTER_CLEAR,
-    KEYMAP_ENGINE, /* start, pause or resume */
+    KEYMAP_DUPS,          /* the duplicates view of a sample's group */
+    KEYMAP_GROUP_LABEL,   /* the whole group takes the chosen label */
+    KEYMAP_GROUP_KEEP,    /* keep the chosen member, drop the rest */
+    KEYMAP_OFFER_NEAR,    /* the last decision for its near-duplicates */
+    KEYMAP_OFFER_SIMILAR, /* ... for its most similar suspects */
+    KEYMAP_ORDER,         /* rank by noise score or by outlier score */
+    KEYMAP_ENGINE,        /* start, pause or resume */
     KEYMAP_ENGINE_STOP,
     KEYMAP_HELP,
     KEYMAP_REDRAW,

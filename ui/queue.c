@@ -49,6 +49,7 @@ struct queue {
     size_t nex;
     size_t n_scored; /* items[0..n_scored) are the scored ones */
     struct queue_counts counts;
+    enum queue_order order;
 };
 
 const char *
@@ -187,7 +188,7 @@ queue_cmp_id(const void *a, const void *b)
  * copies 144 bytes per move (half the start-up at a million samples). */
 struct queue_rank_key {
     int scored;
-    double score;
+    double key; /* the order's: the noise score or the outlier score */
     int64_t sample_id;
     size_t index;
 };
@@ -198,10 +199,10 @@ queue_cmp_rank(const void *a, const void *b)
     const struct queue_rank_key *x = a, *y = b;
     if (x->scored != y->scored)
         return x->scored ? -1 : 1;
-    if (x->scored && x->score != y->score) {
-        if (isnan(x->score) || isnan(y->score))
-            return isnan(x->score) ? 1 : -1;
-        return x->score > y->score ? -1 : 1;
+    if (x->scored && x->key != y->key) {
+        if (isnan(x->key) || isnan(y->key))
+            return isnan(x->key) ? 1 : -1;
+        return x->key > y->key ? -1 : 1;
     }
     return (x->sample_id > y->sample_id) - (x->sample_id < y->sample_id);
 }
@@ -273,6 +274,7 @@ queue_permute(struct queue_item *items, struct queue_rank_key *rk, size_t n)
         }
     }
 }
+static void queue_rank(struct queue *q);
 
 void
 queue_load(struct queue *q, struct queue_item *items, size_t n)
@@ -286,13 +288,38 @@ queue_load(struct queue *q, struct queue_item *items, size_t n)
             items[i].status = QUEUE_SKIPPED;
     }
     queue_items_free(q->items, q->n);
+    q->items = items;
+    q->n = n;
+    queue_rank(q);
+}
+
+void
+queue_set_order(struct queue *q, enum queue_order order)
+{
+    q->order = order;
+    queue_rank(q);
+}
+
+enum queue_order
+queue_get_order(const struct queue *q)
+{
+    return q->order;
+}
+
+/* Sort the items by the order's key and rebuild the indices and view. */
+static void
+queue_rank(struct queue *q)
+{
+    struct queue_item *items = q->items;
+    size_t n = q->n;
     free(q->by_id);
     free(q->view);
     int by_id_order = 1;
     struct queue_rank_key *rk = xcalloc(n + 1, sizeof *rk);
     for (size_t i = 0; i < n; i++) {
         rk[i].scored = items[i].scored;
-        rk[i].score = items[i].score;
+        rk[i].key =
+            q->order == QUEUE_BY_OUTLIER ? items[i].outlier : items[i].score;
         rk[i].sample_id = items[i].sample_id;
         rk[i].index = i;
         if (i > 0 && items[i - 1].sample_id >= items[i].sample_id)

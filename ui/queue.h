@@ -42,7 +42,9 @@ struct queue_item {    /* plain data, but path is owned by the queue */
     int flagged;
     int top[3]; /* the model's likeliest classes, best first, or -1 */
     double top_p[3];
-    size_t rank; /* 1-based place in the full ranking (set by load) */
+    double outlier; /* unlike any class (engine/outlier.h); NAN if none */
+    double key;     /* what the ranking sorts by (set by the queue) */
+    size_t rank;    /* 1-based place in the full ranking (set by load) */
 };
 
 enum queue_show {
@@ -70,6 +72,16 @@ void queue_free(struct queue *q);
  * stays on the sample it was on; a sample still unreviewed keeps the
  * session's "skipped". */
 void queue_load(struct queue *q, struct queue_item *items, size_t n);
+
+/* What the ranking puts first: the likeliest wrong labels (the noise
+ * score, the default) or the likeliest outliers. Kept across loads; the
+ * cursor stays on its sample. */
+enum queue_order {
+    QUEUE_BY_SCORE,
+    QUEUE_BY_OUTLIER,
+};
+void queue_set_order(struct queue *q, enum queue_order order);
+enum queue_order queue_get_order(const struct queue *q);
 
 size_t queue_size(const struct queue *q);  /* every item */
 size_t queue_count(const struct queue *q); /* items in the view */

@@ -399,6 +399,8 @@ static void
 review_fini(struct review *rv)
 {
     picker_free(rv->picker);
+    review_offer_clear(rv);
+    review_groups_free(rv->groups);
     cells_cache_free(rv->cache);
     cells_renderer_free(rv->rend);
     queue_free(rv->q);
@@ -431,7 +433,10 @@ review_run(const char *db_path, const struct review_options *o,
         return wn_fail(cause, "review needs a terminal");
     if (store_open(db_path, 0, &rv.store, cause) != 0)
         return -1;
-    if (store_class_names(rv.store, &rv.classes, &rv.n_classes, cause) != 0)
+    /* Every reload finds the near-duplicate groups: a project from before
+     * hashes were kept gets them kept once, here, not computed each time. */
+    if (store_class_names(rv.store, &rv.classes, &rv.n_classes, cause) != 0 ||
+        store_phash_fill(rv.store, NULL, NULL, NULL, cause) != 0)
         goto fail;
     if (o->timing_path != NULL &&
         (rv.timing = fopen(o->timing_path, "a")) == NULL) {

@@ -187,8 +187,9 @@ review_draw_title(struct review *rv)
         snprintf(cls, sizeof cls, "   class: %s", review_class(rv, f.cls));
     if (!isnan(f.min_score))
         snprintf(score, sizeof score, "   score >= %.2f", f.min_score);
-    snprintf(line, sizeof line, " winnow  %s   showing: %s (%zu)%s%s", base,
-             queue_show_name(f.show), queue_count(rv->q), cls, score);
+    snprintf(line, sizeof line, " winnow  %s   showing: %s (%zu)%s%s%s", base,
+             queue_show_name(f.show), queue_count(rv->q), cls, score,
+             queue_get_order(rv->q) == QUEUE_BY_OUTLIER ? "   by outlier" : "");
     review_attr_on(rv, PAIR_TITLE, A_REVERSE | A_BOLD);
     text_blank(stdscr, 0, 0, COLS);
     text_put(stdscr, 0, 0, COLS - 10, line, 0);
@@ -275,7 +276,8 @@ review_draw_queue(struct review *rv)
         snprintf(buf, sizeof buf, " %*zu ", rw, it->rank);
         x += text_put(stdscr, y, x, rw + 2, buf, 0);
         if (it->scored) {
-            snprintf(buf, sizeof buf, "%.2f", it->score);
+            /* The column shows what the queue is ranked by. */
+            snprintf(buf, sizeof buf, "%.2f", it->key);
             if (it->flagged && !sel)
                 review_attr_on(rv, PAIR_FLAGGED, A_BOLD);
             text_put(stdscr, y, x, 4, buf, 0);
@@ -372,6 +374,14 @@ review_draw_info(struct review *rv, const struct queue_item *it)
             review_attr_on(rv, PAIR_FLAGGED, A_BOLD);
         text_put(stdscr, y, x + 10, w - 10, buf, 0);
         review_attr_off();
+        if (!isnan(it->outlier)) {
+            wattron(stdscr, A_DIM);
+            text_put(stdscr, y + 1, x, 10, "outlier", 0);
+            wattroff(stdscr, A_DIM);
+            snprintf(buf, sizeof buf, "%.3f", it->outlier);
+            text_put(stdscr, y + 1, x + 10, w - 10, buf, 0);
+            y++;
+        }
         y += 2;
         /* The model's likeliest classes as small bars, and the label it
          * was trained against when that is not among them. */
@@ -509,6 +519,124 @@ review_draw_sample(struct review *rv)
     review_draw_strip(rv, it);
 }
 
+/* The duplicates view: the group's members side by side in the sample
+ * pane, each with its label and state, the chosen one marked. */
+static void
+review_draw_dups(struct review *rv)
+{
+    const struct review_layout *l = &rv->lay;
+    size_t n = review_group_members(rv, rv->dups_of, NULL, 0);
+    if (n == 0)
+        return;
+    int64_t *ids = xmalloc(n * sizeof *ids);
+    review_group_members(rv, rv->dups_of, ids, n);
+    int conflict = 0;
+    const struct queue_item *first = queue_find(rv->q, ids[0]);
+    for (size_t i = 1; i < n; i++) {
+        const struct queue_item *it = queue_find(rv->q, ids[i]);
+        conflict |= first != NULL && it != NULL && it->label != first->label;
+    }
+    char buf[160];
+    snprintf(buf, sizeof buf, "Near-duplicates: a group of %zu%s", n,
+             conflict ? ", labels disagree" : "");
+    wattron(stdscr, A_BOLD);
+    text_put(stdscr, l->sy, l->sx + 1, l->sw - 2, buf, 0);
+    wattroff(stdscr, A_BOLD);
+
+    /* As many tiles a row as keep an image at least 16 cells wide. */
+    int w = l->sw - 2;
+    int per_row = w / 17;
+    if (per_row < 1)
+        per_row = 1;
+    if ((size_t)per_row > n)
+        per_row = (int)n;
+    int tile_w = w / per_row;
+    int rows_of = ((int)n + per_row - 1) / per_row;
+    int avail = l->sh - 3;
+    int tile_h = avail / rows_of;
+    if (tile_h > tile_w / 2 + 2)
+        tile_h = tile_w / 2 + 2;
+    if (tile_h < 3)
+        tile_h = 3;
+    for (size_t i = 0; i < n; i++) {
+        int row = (int)i / per_row, col = (int)i % per_row;
+        int y = l->sy + 1 + row * tile_h, x = l->sx + 1 + col * tile_w;
+        if (y + tile_h > l->sy + l->sh - 1)
+            break;
+        const struct queue_item *it = queue_find(rv->q, ids[i]);
+        if (it == NULL)
+            continue;
+        review_image(rv, it->sample_id, y, x, tile_w - 1, tile_h - 2);
+        int sel = i == rv->dups_sel;
+        snprintf(buf, sizeof buf, "%s%d %s%s", sel ? "> " : "  ", it->label + 1,
+                 review_class(rv, it->label),
+                 queue_status_decided(it->status) ? " *" : "");
+        if (sel)
+            wattron(stdscr, A_REVERSE);
+        text_put(stdscr, y + tile_h - 2, x, tile_w - 1, buf, 0);
+        if (sel)
+            wattroff(stdscr, A_REVERSE);
+        wattron(stdscr, A_DIM);
+        text_put(stdscr, y + tile_h - 1, x, tile_w - 1, it->path, 1);
+        wattroff(stdscr, A_DIM);
+    }
+    free(ids);
+    wattron(stdscr, A_DIM);
+    text_put(stdscr, l->sy + l->sh - 1, l->sx + 1, l->sw - 2,
+             "* decided   j k choose  1-0 Space decide it  = all take its "
+             "label  x keep it, drop the rest  d back",
+             0);
+    wattroff(stdscr, A_DIM);
+}
+
+/* An offer: the samples the last decision can be carried to, checked. */
+static void
+review_draw_offer(struct review *rv)
+{
+    const struct review_layout *l = &rv->lay;
+    const struct review_offer *o = &rv->offer;
+    size_t n = o->n[o->open];
+    char buf[320];
+    const char *arrow = text_utf8() ? "\u2192" : "->";
+    if (o->old_label == o->label)
+        snprintf(buf, sizeof buf, "Keep %s for %s too?",
+                 review_class(rv, o->label),
+                 o->open == OFFER_NEAR ? "its near-duplicates"
+                                       : "its most similar suspects");
+    else
+        snprintf(buf, sizeof buf, "%s %s %s for %s too?",
+                 review_class(rv, o->old_label), arrow,
+                 review_class(rv, o->label),
+                 o->open == OFFER_NEAR ? "its near-duplicates"
+                                       : "its most similar suspects");
+    wattron(stdscr, A_BOLD);
+    text_put(stdscr, l->sy, l->sx + 1, l->sw - 2, buf, 0);
+    wattroff(stdscr, A_BOLD);
+    int rows = l->sh - 3;
+    size_t top = o->cur >= (size_t)rows ? o->cur - (size_t)rows + 1 : 0;
+    for (size_t i = top; i < n && (int)(i - top) < rows; i++) {
+        const struct review_offer_item *x = &o->items[o->open][i];
+        const struct queue_item *it = queue_find(rv->q, x->sample_id);
+        if (it == NULL)
+            continue;
+        char sim[32] = "";
+        if (!isnan(x->similarity))
+            snprintf(sim, sizeof sim, "  %.2f", x->similarity);
+        snprintf(buf, sizeof buf, "[%c] %-12s%s  %s", x->on ? 'x' : ' ',
+                 review_class(rv, it->label), sim, it->path);
+        if (i == o->cur)
+            wattron(stdscr, A_REVERSE);
+        text_put(stdscr, l->sy + 2 + (int)(i - top), l->sx + 1, l->sw - 2, buf,
+                 0);
+        if (i == o->cur)
+            wattroff(stdscr, A_REVERSE);
+    }
+    wattron(stdscr, A_DIM);
+    text_put(stdscr, l->sy + l->sh - 1, l->sx + 1, l->sw - 2,
+             "Enter apply to the checked  Space check  Esc dismiss", 0);
+    wattroff(stdscr, A_DIM);
+}
+
 static void
 review_fmt_time(char *buf, size_t len, double s)
 {
@@ -593,8 +721,11 @@ review_draw_status(struct review *rv)
     const char *hints =
         rv->mode == MODE_QUEUE
             ? "Enter accept  Space keep  c class  1-0 class#  s skip  "
-              "u undo  ^R redo  / f filter  t engine  ? help  q quit"
-            : "Esc cancel";
+              "u undo  ^R redo  / f filter  d dups  t engine  ? help  q quit"
+        : rv->mode == MODE_DUPS  ? "= all take its label  x keep one  "
+                                   "u undo  d back"
+        : rv->mode == MODE_OFFER ? "Enter apply  Space check  Esc dismiss"
+                                 : "Esc cancel";
     wattron(stdscr, A_DIM);
     text_put(stdscr, y, 1, COLS - 2, hints, 0);
     wattroff(stdscr, A_DIM);
@@ -699,7 +830,12 @@ review_draw(struct review *rv)
     review_draw_title(rv);
     review_draw_queue(rv);
     mvwvline(stdscr, rv->lay.qy, rv->lay.qw, ACS_VLINE, rv->lay.qh);
-    review_draw_sample(rv);
+    if (rv->mode == MODE_DUPS)
+        review_draw_dups(rv);
+    else if (rv->mode == MODE_OFFER)
+        review_draw_offer(rv);
+    else
+        review_draw_sample(rv);
     review_draw_status(rv);
     if (rv->picker != NULL)
         picker_draw(rv->picker, stdscr, LINES, COLS);

@@ -25,6 +25,7 @@ struct cells_cache;
 struct cells_renderer;
 struct picker;
 struct queue;
+struct review_groups;
 struct store;
 struct undo;
 
@@ -39,6 +40,32 @@ enum review_mode {
     MODE_PICK_LABEL,
     MODE_PICK_FILTER,
     MODE_PROMPT_SCORE,
+    MODE_DUPS,  /* a near-duplicate group side by side */
+    MODE_OFFER, /* a decision's offer, as a list to apply or edit */
+};
+
+/* The last decision, offered for more samples (ui/review_group.c). */
+enum review_offer_kind {
+    OFFER_NEAR,    /* its near-duplicates */
+    OFFER_SIMILAR, /* the most similar suspects with the same old label
+                    * whose suggestion is the decision */
+};
+#define REVIEW_OFFER_KINDS 2
+
+struct review_offer_item { /* plain data */
+    int64_t sample_id;
+    int on;            /* applied when the offer is accepted */
+    double similarity; /* cosine of the features; NAN for near-duplicates */
+};
+
+struct review_offer {  /* items owned: review_offer_clear */
+    int64_t decision;  /* the label event offered on; 0: no offer */
+    int64_t sample_id; /* its sample */
+    int old_label, label;
+    struct review_offer_item *items[REVIEW_OFFER_KINDS];
+    size_t n[REVIEW_OFFER_KINDS];
+    enum review_offer_kind open; /* the list MODE_OFFER shows */
+    size_t cur;                  /* its cursor */
 };
 
 /* Where things are this frame; computed from the terminal size. */
@@ -76,6 +103,10 @@ struct review {
 
     enum review_mode mode;
     struct picker *picker;
+    struct review_groups *groups; /* near-duplicates and features */
+    struct review_offer offer;
+    int64_t dups_of; /* MODE_DUPS: the sample whose group is shown */
+    size_t dups_sel; /* the member chosen in it */
     char prompt[16];
     size_t plen;
 
@@ -116,6 +147,31 @@ int review_load(struct review *rv, char **cause);
 /* After review_load brought in run's scores: a screen nobody has touched
  * goes to the new top; say what happened. */
 void review_reranked(struct review *rv, int64_t run);
+
+/* review_group.c: duplicate groups and decisions carried to many. */
+/* Find the project's near-duplicate groups (review_load calls it inside
+ * its snapshot); -1 with a cause. */
+int review_groups_load(struct review *rv, char **cause);
+void review_groups_free(struct review_groups *g);
+/* The members of id's near-duplicate group, import order, into ids (at
+ * most max); how many there are, 0 when id is in none. */
+size_t review_group_members(const struct review *rv, int64_t id, int64_t *ids,
+                            size_t max);
+/* A decision was made (event, on sample, old -> label): work out what to
+ * offer for it and say so. */
+void review_offer_make(struct review *rv, int64_t sample, int64_t event,
+                       int old, int label);
+void review_offer_clear(struct review *rv);
+/* p, P: show an offer's list (MODE_OFFER). */
+void review_offer_open(struct review *rv, enum review_offer_kind kind);
+/* Apply the items of the open list that are on, as one step for undo. */
+void review_offer_apply(struct review *rv);
+/* d: the current sample's group side by side (MODE_DUPS). */
+void review_dups_open(struct review *rv);
+/* In MODE_DUPS: every member takes the chosen member's label (keep_one
+ * 0), or the chosen member is kept and the rest are dropped from exports
+ * as its duplicates (keep_one 1); one step for undo. */
+void review_group_decide(struct review *rv, int keep_one);
 
 /* review_keys.c: keys and decisions. */
 /* Handle every key waiting; returns REVIEW_* flags and counts the keys

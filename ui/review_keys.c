@@ -34,10 +34,12 @@ review_decided_status(const struct queue_item *it, int label)
     return label == it->given ? QUEUE_KEPT : QUEUE_RELABELED;
 }
 
+/* Decide sample it (the current one, or a member in the duplicates view,
+ * which stays where it is rather than advancing). */
 static void
-review_decide(struct review *rv, int label, const char *note)
+review_decide_on(struct review *rv, const struct queue_item *it, int label,
+                 const char *note, int advance)
 {
-    const struct queue_item *it = queue_current(rv->q);
     if (it == NULL)
         return;
     char *cause = NULL;
@@ -71,7 +73,15 @@ review_decide(struct review *rv, int label, const char *note)
     review_log(rv, "decide sample %lld: %d -> %d (%s), event %lld",
                (long long)id, old, label, note, (long long)ev);
     queue_set(rv->q, id, label, st);
-    queue_advance(rv->q);
+    review_offer_make(rv, id, ev, old, label);
+    if (advance)
+        queue_advance(rv->q);
+}
+
+static void
+review_decide(struct review *rv, int label, const char *note)
+{
+    review_decide_on(rv, queue_current(rv->q), label, note, 1);
 }
 
 static void
@@ -90,6 +100,7 @@ review_skip(struct review *rv)
         .note = "skip",
     };
     undo_push(rv->u, &e);
+    review_offer_clear(rv);
     queue_set(rv->q, it->sample_id, it->label, QUEUE_SKIPPED);
     queue_advance(rv->q);
     review_say(rv, 0, "skipped (f shows skipped samples)");
@@ -105,19 +116,40 @@ review_undo(struct review *rv)
     }
     struct undo_entry e = *top;
     int label = e.old_label;
+    review_offer_clear(rv);
     if (e.kind == UNDO_LABEL) {
         char *cause = NULL;
-        int64_t ev;
-        if (store_label_revert(rv->store, e.event_id, &label, &ev, &cause) !=
+        struct store_reverted *rev;
+        size_t n;
+        if (store_label_revert_all(rv->store, e.event_id, &rev, &n, &cause) !=
             0) {
             review_say(rv, 1, "cannot undo: %s", cause);
             free(cause);
             undo_drop(rv->u);
             return;
         }
-        review_log(rv, "undo event %lld with event %lld", (long long)e.event_id,
-                   (long long)ev);
-        rv->res.decisions--;
+        for (size_t i = 0; i < n; i++) {
+            if (rev[i].undone_id == e.event_id)
+                label = rev[i].label;
+            review_log(rv, "undo event %lld with event %lld",
+                       (long long)rev[i].undone_id, (long long)rev[i].event_id);
+        }
+        free(rev);
+        rv->res.decisions -= (int64_t)n;
+        if (e.group || n > 1) {
+            /* One step for many samples: read their states back, and
+             * leave nothing to redo (decide again instead). */
+            undo_drop(rv->u);
+            if (review_load(rv, &cause) != 0) {
+                review_say(rv, 1, "cannot read the project: %s", cause);
+                free(cause);
+                return;
+            }
+            if (rv->mode != MODE_DUPS)
+                queue_select(rv->q, e.sample_id);
+            review_say(rv, 0, "undone: %zu decisions in one step", n);
+            return;
+        }
     }
     undo_done(rv->u);
     queue_set(rv->q, e.sample_id, label, (enum queue_status)e.old_status);
@@ -140,6 +172,7 @@ review_redo(struct review *rv)
     }
     struct undo_entry e = *top;
     int64_t ev = 0;
+    review_offer_clear(rv);
     if (e.kind == UNDO_LABEL) {
         char *cause = NULL;
         if (store_label_decide(rv->store, e.sample_id, e.new_label, "redo",
@@ -156,6 +189,31 @@ review_redo(struct review *rv)
     queue_advance(rv->q);
     review_say(rv, 0, "redone: %s",
                e.kind == UNDO_SKIP ? "skip" : review_class(rv, e.new_label));
+}
+
+/* o: rank by outlier score, or by noise score again. */
+static void
+review_order_toggle(struct review *rv)
+{
+    if (queue_get_order(rv->q) == QUEUE_BY_OUTLIER) {
+        queue_set_order(rv->q, QUEUE_BY_SCORE);
+        review_say(rv, 0,
+                   "ranked by noise score: likeliest wrong labels first");
+        return;
+    }
+    int any = 0;
+    for (size_t i = 0; i < queue_count(rv->q) && !any; i++)
+        any = !isnan(queue_at(rv->q, i)->outlier);
+    if (!any) {
+        review_say(rv, 0,
+                   "no outlier scores: the run shown has none (t scores "
+                   "again)");
+        return;
+    }
+    queue_set_order(rv->q, QUEUE_BY_OUTLIER);
+    rv->top = 0;
+    queue_go(rv->q, 0);
+    review_say(rv, 0, "ranked by outlier score: least like any class first");
 }
 
 /* ---- keys ---- */
@@ -278,6 +336,96 @@ review_mouse(struct review *rv)
         queue_go(rv->q, rv->top + (size_t)row);
 }
 
+/* The duplicates view: j/k choose a member, digits and Space decide it
+ * alone, = and x decide the whole group; d or Esc go back to the queue. */
+static int
+review_key_dups(struct review *rv, enum keymap_action a, int arg)
+{
+    size_t n = review_group_members(rv, rv->dups_of, NULL, 0);
+    if (n == 0) {
+        rv->mode = MODE_QUEUE;
+        return REVIEW_REDRAW;
+    }
+    int64_t *ids = xmalloc(n * sizeof *ids);
+    review_group_members(rv, rv->dups_of, ids, n);
+    if (rv->dups_sel >= n)
+        rv->dups_sel = n - 1;
+    const struct queue_item *it = queue_find(rv->q, ids[rv->dups_sel]);
+    free(ids);
+    switch (a) {
+    case KEYMAP_DOWN:
+        if (rv->dups_sel + 1 < n)
+            rv->dups_sel++;
+        break;
+    case KEYMAP_UP:
+        if (rv->dups_sel > 0)
+            rv->dups_sel--;
+        break;
+    case KEYMAP_CLASS:
+        if (arg >= rv->n_classes)
+            review_say(rv, 1, "there is no class %d", arg + 1);
+        else if (it != NULL)
+            review_decide_on(rv, it, arg, arg == it->label ? "keep" : "relabel",
+                             0);
+        break;
+    case KEYMAP_KEEP:
+        if (it != NULL)
+            review_decide_on(rv, it, it->label, "keep", 0);
+        break;
+    case KEYMAP_GROUP_LABEL: review_group_decide(rv, 0); break;
+    case KEYMAP_GROUP_KEEP: review_group_decide(rv, 1); break;
+    case KEYMAP_OFFER_NEAR: review_offer_open(rv, OFFER_NEAR); break;
+    case KEYMAP_OFFER_SIMILAR: review_offer_open(rv, OFFER_SIMILAR); break;
+    case KEYMAP_UNDO: review_undo(rv); break;
+    case KEYMAP_DUPS:
+    case KEYMAP_FILTER_CLEAR:
+        rv->mode = MODE_QUEUE;
+        queue_select(rv->q, rv->dups_of);
+        break;
+    case KEYMAP_HELP: rv->mode = MODE_HELP; break;
+    case KEYMAP_QUIT: return REVIEW_QUIT;
+    default:
+        review_say(rv, 0,
+                   "in the duplicates view: j k choose, = x decide "
+                   "the group, d or Esc leave");
+        break;
+    }
+    return REVIEW_REDRAW;
+}
+
+/* An offer's list: Enter applies what is checked, Space checks and
+ * unchecks, Esc dismisses; p and P switch lists. */
+static int
+review_key_offer(struct review *rv, enum keymap_action a)
+{
+    struct review_offer *o = &rv->offer;
+    size_t n = o->n[o->open];
+    switch (a) {
+    case KEYMAP_DOWN:
+        if (o->cur + 1 < n)
+            o->cur++;
+        break;
+    case KEYMAP_UP:
+        if (o->cur > 0)
+            o->cur--;
+        break;
+    case KEYMAP_KEEP:
+        if (o->cur < n)
+            o->items[o->open][o->cur].on ^= 1;
+        break;
+    case KEYMAP_ACCEPT: review_offer_apply(rv); break;
+    case KEYMAP_OFFER_NEAR: review_offer_open(rv, OFFER_NEAR); break;
+    case KEYMAP_OFFER_SIMILAR: review_offer_open(rv, OFFER_SIMILAR); break;
+    case KEYMAP_FILTER_CLEAR:
+        review_offer_clear(rv);
+        review_say(rv, 0, "offer dismissed");
+        break;
+    case KEYMAP_QUIT: return REVIEW_QUIT;
+    default: break;
+    }
+    return REVIEW_REDRAW;
+}
+
 static int
 review_key(struct review *rv, int key)
 {
@@ -303,6 +451,8 @@ review_key(struct review *rv, int key)
         return a == KEYMAP_MOUSE ? 0 : review_key_picker(rv, key);
     case MODE_PROMPT_SCORE:
         return a == KEYMAP_MOUSE ? 0 : review_key_prompt(rv, key);
+    case MODE_DUPS: return a == KEYMAP_MOUSE ? 0 : review_key_dups(rv, a, arg);
+    case MODE_OFFER: return a == KEYMAP_MOUSE ? 0 : review_key_offer(rv, a);
     case MODE_QUEUE: break;
     }
 
@@ -371,6 +521,14 @@ review_key(struct review *rv, int key)
         queue_set_filter(rv->q, &f);
         rv->top = 0;
         break;
+    case KEYMAP_DUPS: review_dups_open(rv); break;
+    case KEYMAP_GROUP_LABEL:
+    case KEYMAP_GROUP_KEEP:
+        review_say(rv, 0, "a group is decided in the duplicates view (d)");
+        break;
+    case KEYMAP_OFFER_NEAR: review_offer_open(rv, OFFER_NEAR); break;
+    case KEYMAP_OFFER_SIMILAR: review_offer_open(rv, OFFER_SIMILAR); break;
+    case KEYMAP_ORDER: review_order_toggle(rv); break;
     case KEYMAP_ENGINE: review_engine_toggle(rv); break;
     case KEYMAP_ENGINE_STOP: review_engine_stop(rv); break;
     case KEYMAP_HELP: rv->mode = MODE_HELP; break;

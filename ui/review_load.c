@@ -57,6 +57,7 @@ review_merge_score(void *ctx, const struct store_score *sc, char **cause)
     /* NAN stays NAN: the run did not compute it. */
     it->p_trained = 1.0 - sc->self_confidence;
     it->flagged = sc->flagged;
+    it->outlier = sc->outlier;
     for (int i = 0; i < 3; i++) {
         it->top[i] = i < STORE_TOP_CLASSES ? sc->top[i] : -1;
         it->top_p[i] = i < STORE_TOP_CLASSES ? sc->top_prob[i] : (double)NAN;
@@ -114,6 +115,7 @@ review_load(struct review *rv, char **cause)
         it->label = states[i].label;
         it->status = review_status_of(states[i].review);
         it->score = NAN;
+        it->outlier = NAN;
         it->suggested = -1;
         it->runner_up = -1;
         it->p_runner_up = NAN;
@@ -135,6 +137,12 @@ review_load(struct review *rv, char **cause)
         }
         noise = r.noise_rate;
         store_run_fini(&r);
+    }
+    if (review_groups_load(rv, cause) != 0) {
+        for (size_t i = 0; i < n; i++)
+            free(items[i].path);
+        free(items);
+        goto fail;
     }
     store_snapshot_end(rv->store);
     store_states_free(states, n);

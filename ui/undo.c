@@ -54,6 +54,12 @@ undo_peek(const struct undo *u)
     return u->done.n > 0 ? &u->done.v[u->done.n - 1] : NULL;
 }
 
+struct undo_entry *
+undo_top(struct undo *u)
+{
+    return u->done.n > 0 ? &u->done.v[u->done.n - 1] : NULL;
+}
+
 const struct undo_entry *
 undo_peek_redo(const struct undo *u)
 {

@@ -23,6 +23,10 @@ struct undo_entry { /* plain data */
     int old_label, new_label;   /* class ids */
     int old_status, new_status; /* enum queue_status */
     const char *note;           /* static text: "accept", "keep", ... */
+    /* The decision was carried to other samples (data/store.h,
+     * store_label_follow): undone as one step, with them, and not
+     * redone. */
+    int group;
 };
 
 struct undo;
@@ -36,6 +40,8 @@ void undo_push(struct undo *u, const struct undo_entry *e);
 const struct undo_entry *undo_peek(const struct undo *u);
 /* The entry the next redo applies again, or NULL. */
 const struct undo_entry *undo_peek_redo(const struct undo *u);
+/* The entry the next undo reverts, for marking it a group; NULL if none. */
+struct undo_entry *undo_top(struct undo *u);
 /* The top entry was reverted: it moves to the redo stack. */
 void undo_done(struct undo *u);
 /* The top redo entry was applied again, as label event event_id (0 for a

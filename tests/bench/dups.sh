@@ -4,7 +4,9 @@
 # images, by Hamming threshold, and the time to find all pairs among the
 # 30,000 images of cifar10-train-30k and among a million synthetic hashes
 # (random, with planted near copies), with the sizes between for the
-# growth.
+# growth. Then the features' evidence: the copies written out as a
+# project, scored, and the pairs of the hash, of the run's features by
+# cosine threshold, and of both, judged (dupsbench make, judge).
 #
 #   sh tests/bench/dups.sh [BUILDDIR]
 #
@@ -27,3 +29,14 @@ for n in 100000 300000 1000000; do
   /usr/bin/time -f "wall %e s, peak RSS %M KB" \
     "$bench" speed "$n" $((n / 100)) 8 1
 done
+echo
+echo "## features: 300 CIFAR-10 test images, 14 copies each, 3000 others,"
+echo "## imported and scored (10 epochs); hash, features and both"
+work=${TMPDIR:-/tmp}/dupsbench-feat.$$
+rm -rf "$work"
+"$bench" make "$data/cifar10-test" 300 3000 1 "$work/ds"
+"$build/winnow" import "$work/p.db" "$work/ds" -q >/dev/null
+/usr/bin/time -f "score: wall %e s" \
+  "$build/winnow" score "$work/p.db" --epochs 10 --threads 2 -q
+"$bench" judge "$work/p.db"
+rm -rf "$work"

@@ -4,6 +4,8 @@
  *   dupsbench quality ROOT N_BASE N_DISTINCT SEED
  *   dupsbench speed-dir ROOT THRESHOLD
  *   dupsbench speed N PLANTED THRESHOLD SEED
+ *   dupsbench make ROOT N_BASE N_DISTINCT SEED OUT
+ *   dupsbench judge DB
  *
  * quality reads the PNGs of the class folders ROOT/<class>/, takes N_BASE
  * of them (drawn with SEED) and makes variants of each (resized down and
@@ -21,10 +23,21 @@
  * THRESHOLD bits away from a random one of them), times the search, and
  * checks that every planted pair is found.
  *
+ * make writes the images quality makes (the same for the same SEED) as
+ * PNGs under OUT/<class>/ (bNNNN-o.png an original, bNNNN-kKK.png its
+ * variant of kind KK, dNNNNN.png another image), for a project: import
+ * OUT, score it, then judge reads the project's hashes and its latest
+ * run's features and reports, by kind of variant and for the hash, the
+ * features by cosine threshold, and both, the recall of (original,
+ * variant) pairs and the precision of all pairs.
+ *
  * Built with `make bench-tools`; not part of make check. */
 #include "config.h"
 
 #include <dirent.h>
+#include <stdint.h>
+#include <math.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h> /* before jpeglib.h, which uses FILE */
 #include <stdlib.h>
@@ -36,6 +49,8 @@
 #include "data/dups.h"
 #include "data/image.h"
 #include "data/phash.h"
+#include "data/store.h"
+#include "engine/featpairs.h"
 
 #define BENCH_STORED_SIDE 64 /* IMPORT_DEFAULT_MAX_SIDE */
 
@@ -502,9 +517,368 @@ speed(size_t n, size_t planted, int t, uint64_t seed)
     return 0;
 }
 
+/* ---- a project of the variants, and its pairs judged ---- */
+
+static const char *
+class_of(const char *path)
+{
+    static char buf[256];
+    const char *end = strrchr(path, '/');
+    const char *start = end;
+    while (start > path && start[-1] != '/')
+        start--;
+    snprintf(buf, sizeof buf, "%.*s", (int)(end - start), start);
+    return buf;
+}
+
+static void
+write_png(const char *out, const char *cls, const char *name,
+          const struct image *im)
+{
+    char *dir = xasprintf("%s/%s", out, cls);
+    mkdir(dir, 0777);
+    char *path = xasprintf("%s/%s", dir, name);
+    char *cause = NULL;
+    if (image_write_png(path, im, &cause) != 0)
+        die("%s", cause);
+    free(path);
+    free(dir);
+}
+
+static int
+make_dir(const char *root, size_t n_base, size_t n_distinct, uint64_t seed,
+         const char *out)
+{
+    size_t n_files;
+    char **files = list_pngs(root, &n_files);
+    if (n_base + n_distinct > n_files)
+        die("%s: %zu images, %zu asked for", root, n_files,
+            n_base + n_distinct);
+    for (size_t i = n_files - 1; i > 0; i--) { /* as quality draws them */
+        size_t j = (size_t)(rnd(&seed) % (i + 1));
+        char *t = files[i];
+        files[i] = files[j];
+        files[j] = t;
+    }
+    mkdir(out, 0777);
+    char name[64];
+    for (size_t b = 0; b < n_base; b++) {
+        struct image im;
+        read_png(files[b], &im);
+        const char *cls = class_of(files[b]);
+        snprintf(name, sizeof name, "b%04zu-o.png", b);
+        write_png(out, cls, name, &im);
+        for (int k = 0; k < K_COUNT; k++) {
+            struct image v;
+            variant(&im, (enum kind)k, &v);
+            snprintf(name, sizeof name, "b%04zu-k%02d.png", b, k);
+            write_png(out, cls, name, &v);
+            image_fini(&v);
+        }
+        image_fini(&im);
+    }
+    for (size_t i = 0; i < n_distinct; i++) {
+        struct image im;
+        read_png(files[n_base + i], &im);
+        snprintf(name, sizeof name, "d%05zu.png", i);
+        write_png(out, class_of(files[n_base + i]), name, &im);
+        image_fini(&im);
+    }
+    for (size_t i = 0; i < n_files; i++)
+        free(files[i]);
+    free(files);
+    return 0;
+}
+
+/* Family and kind from a made name: -1 for another image's family, -1
+ * for an original's kind. */
+static void
+parse_made(const char *path, int64_t *family, int *kind)
+{
+    const char *base = strrchr(path, '/');
+    base = base != NULL ? base + 1 : path;
+    *family = -1;
+    *kind = -1;
+    long b;
+    int k;
+    if (sscanf(base, "b%ld-k%d.png", &b, &k) == 2) {
+        *family = b;
+        *kind = k;
+    } else if (sscanf(base, "b%ld-o.png", &b) == 1) {
+        *family = b;
+    }
+}
+
+#define JUDGE_T 8
+static const double judge_cos[] = {0.80, 0.85, 0.90, 0.93, 0.95,
+                                   0.96, 0.97, 0.98, 0.99};
+#define JUDGE_NC (sizeof judge_cos / sizeof judge_cos[0])
+
+struct judge_count {
+    size_t all, right, found[K_COUNT];
+};
+
+static void
+judge_add(struct judge_count *c, const int64_t *family, const int *kind,
+          uint32_t a, uint32_t b)
+{
+    int same = family[a] >= 0 && family[a] == family[b];
+    c->all++;
+    c->right += (size_t)same;
+    if (same && kind[a] == -1 && kind[b] >= 0)
+        c->found[kind[b]]++;
+    else if (same && kind[b] == -1 && kind[a] >= 0)
+        c->found[kind[a]]++;
+}
+
+static void
+judge_row(const char *what, const struct judge_count *c, size_t n_base)
+{
+    size_t tp = 0;
+    for (int k = 0; k < K_COUNT; k++)
+        tp += c->found[k];
+    double prec = c->all ? (double)c->right / (double)c->all : 1.0;
+    double rec = (double)tp / (double)(n_base * K_COUNT);
+    printf("| %s | %.4f | %.4f | %.3f | %.3f | %.3f | %zu |\n", what, prec, rec,
+           (double)c->found[K_FLIP] / (double)n_base,
+           (double)c->found[K_CROP80] / (double)n_base,
+           (double)c->found[K_CROP90] / (double)n_base, c->all);
+}
+
+/* Each sample's detail: the deviation of its stored pixels (all
+ * channels), by index of the import order. */
+struct detail_walk {
+    double *detail;
+    size_t at, n;
+};
+
+static int
+detail_one(void *ctx, const struct store_sample *smp, char **cause)
+{
+    struct detail_walk *w = ctx;
+    (void)cause;
+    size_t len = (size_t)smp->stored_width * (size_t)smp->stored_height *
+                 (size_t)smp->channels;
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < len; i++) {
+        s += smp->pixels[i];
+        ss += (double)smp->pixels[i] * smp->pixels[i];
+    }
+    double mean = len ? s / (double)len : 0,
+           var = len ? ss / (double)len - mean * mean : 0;
+    if (w->at < w->n)
+        w->detail[w->at++] = var > 0 ? sqrt(var) : 0;
+    return 0;
+}
+
+/* Hash pairs by the lesser detail of the two: how many, how many right,
+ * and how many the features confirm (cosine >= 0.90). */
+static void
+judge_detail(struct store *s, size_t n, const int64_t *family,
+             const struct dups_pair *hp, size_t nhp,
+             const struct featpairs_pair *fp, size_t nfp)
+{
+    struct detail_walk w = {xcalloc(n + 1, sizeof(double)), 0, n};
+    char *cause = NULL;
+    if (store_foreach_sample(s, detail_one, &w, &cause) != 0)
+        die("%s", cause);
+    uint64_t *fk = xmalloc((nfp + 1) * sizeof *fk);
+    size_t nfk = 0;
+    for (size_t i = 0; i < nfp; i++)
+        if ((double)fp[i].similarity >= 0.90)
+            fk[nfk++] = (uint64_t)fp[i].a * n + (uint64_t)fp[i].b;
+    static const double edges[] = {8, 16, 24, 32, 1e9};
+    printf("\nhash pairs (T = %d) by the lesser pixel deviation of the two "
+           "(of 255):\n\n| deviation below | pairs | right | features "
+           "agree (cos >= 0.90) | right among those |\n| ---: | ---: | ---: "
+           "| ---: | ---: |\n",
+           JUDGE_T);
+    for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++) {
+        double lo = e > 0 ? edges[e - 1] : 0;
+        size_t all = 0, right = 0, agree = 0, agree_right = 0;
+        for (size_t i = 0; i < nhp; i++) {
+            double d = fmin(w.detail[hp[i].a], w.detail[hp[i].b]);
+            if (d < lo || d >= edges[e])
+                continue;
+            int same =
+                family[hp[i].a] >= 0 && family[hp[i].a] == family[hp[i].b];
+            uint64_t key = (uint64_t)hp[i].a * n + hp[i].b;
+            int ok = 0;
+            for (size_t lo2 = 0, hi2 = nfk; lo2 < hi2;) {
+                size_t mid = (lo2 + hi2) / 2;
+                if (fk[mid] == key) {
+                    ok = 1;
+                    break;
+                }
+                if (fk[mid] < key)
+                    lo2 = mid + 1;
+                else
+                    hi2 = mid;
+            }
+            all++;
+            right += (size_t)same;
+            agree += (size_t)ok;
+            agree_right += (size_t)(ok && same);
+        }
+        printf("| %.0f-%s | %zu | %zu | %zu | %zu |\n", lo,
+               edges[e] > 1e8 ? ""
+                              : (e == 0   ? "8"
+                                 : e == 1 ? "16"
+                                 : e == 2 ? "24"
+                                          : "32"),
+               all, right, agree, agree_right);
+    }
+    free(fk);
+    free(w.detail);
+}
+
+static int
+judge(const char *db)
+{
+    struct store *s;
+    char *cause = NULL;
+    if (store_open(db, STORE_READONLY, &s, &cause) != 0)
+        die("%s: %s", db, cause);
+    struct dups_project p;
+    if (dups_load(s, &p, NULL, NULL, &cause) != 0)
+        die("%s", cause);
+    int64_t run;
+    float *feat;
+    int64_t rows;
+    int cols;
+    if (store_run_array_latest(s, STORE_ARRAY_FEATURES, &run, &cause) != 0 ||
+        run == 0 ||
+        store_run_array_get(s, run, STORE_ARRAY_FEATURES, &feat, &rows, &cols,
+                            &cause) != 0)
+        die("%s: no run with features (%s)", db, cause ? cause : "score it");
+    if ((size_t)rows != p.n)
+        die("%s: run %lld scored %lld of %zu samples", db, (long long)run,
+            (long long)rows, p.n);
+    size_t n = p.n, n_base = 0;
+    int64_t *family = xmalloc(n * sizeof *family);
+    int *kind = xmalloc(n * sizeof *kind);
+    uint64_t *h = xmalloc(n * sizeof *h);
+    for (size_t i = 0; i < n; i++) {
+        parse_made(p.paths[i], &family[i], &kind[i]);
+        n_base += family[i] >= 0 && kind[i] == -1;
+        h[i] = p.samples[i].phash;
+    }
+    struct dups_pair *hp;
+    size_t nhp;
+    if (dups_pairs(h, n, JUDGE_T, &hp, &nhp, &cause) != 0)
+        die("%s", cause);
+    struct featpairs_pair *fp;
+    size_t nfp;
+    int trunc;
+    double t0 = wn_monotonic();
+    if (featpairs_find(feat, rows, cols, judge_cos[0], SIZE_MAX, &fp, &nfp,
+                       &trunc, &cause) != 0)
+        die("%s", cause);
+    double secs = wn_monotonic() - t0;
+    printf("project %s: %zu samples, %zu originals with %d variants each; "
+           "run %lld, %d features; all feature pairs at >= %.2f in %.1f s%s\n",
+           db, n, n_base, K_COUNT, (long long)run, cols, judge_cos[0], secs,
+           trunc ? " (truncated)" : "");
+    printf("\n| evidence | precision | recall (all kinds) | flip | crop 80%% "
+           "| crop 90%% | pairs |\n| --- | ---: | ---: | ---: | ---: | ---: "
+           "| ---: |\n");
+    struct judge_count hash = {0};
+    for (size_t i = 0; i < nhp; i++)
+        judge_add(&hash, family, kind, hp[i].a, hp[i].b);
+    char what[64];
+    snprintf(what, sizeof what, "hash, T = %d", JUDGE_T);
+    judge_row(what, &hash, n_base);
+    /* A hash pair is a key a * n + b; sorted, for the union. */
+    uint64_t *hk = xmalloc((nhp + 1) * sizeof *hk);
+    for (size_t i = 0; i < nhp; i++)
+        hk[i] = (uint64_t)hp[i].a * n + hp[i].b;
+    for (size_t c = 0; c < JUDGE_NC; c++) {
+        struct judge_count fc = {0}, both = hash;
+        for (size_t i = 0; i < nfp; i++) {
+            if ((double)fp[i].similarity < judge_cos[c])
+                continue;
+            uint32_t a = (uint32_t)fp[i].a, b = (uint32_t)fp[i].b;
+            judge_add(&fc, family, kind, a, b);
+            uint64_t key = (uint64_t)a * n + b;
+            size_t lo = 0, hi = nhp;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (hk[mid] < key)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo == nhp || hk[lo] != key)
+                judge_add(&both, family, kind, a, b);
+        }
+        snprintf(what, sizeof what, "features, cos >= %.2f", judge_cos[c]);
+        judge_row(what, &fc, n_base);
+        snprintf(what, sizeof what, "both, cos >= %.2f", judge_cos[c]);
+        judge_row(what, &both, n_base);
+        /* As a run keeps them: pairs of rows with few partners only. */
+        struct featpairs_pair *rp = xmalloc((nfp + 1) * sizeof *rp);
+        size_t nr = 0;
+        for (size_t i = 0; i < nfp; i++)
+            if ((double)fp[i].similarity >= judge_cos[c])
+                rp[nr++] = fp[i];
+        nr = featpairs_rare(rp, nr, rows, FEATPAIRS_MAX_PARTNERS);
+        struct judge_count rc2 = hash;
+        for (size_t i = 0; i < nr; i++) {
+            uint32_t a = (uint32_t)rp[i].a, b = (uint32_t)rp[i].b;
+            uint64_t key = (uint64_t)a * n + b;
+            size_t lo = 0, hi = nhp;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (hk[mid] < key)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo == nhp || hk[lo] != key)
+                judge_add(&rc2, family, kind, a, b);
+        }
+        free(rp);
+        snprintf(what, sizeof what, "both, cos >= %.2f, <= %d partners",
+                 judge_cos[c], FEATPAIRS_MAX_PARTNERS);
+        judge_row(what, &rc2, n_base);
+    }
+    judge_detail(s, n, family, hp, nhp, fp, nfp);
+    printf("\nrecall by kind, features at 0.90 / 0.95 / 0.97:\n\n| kind | "
+           "0.90 | 0.95 | 0.97 |\n| --- | ---: | ---: | ---: |\n");
+    for (int k = 0; k < K_COUNT; k++) {
+        printf("| %s |", kind_name[k]);
+        const double at[3] = {0.90, 0.95, 0.97};
+        for (int c = 0; c < 3; c++) {
+            struct judge_count fc = {0};
+            for (size_t i = 0; i < nfp; i++)
+                if ((double)fp[i].similarity >= at[c])
+                    judge_add(&fc, family, kind, (uint32_t)fp[i].a,
+                              (uint32_t)fp[i].b);
+            printf(" %.3f |", (double)fc.found[k] / (double)n_base);
+        }
+        printf("\n");
+    }
+    free(hk);
+    free(fp);
+    free(hp);
+    free(h);
+    free(kind);
+    free(family);
+    free(feat);
+    dups_project_fini(&p);
+    store_close(s);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+    if (argc == 7 && strcmp(argv[1], "make") == 0)
+        return make_dir(argv[2], strtoul(argv[3], NULL, 10),
+                        strtoul(argv[4], NULL, 10), strtoull(argv[5], NULL, 10),
+                        argv[6]);
+    if (argc == 3 && strcmp(argv[1], "judge") == 0)
+        return judge(argv[2]);
     if (argc == 6 && strcmp(argv[1], "quality") == 0)
         return quality(argv[2], strtoul(argv[3], NULL, 10),
                        strtoul(argv[4], NULL, 10), strtoull(argv[5], NULL, 10));
@@ -515,7 +889,9 @@ main(int argc, char **argv)
                      atoi(argv[4]), strtoull(argv[5], NULL, 10));
     fputs("usage: dupsbench quality ROOT N_BASE N_DISTINCT SEED\n"
           "       dupsbench speed-dir ROOT THRESHOLD\n"
-          "       dupsbench speed N PLANTED THRESHOLD SEED\n",
+          "       dupsbench speed N PLANTED THRESHOLD SEED\n"
+          "       dupsbench make ROOT N_BASE N_DISTINCT SEED OUT\n"
+          "       dupsbench judge DB\n",
           stderr);
     return 2;
 }

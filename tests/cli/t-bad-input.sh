@@ -381,7 +381,7 @@ if command -v sqlite3 >/dev/null 2>&1; then
   run "$WINNOW" import newer.db ds
   exits "import refuses a project from a newer winnow" 1
   is "saying which schemas" "$(cat "$T/err")" \
-    "winnow: newer.db: project file is from a newer winnow (schema 99, this build knows 3)"
+    "winnow: newer.db: project file is from a newer winnow (schema 99, this build knows 4)"
   cmp -s newer.db newer.before
   ok "and leaves it unchanged" $?
 else

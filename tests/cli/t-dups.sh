@@ -101,8 +101,8 @@ exits "--dedupe without a label output is a usage error" 2
 "$WINNOW" score p.db --epochs 1 --threads 1 --seed 1 -q
 run "$WINNOW" export p.db --scores s.csv
 exits "export --scores exits 0" 0
-is "dup_group is the last column" "$(head -1 s.csv)" \
-  "path,given_label,suggested_label,score,flagged,self_confidence,margin,cl_flag,aum,elr,suggested_prob,knn,dup_group"
+is "dup_group, then outlier, are the last columns" "$(head -1 s.csv)" \
+  "path,given_label,suggested_label,score,flagged,self_confidence,margin,cl_flag,aum,elr,suggested_prob,knn,dup_group,outlier"
 is "each sample's group, as dups numbers it; empty for none" \
   "$(tail -n +2 s.csv | awk -F, '{ print $1 "=" $13 }' | sort | tr '\n' ' ')" \
   "cat/a.png=1 cat/b-bright.png=2 cat/b-copy.png=2 cat/b.png=2 cat/d.png= dog/a-small.png=1 dog/c-flip.png= dog/c.png= "
@@ -122,6 +122,10 @@ if command -v sqlite3 >/dev/null; then
   to_schema1() {
     sqlite3 "$1" 'DROP VIEW samples_v; DROP VIEW labels_v; DROP VIEW scores_v;
       DROP VIEW runs_v; DROP VIEW class_noise_v; DROP TABLE run_arrays;
+      DROP INDEX label_events_follows; DROP TABLE run_pairs;
+      ALTER TABLE label_events DROP COLUMN follows;
+      ALTER TABLE label_events DROP COLUMN excluded;
+      ALTER TABLE scores DROP COLUMN outlier;
       ALTER TABLE samples DROP COLUMN phash; PRAGMA user_version = 1;'
   }
   kept=$(hashes p.db)
@@ -138,7 +142,7 @@ if command -v sqlite3 >/dev/null; then
   is "every sample has its hash now" \
     "$(sqlite3 old.db 'SELECT count(*) FROM samples WHERE phash IS NULL')" 0
   is "the hashes from stored pixels are those import kept" "$(hashes old.db)" "$kept"
-  is "the schema is 3" "$(sqlite3 old.db 'PRAGMA user_version')" 3
+  is "the schema is 4" "$(sqlite3 old.db 'PRAGMA user_version')" 4
   # Migrated by another command, the hashes are missing until dups runs;
   # info computes them in memory meanwhile and writes nothing.
   cp p.db old2.db

@@ -44,7 +44,7 @@ ok "'-' writes the same to standard output" $?
 cmp -s n.csv ds/clean.csv
 ok "import of the exported CSV gives the same labels" $?
 is "the scores CSV keeps its header" "$(head -1 scores.csv)" \
-  "path,given_label,suggested_label,score,flagged,self_confidence,margin,cl_flag,aum,elr,suggested_prob,knn,dup_group"
+  "path,given_label,suggested_label,score,flagged,self_confidence,margin,cl_flag,aum,elr,suggested_prob,knn,dup_group,outlier"
 "$WINNOW" export p.db --scores - | cmp -s - scores.csv
 ok "and its rows" $?
 

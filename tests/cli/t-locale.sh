@@ -67,8 +67,8 @@ ok "the project scored under de has the C project's statistics" $?
 # ---- export --scores ----
 run de "$WINNOW" export de.db --scores de-scores.csv -q
 exits "export --scores under de exits 0" 0
-is "every row has the header's 13 fields" \
-  "$(awk -F, '{ print NF }' de-scores.csv | sort -u | tr '\n' ' ')" "13 "
+is "every row has the header's 14 fields" \
+  "$(awk -F, '{ print NF }' de-scores.csv | sort -u | tr '\n' ' ')" "14 "
 is "the scores are numbers with a point" \
   "$(awk -F, 'NR > 1 && $4 !~ /^[0-9.e+-]+$/' de-scores.csv | head -3)" ""
 c "$WINNOW" export de.db --scores c-scores.csv -q

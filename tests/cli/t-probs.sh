@@ -232,7 +232,7 @@ run "$WINNOW" info p.db --json
 exits "info --json exits 0" 0
 is "info --json: version, schema, samples, runs and origin" \
   "$(jq -c '[.version, .schema, .samples, (.runs | length), .runs[0].origin, (.runs[0].params | startswith("probs=/"))]' "$T/out")" \
-  '[1,3,60,4,"probs",true]'
+  '[1,4,60,4,"probs",true]'
 is "info --json: classes" "$(jq -c '[.classes[] | .name]' "$T/out")" \
   '["cross","disc","square"]'
 run "$WINNOW" log p.db --json
@@ -268,17 +268,20 @@ is "runs_v: every run and its origin" \
 is "class_noise_v: rows of the newest run sum to 1" \
   "$(q "SELECT count(*) FROM (SELECT given_label, round(sum(rate), 6) AS s FROM class_noise_v GROUP BY given_label) WHERE s = 1")" 3
 
-# A schema 2 file (this one with schema 3's objects taken out) is
+# A schema 2 file (this one with schema 3's and 4's objects taken out) is
 # upgraded by the first command that writes, and keeps its runs.
 cp p.db old.db
 sqlite3 old.db "DROP VIEW samples_v; DROP VIEW labels_v; DROP VIEW scores_v;
   DROP VIEW runs_v; DROP VIEW class_noise_v; DROP TABLE run_arrays;
-  PRAGMA user_version = 2"
+  DROP INDEX label_events_follows; DROP TABLE run_pairs;
+  ALTER TABLE label_events DROP COLUMN follows;
+  ALTER TABLE label_events DROP COLUMN excluded;
+  ALTER TABLE scores DROP COLUMN outlier; PRAGMA user_version = 2"
 run "$WINNOW" score old.db --probs probs.csv -q
 exits "score --probs on a schema 2 file exits 0" 0
-is "it is at schema 3, with its views and every run" \
+is "it is at schema 4, with its views and every run" \
   "$(sqlite3 old.db "PRAGMA user_version; SELECT count(*) FROM scores_v;
-    SELECT count(*) FROM runs_v")" "$(printf '3\n60\n5')"
+    SELECT count(*) FROM runs_v")" "$(printf '4\n60\n5')"
 
 # ---- a trained run keeps its probabilities and features too ----
 "$WINNOW" score p.db --epochs 1 --threads 1 -q

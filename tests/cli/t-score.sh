@@ -15,7 +15,7 @@ has "score reports the run" "$T/out" "run 1 done"
 run "$WINNOW" export p.db --scores s1.csv
 exits "export --scores exits 0" 0
 is "the header is the documented one" "$(head -1 s1.csv)" \
-  "path,given_label,suggested_label,score,flagged,self_confidence,margin,cl_flag,aum,elr,suggested_prob,knn,dup_group"
+  "path,given_label,suggested_label,score,flagged,self_confidence,margin,cl_flag,aum,elr,suggested_prob,knn,dup_group,outlier"
 is "one row per sample" "$(($(wc -l < s1.csv) - 1))" 300
 
 # AUROC of score against the flips, from the rank order of the export

@@ -241,6 +241,13 @@ test_groups(void)
            d.groups[0].n == 2 && d.n_conflicts == 0,
        "a lower threshold keeps only the exact group");
     dups_fini(&d);
+    /* A pair by features joins two samples the hash keeps apart. */
+    struct dups_pair extra[] = {{0, 6, -1}};
+    ok(dups_group_with(s, 7, 2, extra, 1, &d, &cause) == 0 && d.n_groups == 2 &&
+           d.group_of[0] == 1 && d.group_of[6] == 1 && d.groups[0].similar &&
+           d.group_of[1] == 2 && !d.groups[1].similar,
+       "a feature pair joins its samples into a group marked similar");
+    dups_fini(&d);
     ok(dups_group(s, 0, 8, &d, &cause) == 0 && d.n_groups == 0,
        "no samples, no groups");
     dups_fini(&d);

@@ -44,6 +44,12 @@ main(void)
     is_int(act('f'), ==, KEYMAP_FILTER_SHOW);
     is_int(act('F'), ==, KEYMAP_FILTER_SCORE);
     is_int(act(27), ==, KEYMAP_FILTER_CLEAR);
+    is_int(act('d'), ==, KEYMAP_DUPS);
+    is_int(act('='), ==, KEYMAP_GROUP_LABEL);
+    is_int(act('x'), ==, KEYMAP_GROUP_KEEP);
+    is_int(act('p'), ==, KEYMAP_OFFER_NEAR);
+    is_int(act('P'), ==, KEYMAP_OFFER_SIMILAR);
+    is_int(act('o'), ==, KEYMAP_ORDER);
     is_int(act('t'), ==, KEYMAP_ENGINE);
     is_int(act('T'), ==, KEYMAP_ENGINE_STOP);
     is_int(act('?'), ==, KEYMAP_HELP);
@@ -54,7 +60,7 @@ main(void)
     is_int(act(KEYMAP_FKEY(KEY_RESIZE)), ==, KEYMAP_RESIZE);
     /* Unbound keys, and a function key code that is also a character
      * (KEY_DOWN is 0402, the same number as U+0102). */
-    is_int(act('x'), ==, KEYMAP_NONE);
+    is_int(act('z'), ==, KEYMAP_NONE);
     is_int(act('Q'), ==, KEYMAP_NONE);
     is_int(act(KEY_DOWN), ==, KEYMAP_NONE);
 
@@ -82,9 +88,10 @@ main(void)
     size_t nh;
     const struct keymap_help *h = keymap_help_lines(&nh);
     const char *must[] = {
-        "j", "k",     "Down", "Up", "PgDn", "PgUp", "g",      "G",      "Enter",
-        "a", "Space", "v",    "c",  "1-9",  "s",    "u",      "Ctrl-R", "/",
-        "f", "F",     "Esc",  "t",  "T",    "?",    "Ctrl-L", "q"};
+        "j",      "k", "Down",  "Up", "PgDn", "PgUp", "g", "G",
+        "Enter",  "a", "Space", "v",  "c",    "1-9",  "s", "u",
+        "Ctrl-R", "/", "f",     "F",  "Esc",  "t",    "T", "?",
+        "Ctrl-L", "q", "d",     "=",  "x",    "p",    "P", "o"};
     int all = 1;
     for (size_t m = 0; m < sizeof must / sizeof must[0]; m++) {
         int found = 0;
