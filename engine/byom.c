@@ -18,37 +18,8 @@
 #include "engine/featpairs.h"
 #include "engine/knn.h"
 #include "engine/outlier.h"
+#include "engine/publish.h"
 #include "engine/scores.h"
-
-/* As the engine's (engine/engine.c): a running run whose process lives
- * blocks a claim until its heartbeat is this old. */
-#define BYOM_STALE_MS ((int64_t)600 * 1000)
-
-/* The STORE_TOP_CLASSES likeliest classes of a row, best first, the lower
- * id first on a tie; one pass keeps the list sorted as it goes. */
-static void
-byom_top(const float *p, int k, struct store_score *r)
-{
-    int n = 0;
-    for (int j = 0; j < k; j++) {
-        int at = n;
-        while (at > 0 && p[j] > p[r->top[at - 1]])
-            at--;
-        if (at >= STORE_TOP_CLASSES)
-            continue;
-        int last = n < STORE_TOP_CLASSES ? n : STORE_TOP_CLASSES - 1;
-        for (int u = last; u > at; u--)
-            r->top[u] = r->top[u - 1];
-        r->top[at] = j;
-        if (n < STORE_TOP_CLASSES)
-            n++;
-    }
-    for (int t = 0; t < STORE_TOP_CLASSES; t++) {
-        if (t >= n)
-            r->top[t] = -1;
-        r->top_prob[t] = t < n ? (double)p[r->top[t]] : (double)NAN;
-    }
-}
 
 static int
 byom_score(const struct byom_input *in, struct scores_result *res, char **cause)
@@ -84,31 +55,6 @@ byom_score(const struct byom_input *in, struct scores_result *res, char **cause)
     int rc = scores_compute(&si, NULL, res, cause);
     free(votes);
     return rc;
-}
-
-static struct store_score *
-byom_rows(const struct byom_input *in, const struct scores_result *res)
-{
-    struct store_score *rows = xcalloc((size_t)in->n, sizeof *rows);
-    for (int64_t i = 0; i < in->n; i++) {
-        const struct scores_sample *x = &res->sample[i];
-        struct store_score *r = &rows[i];
-        r->sample_id = in->sample_id[i];
-        r->score = x->score;
-        r->self_confidence = x->self_confidence;
-        r->margin = x->margin;
-        r->cl_flag = x->flagged;
-        r->aum = x->aum;
-        r->elr = x->elr;
-        r->knn = x->knn;
-        r->label = in->label[i];
-        r->suggested = x->suggested;
-        r->suggested_prob = x->suggested_prob;
-        r->flagged = x->flagged;
-        r->outlier = NAN;
-        byom_top(in->probs + (size_t)i * (size_t)in->k, in->k, r);
-    }
-    return rows;
 }
 
 /* What the features say besides the votes: outliers (features alone,
@@ -155,31 +101,6 @@ byom_features(const struct byom_input *in, struct store_score *rows,
     return 0;
 }
 
-static int
-byom_publish(struct store *s, const struct byom_input *in, int64_t run_id,
-             const struct store_score *rows, const struct scores_result *res,
-             const struct store_pair *pairs, size_t n_pairs, double seconds,
-             char **cause)
-{
-    if (store_begin(s, cause) != 0)
-        return -1;
-    int rc = store_run_array_put(s, run_id, STORE_ARRAY_PROBS, in->probs, in->n,
-                                 in->k, cause);
-    if (rc == 0 && in->features != NULL)
-        rc = store_run_array_put(s, run_id, STORE_ARRAY_FEATURES, in->features,
-                                 in->n, in->dim, cause);
-    if (rc == 0 && n_pairs > 0)
-        rc = store_run_pairs_put(s, run_id, pairs, n_pairs, cause);
-    if (rc == 0)
-        rc =
-            store_run_publish(s, run_id, rows, (size_t)in->n, res->noise_matrix,
-                              res->k, res->noise_rate, seconds, cause);
-    if (rc == 0)
-        return store_commit(s, cause);
-    store_rollback(s);
-    return -1;
-}
-
 int
 byom_run(struct store *s, const struct byom_input *in, struct byom_result *out,
          char **cause)
@@ -189,7 +110,16 @@ byom_run(struct store *s, const struct byom_input *in, struct byom_result *out,
     struct scores_result res;
     if (byom_score(in, &res, cause) != 0)
         return -1;
-    struct store_score *rows = byom_rows(in, &res);
+    struct publish_input pin = {
+        .n = in->n,
+        .k = in->k,
+        .sample_id = in->sample_id,
+        .label = in->label,
+        .probs = in->probs,
+        .features = in->features,
+        .dim = in->dim,
+    };
+    struct store_score *rows = publish_rows(&pin, &res);
     struct store_pair *pairs;
     size_t n_pairs;
     if (byom_features(in, rows, &pairs, &n_pairs, cause) != 0) {
@@ -202,7 +132,7 @@ byom_run(struct store *s, const struct byom_input *in, struct byom_result *out,
         .params = in->params,
         .version = PACKAGE_VERSION,
         .resume = 0,
-        .stale_ms = BYOM_STALE_MS,
+        .stale_ms = PUBLISH_STALE_MS,
     };
     void *resume = NULL;
     size_t resume_len = 0;
@@ -210,8 +140,10 @@ byom_run(struct store *s, const struct byom_input *in, struct byom_result *out,
     int rc = store_run_claim(s, &req, &run_id, &resume, &resume_len, cause);
     free(resume);
     if (rc == 0) {
-        rc = byom_publish(s, in, run_id, rows, &res, pairs, n_pairs,
-                          wn_monotonic() - t0, cause);
+        pin.pairs = pairs;
+        pin.n_pairs = n_pairs;
+        rc = publish_run(s, run_id, &pin, rows, &res, wn_monotonic() - t0,
+                         cause);
         if (rc != 0) {
             char *c2 = NULL;
             if (store_run_mark(s, run_id, STORE_RUN_FAILED, *cause, &c2) != 0)

@@ -27,15 +27,13 @@
 #include "engine/featpairs.h"
 #include "engine/knn.h"
 #include "engine/outlier.h"
+#include "engine/publish.h"
 #include "engine/scores.h"
 #include "engine/train.h"
 
 /* How often a running job refreshes its heartbeat in the store, so that
  * another process can tell a live run from one whose process died. */
 #define ENGINE_HEARTBEAT_SECONDS  5.0
-/* A run whose process still exists is taken for alive until its heartbeat
- * is this old (a recycled pid can block a new run at most this long). */
-#define ENGINE_STALE_SECONDS      600.0
 /* A crash costs at most a minute of training, and small sets, whose
  * epochs take seconds, do not rewrite the checkpoint every few. */
 #define ENGINE_CHECKPOINT_SECONDS 60.0
@@ -247,24 +245,6 @@ engine_config(struct engine *e, const struct dataset *d,
     cfg->threads = engine_threads(p->threads);
 }
 
-/* The k most probable classes of one row, best first (ties: lower id). */
-static void
-engine_top_classes(const float *p, int k, struct store_score *r)
-{
-    for (int t = 0; t < STORE_TOP_CLASSES; t++) {
-        int best = -1;
-        for (int j = 0; j < k; j++) {
-            int taken = 0;
-            for (int u = 0; u < t; u++)
-                taken |= r->top[u] == j;
-            if (!taken && (best < 0 || p[j] > p[best]))
-                best = j;
-        }
-        r->top[t] = best;
-        r->top_prob[t] = best >= 0 ? (double)p[best] : (double)NAN;
-    }
-}
-
 /* The run's near-duplicate pairs by features, as sample ids. */
 static int
 engine_feature_pairs(const struct dataset *d, const struct train_output *out,
@@ -351,25 +331,18 @@ engine_publish(struct engine *e, const struct dataset *d,
         scores_result_fini(&res);
         return -1;
     }
-    struct store_score *rows = xcalloc((size_t)d->n, sizeof *rows);
-    for (int64_t i = 0; i < d->n; i++) {
-        const struct scores_sample *x = &res.sample[i];
-        struct store_score *r = &rows[i];
-        r->sample_id = d->sample_id[i];
-        r->score = x->score;
-        r->self_confidence = x->self_confidence;
-        r->margin = x->margin;
-        r->cl_flag = x->flagged;
-        r->aum = x->aum;
-        r->elr = x->elr;
-        r->knn = x->knn;
-        r->label = d->label[i];
-        r->suggested = x->suggested;
-        r->suggested_prob = x->suggested_prob;
-        r->flagged = x->flagged;
-        r->outlier = outlier[i];
-        engine_top_classes(out->probs + (size_t)i * (size_t)d->k, d->k, r);
-    }
+    struct publish_input pin = {
+        .n = d->n,
+        .k = d->k,
+        .sample_id = d->sample_id,
+        .label = d->label,
+        .probs = out->probs,
+        .features = out->features,
+        .dim = out->feature_dim,
+    };
+    struct store_score *rows = publish_rows(&pin, &res);
+    for (int64_t i = 0; i < d->n; i++)
+        rows[i].outlier = outlier[i];
     free(outlier);
     /* Near-duplicates the hash cannot see, by the run's features. */
     struct store_pair *pairs = NULL;
@@ -384,23 +357,9 @@ engine_publish(struct engine *e, const struct dataset *d,
     engine_set_phase(e, ENGINE_PUBLISHING, NULL);
     /* The whole matrices go in the same transaction as the scores, so a
      * done run always has them (export --probs, --features). */
-    int rc = store_begin(e->store, cause);
-    if (rc == 0)
-        rc = store_run_array_put(e->store, e->run_id, STORE_ARRAY_PROBS,
-                                 out->probs, d->n, d->k, cause);
-    if (rc == 0 && out->features != NULL)
-        rc = store_run_array_put(e->store, e->run_id, STORE_ARRAY_FEATURES,
-                                 out->features, d->n, out->feature_dim, cause);
-    if (rc == 0 && n_pairs > 0)
-        rc = store_run_pairs_put(e->store, e->run_id, pairs, n_pairs, cause);
-    if (rc == 0)
-        rc = store_run_publish(e->store, e->run_id, rows, (size_t)d->n,
-                               res.noise_matrix, res.k, res.noise_rate, seconds,
-                               cause);
-    if (rc == 0)
-        rc = store_commit(e->store, cause);
-    else
-        store_rollback(e->store);
+    pin.pairs = pairs;
+    pin.n_pairs = n_pairs;
+    int rc = publish_run(e->store, e->run_id, &pin, rows, &res, seconds, cause);
     if (rc == 0) {
         pthread_mutex_lock(&e->lock);
         e->snap.noise_rate = res.noise_rate;
@@ -440,7 +399,7 @@ engine_job(struct engine *e, char **cause)
         .params = params,
         .version = PACKAGE_VERSION,
         .resume = e->params.resume,
-        .stale_ms = (int64_t)(ENGINE_STALE_SECONDS * 1e3) /* ms */,
+        .stale_ms = PUBLISH_STALE_MS,
     };
     if (store_run_claim(e->store, &req, &e->run_id, &resume, &resume_len,
                         cause) != 0)
