@@ -29,6 +29,12 @@
 #define MIXTURE_TOLERANCE    1e-10
 /* A component left with less weight than this has vanished. */
 #define MIXTURE_MIN_WEIGHT   1e-9
+/* Two components are kept only when they beat one Gaussian by the
+ * Bayesian information criterion: the log-likelihood gained, doubled,
+ * must exceed ln(n) for each of the three parameters added. Without it a
+ * single Gaussian of a few hundred values is now and then split in two,
+ * counting a tenth of a clean class or more. */
+#define MIXTURE_EXTRA_PARAMS 3.0
 
 double
 mixture_logit(double p)
@@ -130,8 +136,13 @@ mixture_fit(const double *x, size_t n, double *scratch, struct mixture_fit *fit)
         s[1] = sqrt(sq[1] / r_sum) + MIXTURE_MIN_SD;
     }
     fit->iterations = iter;
-    if (!(w > MIXTURE_MIN_WEIGHT) || !(w < 1.0 - MIXTURE_MIN_WEIGHT)) {
-        /* One component took everything: there is one mode, the clean. */
+    /* One Gaussian's log-likelihood, without the constant, as in
+     * mixture_log_density. */
+    double one = -(double)n * log(sd) - 0.5 * (double)n;
+    if (!(w > MIXTURE_MIN_WEIGHT) || !(w < 1.0 - MIXTURE_MIN_WEIGHT) ||
+        !(2.0 * (last - one) > MIXTURE_EXTRA_PARAMS * log((double)n))) {
+        /* One component took everything, or one explains the values as
+         * well as two: there is one mode, the clean. */
         fit->weight = 0.0;
         fit->mean[0] = fit->mean[1] = mean;
         fit->sd[0] = fit->sd[1] = sd;

@@ -11,8 +11,11 @@
  * So each class's doubts, as log-odds, are fitted with two Gaussians (the
  * clean spread and that mode) by expectation-maximisation, and a sample
  * counts as wrongly labelled when the upper component explains it better
- * than the lower. A class without such a mode gets its upper component
- * fitted to the top of its clean spread, which few samples pass.
+ * than the lower. A class whose doubts one Gaussian explains as well
+ * (by the Bayesian information criterion) has no such mode and counts
+ * nothing; a wide or skewed clean spread can still be split in two, which
+ * is why engine/scores.c asks for more than this fit before it counts a
+ * sample as wrong.
  *
  * Leaf module: data/base.h and the C library only. Deterministic: the
  * same values in the same order give the same fit, bit for bit. */
@@ -25,7 +28,8 @@
 
 struct mixture_fit { /* plain data */
     /* Share of the upper component, [0, 1]; 0 when the values do not
-     * support two components (fewer than two, or all alike). */
+     * support two components (fewer than two, all alike, or one Gaussian
+     * explains them as well). */
     double weight;
     double mean[2]; /* [0] the lower (clean), [1] the upper (doubtful) */
     double sd[2];   /* > 0 */
