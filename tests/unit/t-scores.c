@@ -421,6 +421,9 @@ test_synthetic_estimate(void)
     for (int c = 0; c < 9; c++)
         qsum += r.cl_joint[c];
     is_float(qsum, 1.0, 1e-12);
+    /* The class noise estimate agrees where no class is merely hard. */
+    diag("estimated noise rate %.4f", r.noise_rate);
+    is_float(r.noise_rate, actual, 0.02);
 
     /* The flags and the scores against the flipped labels. */
     uint8_t *flag = xmalloc((size_t)s.n);
@@ -462,6 +465,7 @@ test_synthetic_estimate(void)
     if (compute(&in, NULL, &r) != 0)
         bail("clean case failed");
     ok(r.cl_noise_rate < 0.01, "clean: noise rate %.4f", r.cl_noise_rate);
+    ok(r.noise_rate < 0.01, "clean: estimated noise rate %.4f", r.noise_rate);
     ok(r.n_flagged < 30, "clean: %lld flagged", (long long)r.n_flagged);
     scores_result_fini(&r);
     synth_free(&s);
