@@ -14,8 +14,8 @@
  * than the lower. A class whose doubts one Gaussian explains as well
  * (by the Bayesian information criterion) has no such mode and counts
  * nothing; a wide or skewed clean spread can still be split in two, which
- * is why engine/scores.c asks for more than this fit before it counts a
- * sample as wrong.
+ * is why engine/scores.c also asks that the model prefer another class
+ * before it counts a sample as wrong.
  *
  * Leaf module: data/base.h and the C library only. Deterministic: the
  * same values in the same order give the same fit, bit for bit. */

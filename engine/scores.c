@@ -630,7 +630,9 @@ scores_per_class(const struct scores_input *in, double w,
         struct scores_key *a = keys + start[c];
         size_t m = (size_t)(start[c + 1] - start[c]);
         qsort(a, m, sizeof *a, scores_key_cmp_asc);
-        double noise = r->class_noise[c];
+        /* Confident learning's rate, not the estimate's: ranked against
+         * the estimate, the class-dependent case lost (BENCHMARKS.md). */
+        double noise = 1.0 - r->cl_noise_matrix[c * k + c];
         for (size_t lo = 0; lo < m;) {
             size_t hi = lo;
             while (hi < m && a[hi].v == a[lo].v)
@@ -649,32 +651,26 @@ scores_per_class(const struct scores_input *in, double w,
     return 0;
 }
 
-/* Whether another class than the given label is as probable for sample
- * i as it is on average for the samples given that class: confident
- * learning's test of a confident class (threshold t_j), which is what
- * sets a wrong label apart from a hard one. */
+/* Whether the model prefers another class to the given label for sample
+ * i: its suggestion (the most probable other class) is strictly more
+ * probable. */
 static int
-scores_other_plausible(const struct scores_input *in,
-                       const struct scores_result *r, int64_t i)
+scores_prefers_other(const struct scores_input *in,
+                     const struct scores_result *r, int64_t i)
 {
     size_t k = (size_t)in->k;
     const float *p = in->probs + (size_t)i * k;
-    for (size_t j = 0; j < k; j++) {
-        if ((int32_t)j != in->label[i] && !isnan(r->threshold[j]) &&
-            (double)p[j] >= r->threshold[j])
-            return 1;
-    }
-    return 0;
+    return p[r->sample[i].suggested] > p[in->label[i]];
 }
 
 /* The class noise estimate from the combined scores, before the per_class
  * step moves them: per label, two Gaussians over its untrusted samples'
  * scores in log-odds (engine/mixture.h). A sample counts as wrong, towards
- * its suggested label, when the upper Gaussian explains it better and
- * another class is plausible for it. Either alone counts clean samples of
- * a hard class: two Gaussians split any wide or skewed spread, and a hard
- * class's samples pass the thresholds of the classes it is confused with
- * (BENCHMARKS.md has the figures). */
+ * its suggested label, when the upper Gaussian explains it better and the
+ * model prefers another class. The fit alone would count the top of a
+ * class's clean spread when that spread is skewed; the preference alone
+ * counts every clean sample the model gets wrong, which is most of the
+ * 44% that confident learning counted on the demo (BENCHMARKS.md). */
 static int
 scores_class_noise(const struct scores_input *in, struct scores_result *r,
                    char **cause)
@@ -715,7 +711,7 @@ scores_class_noise(const struct scores_input *in, struct scores_result *r,
         int64_t wrong = 0;
         for (size_t t = 0; t < m; t++) {
             if (mixture_posterior(&fit, x[t]) > 0.5 &&
-                scores_other_plausible(in, r, members[t])) {
+                scores_prefers_other(in, r, members[t])) {
                 row[r->sample[members[t]].suggested] += 1.0;
                 wrong++;
             }

@@ -20,9 +20,10 @@
  * way it is on top of that: trusted samples, the combined score, the
  * per_class rank, cl_joint / cl_noise_matrix, which calibrate the same
  * confident joint without cleanlab's rounding to whole counts, and the
- * class noise estimate (noise_matrix, class_noise, noise_rate), which
- * comes from the combined score's distribution within each class
- * (engine/mixture.h says why) rather than from the confident joint. */
+ * class noise estimate (noise_matrix, class_noise, noise_rate: what a
+ * run stores and shows), which comes from the combined score's
+ * distribution within each class (engine/mixture.h says why) rather than
+ * from the confident joint. */
 #ifndef WINNOW_ENGINE_SCORES_H
 #define WINNOW_ENGINE_SCORES_H
 
@@ -68,14 +69,18 @@ struct scores_config { /* plain data; scores_config_default fills it */
     int cl_keep_argmax;
     /* Weight in [0, 1] of the rank within the given label: the
      * combination's percentile rank u among the samples given the same
-     * label, lifted by that label's estimated noise rate, (u +
-     * class_noise) / 2, which passes 1/2 just where the class's estimated
-     * share of wrong labels begins. The score is then (1 - w) * the
-     * combination + w * that. Raw scores of different classes are not
-     * comparable when noise depends on the class: a class that lost many
-     * samples to another has uniformly doubtful labels, which outrank the
-     * wrong labels of the class that received them. The default is
-     * measured (BENCHMARKS.md). */
+     * label, lifted by that label's noise rate as confident learning
+     * estimates it (1 - cl_noise_matrix[y][y]), (u + rate) / 2, which
+     * passes 1/2 just where the class's estimated share of wrong labels
+     * begins. The score is then (1 - w) * the combination + w * that. Raw
+     * scores of different classes are not comparable when noise depends
+     * on the class: a class that lost many samples to another has
+     * uniformly doubtful labels, which outrank the wrong labels of the
+     * class that received them. Confident learning's rate, not
+     * class_noise: it overcounts hard classes, which is why the default
+     * takes half of each, but class_noise undercounts a class whose wrong
+     * labels the model partly learned, and ranked by it the
+     * class-dependent case lost (BENCHMARKS.md). */
     double per_class;
 };
 
@@ -163,8 +168,9 @@ struct scores_result { /* scores_result_fini frees the arrays */
     double *noise_matrix;
     /* (K) the share of each label's samples counted as wrong: untrusted
      * samples whose combined score the upper of two Gaussians, fitted to
-     * the class's scores in log-odds, explains better (engine/mixture.h);
-     * a trusted sample counts as right. */
+     * the class's scores in log-odds, explains better (engine/mixture.h)
+     * and for which the model prefers another class (P[suggested] >
+     * P[y]); a trusted sample counts as right. */
     double *class_noise;
     double noise_rate; /* samples counted as wrong / N */
     int64_t n_flagged; /* samples with flagged set */
