@@ -669,8 +669,8 @@ scores_prefers_other(const struct scores_input *in,
  * its suggested label, when the upper Gaussian explains it better and the
  * model prefers another class. The fit alone would count the top of a
  * class's clean spread when that spread is skewed; the preference alone
- * counts every clean sample the model gets wrong, which is most of the
- * 44% that confident learning counted on the demo (BENCHMARKS.md). */
+ * counts every clean sample the model gets wrong, over 40% of the demo's
+ * (BENCHMARKS.md). */
 static int
 scores_class_noise(const struct scores_input *in, struct scores_result *r,
                    char **cause)
