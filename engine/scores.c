@@ -4,12 +4,15 @@
  * scores (self-confidence, normalised margin, suggestion, ELR, AUM) and the
  * per-class thresholds, which only need P[i][y[i]]. The second walks the
  * rows again against the thresholds to count the confident joint, then
- * calibrates it into the joint Q and the noise matrix (K x K work). The
- * third prunes by noise rate: for every off-diagonal cell (i, j) with an
- * estimated count n_ij, the n_ij samples labelled i with the largest
- * P[j] - P[i] are flagged. A quickselect finds them in time linear in the
- * class size, so the whole pass costs at most O(N K) however many cells are
- * non-zero; sorting each cell would cost O(N K log N) in the worst case.
+ * calibrates it into confident learning's joint Q and noise matrix (K x K
+ * work). The third prunes by noise rate: for every off-diagonal cell
+ * (i, j) with an estimated count n_ij, the n_ij samples labelled i with the
+ * largest P[j] - P[i] are flagged. A quickselect finds them in time linear
+ * in the class size, so the whole pass costs at most O(N K) however many
+ * cells are non-zero; sorting each cell would cost O(N K log N) in the
+ * worst case. Then the scores are combined, each class's combined scores
+ * give its noise estimate (a two-Gaussian fit, O(N) per iteration), and
+ * the per_class step ranks within the class against that estimate.
  *
  * Determinism: arithmetic is per sample or accumulated in index order in
  * double; every order that matters (selection, ranks) is a total order on
@@ -25,6 +28,7 @@
 #include <string.h>
 
 #include "engine/cleanlab.h"
+#include "engine/mixture.h"
 
 /* Half of each score is its rank within the sample's class (per_class in
  * scores.h says why half). */
@@ -152,7 +156,8 @@ scores_result_fini(struct scores_result *r)
     free(r->class_count);
     free(r->threshold);
     free(r->confident_joint);
-    free(r->joint);
+    free(r->cl_joint);
+    free(r->cl_noise_matrix);
     free(r->noise_matrix);
     free(r->prune_count);
     free(r->class_noise);
@@ -270,10 +275,9 @@ scores_row(const struct scores_input *in, int64_t i, struct scores_sample *s)
 }
 
 /* Thresholds, confident joint and prune counts as cleanlab computes them
- * (engine/cleanlab.h); then winnow's joint and noise matrix, which
- * calibrate the same confident joint without cleanlab's rounding to
- * whole counts (the per_class rank and the stored noise matrix use
- * them). */
+ * (engine/cleanlab.h); then confident learning's joint and noise matrix,
+ * which calibrate the same confident joint without cleanlab's rounding to
+ * whole counts. */
 static int
 scores_estimate(const struct scores_input *in, struct scores_result *r,
                 char **cause)
@@ -307,7 +311,7 @@ scores_estimate(const struct scores_input *in, struct scores_result *r,
      * cleanlab, count at least one confident sample on the diagonal of a
      * non-empty class, so a class no sample reaches the threshold of keeps
      * its samples instead of dividing by zero. */
-    r->noise_rate = 0.0;
+    r->cl_noise_rate = 0.0;
     for (size_t i = 0; i < k; i++) {
         const int64_t *cj = r->confident_joint + i * k;
         int64_t ni = r->class_count[i];
@@ -318,14 +322,13 @@ scores_estimate(const struct scores_input *in, struct scores_result *r,
             double v = j == i && cj[j] < 1 ? 1.0 : (double)cj[j];
             double cal = ni > 0 ? v / sum * (double)ni : 0.0;
             if (ni > 0)
-                r->noise_matrix[i * k + j] = cal / (double)ni;
+                r->cl_noise_matrix[i * k + j] = cal / (double)ni;
             else
-                r->noise_matrix[i * k + j] = j == i ? 1.0 : 0.0;
-            r->joint[i * k + j] = in->n > 0 ? cal / (double)in->n : 0.0;
+                r->cl_noise_matrix[i * k + j] = j == i ? 1.0 : 0.0;
+            r->cl_joint[i * k + j] = in->n > 0 ? cal / (double)in->n : 0.0;
             if (j != i)
-                r->noise_rate += r->joint[i * k + j];
+                r->cl_noise_rate += r->cl_joint[i * k + j];
         }
-        r->class_noise[i] = 1.0 - r->noise_matrix[i * k + i];
     }
     return 0;
 }
@@ -627,7 +630,9 @@ scores_per_class(const struct scores_input *in, double w,
         struct scores_key *a = keys + start[c];
         size_t m = (size_t)(start[c + 1] - start[c]);
         qsort(a, m, sizeof *a, scores_key_cmp_asc);
-        double noise = r->class_noise[c];
+        /* Confident learning's rate, not the estimate's: ranked against
+         * the estimate, the class-dependent case lost (BENCHMARKS.md). */
+        double noise = 1.0 - r->cl_noise_matrix[c * k + c];
         for (size_t lo = 0; lo < m;) {
             size_t hi = lo;
             while (hi < m && a[hi].v == a[lo].v)
@@ -644,6 +649,88 @@ scores_per_class(const struct scores_input *in, double w,
     free(start);
     free(keys);
     return 0;
+}
+
+/* Whether the model prefers another class to the given label for sample
+ * i: its suggestion (the most probable other class) is strictly more
+ * probable. */
+static int
+scores_prefers_other(const struct scores_input *in,
+                     const struct scores_result *r, int64_t i)
+{
+    size_t k = (size_t)in->k;
+    const float *p = in->probs + (size_t)i * k;
+    return p[r->sample[i].suggested] > p[in->label[i]];
+}
+
+/* The class noise estimate from the combined scores, before the per_class
+ * step moves them: per label, two Gaussians over its untrusted samples'
+ * scores in log-odds (engine/mixture.h). A sample counts as wrong, towards
+ * its suggested label, when the upper Gaussian explains it better and the
+ * model prefers another class. The fit alone would count the top of a
+ * class's clean spread when that spread is skewed; the preference alone
+ * counts every clean sample the model gets wrong, over 40% of the demo's
+ * (BENCHMARKS.md). */
+static int
+scores_class_noise(const struct scores_input *in, struct scores_result *r,
+                   char **cause)
+{
+    size_t n = (size_t)r->n, k = (size_t)r->k;
+    int64_t *start = scores_alloc(k + 1, sizeof *start, cause);
+    int64_t *order = scores_alloc(n, sizeof *order, cause);
+    double *x = scores_alloc(n, sizeof *x, cause);
+    double *scratch = scores_alloc(n, sizeof *scratch, cause);
+    int rc = -1;
+    if (start == NULL || order == NULL || x == NULL || scratch == NULL)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        if (!scores_is_trusted(in, (int64_t)i))
+            start[in->label[i] + 1]++;
+    for (size_t c = 0; c < k; c++)
+        start[c + 1] += start[c];
+    {
+        int64_t *fill = scores_alloc(k, sizeof *fill, cause);
+        if (fill == NULL)
+            goto fail;
+        memcpy(fill, start, k * sizeof *fill);
+        for (size_t i = 0; i < n; i++)
+            if (!scores_is_trusted(in, (int64_t)i))
+                order[fill[in->label[i]]++] = (int64_t)i;
+        free(fill);
+    }
+
+    int64_t counted = 0;
+    for (size_t c = 0; c < k; c++) {
+        double *row = r->noise_matrix + c * k;
+        const int64_t *members = order + start[c];
+        size_t m = (size_t)(start[c + 1] - start[c]);
+        for (size_t t = 0; t < m; t++)
+            x[t] = mixture_logit(r->sample[members[t]].score);
+        struct mixture_fit fit;
+        mixture_fit(x, m, scratch, &fit);
+        int64_t wrong = 0;
+        for (size_t t = 0; t < m; t++) {
+            if (mixture_posterior(&fit, x[t]) > 0.5 &&
+                scores_prefers_other(in, r, members[t])) {
+                row[r->sample[members[t]].suggested] += 1.0;
+                wrong++;
+            }
+        }
+        int64_t nc = r->class_count[c];
+        for (size_t j = 0; j < k; j++)
+            row[j] = nc > 0 ? row[j] / (double)nc : 0.0;
+        row[c] = nc > 0 ? (double)(nc - wrong) / (double)nc : 1.0;
+        r->class_noise[c] = 1.0 - row[c];
+        counted += wrong;
+    }
+    r->noise_rate = n > 0 ? (double)counted / (double)n : 0.0;
+    rc = 0;
+fail:
+    free(scratch);
+    free(x);
+    free(order);
+    free(start);
+    return rc;
 }
 
 static int
@@ -692,6 +779,8 @@ scores_combine(const struct scores_input *in, const struct scores_config *cfg,
         else
             s->score = s->self_confidence;
     }
+    if (scores_class_noise(in, r, cause) != 0)
+        goto fail;
     rc = cfg->per_class > 0.0 ? scores_per_class(in, cfg->per_class, r, cause)
                               : 0;
 fail:
@@ -727,7 +816,9 @@ scores_compute(const struct scores_input *in, const struct scores_config *cfg,
         (out->class_noise = scores_alloc(k, sizeof(double), cause)) == NULL ||
         (out->confident_joint = scores_alloc(kk, sizeof(int64_t), cause)) ==
             NULL ||
-        (out->joint = scores_alloc(kk, sizeof(double), cause)) == NULL ||
+        (out->cl_joint = scores_alloc(kk, sizeof(double), cause)) == NULL ||
+        (out->cl_noise_matrix = scores_alloc(kk, sizeof(double), cause)) ==
+            NULL ||
         (out->noise_matrix = scores_alloc(kk, sizeof(double), cause)) == NULL ||
         (out->prune_count = scores_alloc(kk, sizeof(int64_t), cause)) == NULL)
         goto fail;

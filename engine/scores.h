@@ -18,8 +18,12 @@
  * K = 2 and a class of one sample (engine/cleanlab.h says how, and the
  * one case where numpy's version may matter). Where winnow goes its own
  * way it is on top of that: trusted samples, the combined score, the
- * per_class rank, and joint / noise_matrix, which calibrate the same
- * confident joint without cleanlab's rounding to whole counts. */
+ * per_class rank, cl_joint / cl_noise_matrix, which calibrate the same
+ * confident joint without cleanlab's rounding to whole counts, and the
+ * class noise estimate (noise_matrix, class_noise, noise_rate: what a
+ * run stores and shows), which comes from the combined score's
+ * distribution within each class (engine/mixture.h says why) rather than
+ * from the confident joint. */
 #ifndef WINNOW_ENGINE_SCORES_H
 #define WINNOW_ENGINE_SCORES_H
 
@@ -65,15 +69,18 @@ struct scores_config { /* plain data; scores_config_default fills it */
     int cl_keep_argmax;
     /* Weight in [0, 1] of the rank within the given label: the
      * combination's percentile rank u among the samples given the same
-     * label, lifted by that label's estimated noise rate, (u +
-     * class_noise) / 2, which passes 1/2 just where the class's estimated
-     * share of wrong labels begins. The score is then (1 - w) * the
-     * combination + w * that. Raw scores of different classes are not
-     * comparable when noise depends on the class: a class that lost many
-     * samples to another has uniformly doubtful labels, which outrank the
-     * wrong labels of the class that received them; but the class noise
-     * estimate errs on classes that are merely hard (BENCHMARKS.md), so
-     * the default takes half of each. */
+     * label, lifted by that label's noise rate as confident learning
+     * estimates it (1 - cl_noise_matrix[y][y]), (u + rate) / 2, which
+     * passes 1/2 just where the class's estimated share of wrong labels
+     * begins. The score is then (1 - w) * the combination + w * that. Raw
+     * scores of different classes are not comparable when noise depends
+     * on the class: a class that lost many samples to another has
+     * uniformly doubtful labels, which outrank the wrong labels of the
+     * class that received them. Confident learning's rate, not
+     * class_noise: it overcounts hard classes, which is why the default
+     * takes half of each, but class_noise undercounts a class whose wrong
+     * labels the model partly learned, and ranked by it the
+     * class-dependent case lost (BENCHMARKS.md). */
     double per_class;
 };
 
@@ -145,16 +152,28 @@ struct scores_result { /* scores_result_fini frees the arrays */
      * flags as belonging to j (cleanlab's prune_count_matrix, transposed
      * to this orientation). */
     int64_t *prune_count;
-    /* (K, K) Q[i][j]: estimated joint of given label i and true label j,
+    /* (K, K) Q[i][j]: confident learning's joint of given label i and
+     * true label j, the confident joint calibrated to the class counts;
      * sums to 1 (all zeros when N is 0). */
-    double *joint;
+    double *cl_joint;
+    /* (K, K) confident learning's noise matrix, Q's rows normalised; a
+     * class with no sample gets the identity row. It counts the clean
+     * samples of a hard class as wrong (engine/mixture.h). */
+    double *cl_noise_matrix;
+    double cl_noise_rate; /* off-diagonal mass of Q */
     /* (K, K) M[i][j]: estimated fraction of the samples GIVEN label i
-     * whose TRUE label is j; rows sum to 1; a class with no sample gets
-     * the identity row. */
+     * whose TRUE label is j: M[i][i] = 1 - class_noise[i], and the samples
+     * counted as wrong go to their suggested label; rows sum to 1; a class
+     * with no sample gets the identity row. */
     double *noise_matrix;
-    double *class_noise; /* (K) 1 - M[i][i] */
-    double noise_rate;   /* off-diagonal mass of Q */
-    int64_t n_flagged;   /* samples with flagged set */
+    /* (K) the share of each label's samples counted as wrong: untrusted
+     * samples whose combined score the upper of two Gaussians, fitted to
+     * the class's scores in log-odds, explains better (engine/mixture.h)
+     * and for which the model prefers another class (P[suggested] >
+     * P[y]); a trusted sample counts as right. */
+    double *class_noise;
+    double noise_rate; /* samples counted as wrong / N */
+    int64_t n_flagged; /* samples with flagged set */
 };
 
 /* Compute every score. cfg NULL means the default. On bad input (a label

@@ -127,12 +127,12 @@ test_hand_scores(void)
     const double q[9] = {0.5, 0, 0, 0.125, 0.125, 0, 0, 0, 0.25};
     const double m[9] = {1, 0, 0, 0.5, 0.5, 0, 0, 0, 1};
     for (int c = 0; c < 9; c++) {
-        is_float(r.joint[c], q[c], 1e-12);
-        is_float(r.noise_matrix[c], m[c], 1e-12);
+        is_float(r.cl_joint[c], q[c], 1e-12);
+        is_float(r.cl_noise_matrix[c], m[c], 1e-12);
     }
-    is_float(r.class_noise[0], 0.0, 1e-12);
-    is_float(r.class_noise[1], 0.5, 1e-12);
-    is_float(r.noise_rate, 0.125, 1e-12);
+    is_float(r.cl_noise_matrix[0], 1.0, 1e-12);
+    is_float(r.cl_noise_matrix[4], 0.5, 1e-12);
+    is_float(r.cl_noise_rate, 0.125, 1e-12);
     /* cleanlab's integer calibration rounds row 1, [.5 .5 0], half to
      * even to [0 0 0], then gives the lost unit to the largest remainder,
      * the last of the tied .5s in numpy's order: [0 1 0]. So cell (1, 0)
@@ -235,7 +235,7 @@ test_hand_trusted(void)
     if (compute(&in, NULL, &r) != 0)
         bail("hand case failed");
     /* Still evidence for the estimate, never a candidate. */
-    is_float(r.noise_rate, 0.125, 1e-12);
+    is_float(r.cl_noise_rate, 0.125, 1e-12);
     is_int(r.n_flagged, ==, 0);
     ok(!r.sample[1].flagged, "trusted sample not flagged");
     is_float(r.sample[1].score, 0.0, 0.0);
@@ -271,7 +271,7 @@ test_keep_argmax(void)
     if (scores_compute(&in, &cfg, &r, &cause) != 0)
         bail("keep argmax case: %s", cause);
     is_float(r.threshold[1], 0.4225, TOL);
-    is_float(r.joint[1 * 3 + 0] * 8.0, 2.0, 1e-12);
+    is_float(r.cl_joint[1 * 3 + 0] * 8.0, 2.0, 1e-12);
     is_int(r.prune_count[1 * 3 + 0], ==, 2);
     is_int(r.n_flagged, ==, 2);
     ok(r.sample[2].flagged && r.sample[3].flagged,
@@ -400,7 +400,7 @@ test_synthetic_estimate(void)
     /* The estimate against the empirical noise of this sample. */
     double worst = 0.0, actual = 0.0;
     for (int c = 0; c < 9; c++) {
-        double d = fabs(r.noise_matrix[c] - s.m_true[c]);
+        double d = fabs(r.cl_noise_matrix[c] - s.m_true[c]);
         if (d > worst)
             worst = d;
     }
@@ -408,19 +408,22 @@ test_synthetic_estimate(void)
         actual += s.noisy[i];
     actual /= (double)s.n;
     diag("noise matrix: worst error %.4f; noise rate %.4f (actual %.4f)", worst,
-         r.noise_rate, actual);
+         r.cl_noise_rate, actual);
     ok(worst < 0.03, "noise matrix within 0.03 of the truth (%.4f)", worst);
-    is_float(r.noise_rate, actual, 0.02);
+    is_float(r.cl_noise_rate, actual, 0.02);
     for (int i = 0; i < 3; i++) {
         double row = 0.0;
         for (int j = 0; j < 3; j++)
-            row += r.noise_matrix[i * 3 + j];
+            row += r.cl_noise_matrix[i * 3 + j];
         is_float(row, 1.0, 1e-12);
     }
     double qsum = 0.0;
     for (int c = 0; c < 9; c++)
-        qsum += r.joint[c];
+        qsum += r.cl_joint[c];
     is_float(qsum, 1.0, 1e-12);
+    /* The class noise estimate agrees where no class is merely hard. */
+    diag("estimated noise rate %.4f", r.noise_rate);
+    is_float(r.noise_rate, actual, 0.02);
 
     /* The flags and the scores against the flipped labels. */
     uint8_t *flag = xmalloc((size_t)s.n);
@@ -461,10 +464,88 @@ test_synthetic_estimate(void)
     synth_input(&s, &in);
     if (compute(&in, NULL, &r) != 0)
         bail("clean case failed");
-    ok(r.noise_rate < 0.01, "clean: noise rate %.4f", r.noise_rate);
+    ok(r.cl_noise_rate < 0.01, "clean: noise rate %.4f", r.cl_noise_rate);
+    ok(r.noise_rate < 0.01, "clean: estimated noise rate %.4f", r.noise_rate);
     ok(r.n_flagged < 30, "clean: %lld flagged", (long long)r.n_flagged);
     scores_result_fini(&r);
     synth_free(&s);
+}
+
+static double
+hard_sigmoid(double z)
+{
+    return 1.0 / (1.0 + exp(-z));
+}
+
+/* The issue the class noise estimate exists for: three classes, made so
+ * that confident learning counts a hard clean class as noisy. Class 0 is
+ * easy and a fifth of its labels are wrong (true class 2, which the model
+ * has learned: doubt near 1). Class 1 is hard and clean: its doubts spread
+ * wide in log-odds, the doubt going to class 2. Class 2 is clean and
+ * middling, so its threshold is low enough for many of class 1's samples
+ * to pass. The estimate must count class 0's wrong labels and not class
+ * 1's hard ones. */
+static void
+test_hard_or_noisy(void)
+{
+    enum { PER = 600, N = 3 * PER };
+    int32_t *label = xmalloc(sizeof *label * N);
+    uint8_t *wrong = xmalloc(N);
+    float *probs = xmalloc(sizeof *probs * N * 3);
+    struct rng g;
+    rng_seed(&g, 11);
+    int64_t actual0 = 0;
+    for (int i = 0; i < N; i++) {
+        int c = i / PER;
+        float *p = probs + (size_t)i * 3;
+        double z = (double)rng_normal(&g), doubt;
+        label[i] = c;
+        wrong[i] = c == 0 && i % 5 == 0;
+        if (wrong[i])
+            doubt = hard_sigmoid(2.0 + 0.6 * z);
+        else if (c == 0)
+            doubt = hard_sigmoid(-3.0 + 0.7 * z);
+        else if (c == 1)
+            doubt = hard_sigmoid(0.3 + 1.3 * z);
+        else
+            doubt = hard_sigmoid(-1.0 + 0.8 * z);
+        actual0 += wrong[i];
+        /* The doubt goes mostly to the class it is confused with. */
+        int other = c == 2 ? 1 : 2, rest = 3 - c - other;
+        p[c] = (float)(1.0 - doubt);
+        p[other] = (float)(0.9 * doubt);
+        p[rest] = (float)(0.1 * doubt);
+    }
+    struct scores_input in = {.n = N, .k = 3, .label = label, .probs = probs};
+    struct scores_config cfg;
+    struct scores_result r;
+    scores_config_default(&cfg);
+    if (scores_compute(&in, &cfg, &r, NULL) != 0)
+        bail("hard or noisy case failed");
+    double cl1 = 1.0 - r.cl_noise_matrix[1 * 3 + 1];
+    double rate0 = (double)actual0 / PER;
+    diag("class noise %.3f %.3f %.3f (confident learning: %.3f %.3f %.3f); "
+         "rate %.4f",
+         r.class_noise[0], r.class_noise[1], r.class_noise[2],
+         1.0 - r.cl_noise_matrix[0], cl1, 1.0 - r.cl_noise_matrix[8],
+         r.noise_rate);
+    ok(cl1 > 0.2, "confident learning takes the hard class for noisy");
+    is_float(r.class_noise[0], rate0, 0.04);
+    ok(r.class_noise[1] < 0.03, "the hard class is not taken for noisy");
+    ok(r.class_noise[2] < 0.03, "the middling class is clean");
+    is_float(r.noise_rate, (double)actual0 / N, 0.015);
+    /* Class 0's wrong labels go to class 2, where their doubt went. */
+    is_float(r.noise_matrix[0 * 3 + 2], r.class_noise[0], 1e-12);
+    for (int i = 0; i < 3; i++) {
+        double row = 0.0;
+        for (int j = 0; j < 3; j++)
+            row += r.noise_matrix[i * 3 + j];
+        is_float(row, 1.0, 1e-12);
+    }
+    scores_result_fini(&r);
+    free(probs);
+    free(wrong);
+    free(label);
 }
 
 /* Prune by noise rate the slow way, as cleanlab's _prune_by_count writes
@@ -554,7 +635,7 @@ test_order_and_repeat(void)
         compute(&in, "rank:self_confidence,margin,elr,cl", &r2) != 0)
         bail("synthetic case failed");
     ok(memcmp(r1.sample, r2.sample, sizeof *r1.sample * (size_t)s.n) == 0 &&
-           memcmp(r1.joint, r2.joint, sizeof(double) * 9) == 0,
+           memcmp(r1.cl_joint, r2.cl_joint, sizeof(double) * 9) == 0,
        "the same input gives the same bytes");
 
     /* Reversed sample order: every score follows its sample (continuous
@@ -580,7 +661,7 @@ test_order_and_repeat(void)
     is_int(diff, ==, 0);
     int same_q = 1;
     for (int c = 0; c < 9; c++)
-        same_q &= fabs(r1.joint[c] - rv.joint[c]) < 1e-15;
+        same_q &= fabs(r1.cl_joint[c] - rv.cl_joint[c]) < 1e-15;
     ok(same_q, "reversed: the same joint");
     free(lab);
     free(pr);
@@ -651,12 +732,12 @@ test_empty_class(void)
     for (int i = 0; i < 4; i++)
         col += r.confident_joint[i * 4 + 3] + r.confident_joint[i * 4 + 2];
     is_int(col, ==, 0);
-    is_float(r.noise_matrix[3 * 4 + 3], 1.0, 0.0);
+    is_float(r.cl_noise_matrix[3 * 4 + 3], 1.0, 0.0);
     is_float(r.class_noise[3], 0.0, 0.0);
-    is_float(r.joint[3 * 4 + 3], 0.0, 0.0);
+    is_float(r.cl_joint[3 * 4 + 3], 0.0, 0.0);
     /* Sample 0 reaches no threshold (t0 = .325); sample 3 counts as 0;
      * row 0 is [1 0 0 0] scaled to 2: no noise to prune. */
-    is_float(r.noise_rate, 0.0, 1e-12);
+    is_float(r.cl_noise_rate, 0.0, 1e-12);
     is_int(r.n_flagged, ==, 0);
     is_int(r.sample[0].suggested, ==, 3);
     scores_result_fini(&r);
@@ -665,8 +746,8 @@ test_empty_class(void)
     struct scores_input none = {.n = 0, .k = 3};
     if (compute(&none, NULL, &r) != 0)
         bail("empty input failed");
-    is_float(r.noise_rate, 0.0, 0.0);
-    is_float(r.noise_matrix[4], 1.0, 0.0);
+    is_float(r.cl_noise_rate, 0.0, 0.0);
+    is_float(r.cl_noise_matrix[4], 1.0, 0.0);
     scores_result_fini(&r);
 }
 
@@ -694,7 +775,7 @@ test_many_classes(void)
     double secs = wn_monotonic() - t0;
     double qsum = 0.0;
     for (size_t c = 0; c < (size_t)k * k; c++)
-        qsum += r.joint[c];
+        qsum += r.cl_joint[c];
     is_float(qsum, 1.0, 1e-9);
     struct metrics_flags f;
     uint8_t *flag = xmalloc((size_t)s.n);
@@ -702,7 +783,7 @@ test_many_classes(void)
         flag[i] = r.sample[i].flagged;
     metrics_flags(flag, s.noisy, (size_t)s.n, &f);
     diag("K 1000: %.3f s, noise rate %.3f, flag precision %.3f recall %.3f",
-         secs, r.noise_rate, f.precision, f.recall);
+         secs, r.cl_noise_rate, f.precision, f.recall);
     ok(f.precision > 0.8 && f.recall > 0.8, "K 1000: flags find the flips");
     free(flag);
     scores_result_fini(&r);
@@ -810,8 +891,8 @@ test_parse(void)
 
 /* The default's last step on the hand case: the raw means are .2, .65,
  * .3, .725; class 0 holds samples 0 and 3 (ranks 1/4 and 3/4), classes 1
- * and 2 one sample each (rank 1/2); each is lifted by its class's
- * estimated noise rate. Then a synthetic case where raw scores of a hard
+ * and 2 one sample each (rank 1/2); each is lifted by its class's noise
+ * rate as confident learning estimates it. Then a synthetic case where raw scores of a hard
  * class outrank the wrong labels of an easy one and ranking per class
  * puts them right. */
 static void
@@ -829,7 +910,8 @@ test_per_class(void)
     const double mean[4] = {0.2, 0.65, 0.3, 0.725};
     double ranked[4];
     for (int i = 0; i < 4; i++) {
-        ranked[i] = (u[i] + r.class_noise[hand_label[i]]) / 2.0;
+        int c = hand_label[i];
+        ranked[i] = (u[i] + 1.0 - r.cl_noise_matrix[c * 3 + c]) / 2.0;
         is_float(r.sample[i].score, ranked[i], TOL);
     }
     scores_result_fini(&r);
@@ -897,6 +979,7 @@ main(void)
     test_hand_trusted();
     test_keep_argmax();
     test_synthetic_estimate();
+    test_hard_or_noisy();
     test_prune_reference();
     test_order_and_repeat();
     test_trusted();
