@@ -318,8 +318,9 @@ queue_rank(struct queue *q)
     struct queue_rank_key *rk = xcalloc(n + 1, sizeof *rk);
     for (size_t i = 0; i < n; i++) {
         rk[i].scored = items[i].scored;
-        rk[i].key =
+        items[i].key =
             q->order == QUEUE_BY_OUTLIER ? items[i].outlier : items[i].score;
+        rk[i].key = items[i].key;
         rk[i].sample_id = items[i].sample_id;
         rk[i].index = i;
         if (i > 0 && items[i - 1].sample_id >= items[i].sample_id)

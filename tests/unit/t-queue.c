@@ -68,6 +68,9 @@ test_rank(void)
     is_int(queue_find(q, 6)->rank, ==, 6);
     is_int(cur_id(q), ==, 4);
     ok(queue_at(q, 6) == NULL, "past the end is NULL");
+    /* The list's score column shows the key the queue ranks by. */
+    ok(queue_find(q, 4)->key == 0.9 && queue_find(q, 1)->key == 0.2,
+       "each scored item's key is its score");
     queue_free(q);
 }
 
