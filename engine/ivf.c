@@ -39,6 +39,8 @@
 #define IVF_TRAIN_PER_LIST 64
 #define IVF_ROUNDS         10
 #define IVF_MAX_PROBES     1024
+/* Columns of one product: 128 x 8192 similarities, 4 MiB of scratch. */
+#define IVF_COLUMNS        8192
 
 void
 ivf_config_default(struct ivf_config *cfg)
@@ -241,7 +243,9 @@ ivf_layout(const struct ivf_index *ix, int k, int probes)
     size_t at = 0, b = IVF_BLOCK;
     s.sub = at, at += b * (size_t)ix->dim;
     s.csim = at, at += b * (size_t)ix->lists;
-    s.sim = at, at += b * (size_t)ix->largest;
+    size_t cols =
+        (size_t)(ix->largest < IVF_COLUMNS ? ix->largest : IVF_COLUMNS);
+    s.sim = at, at += b * cols;
     s.best_sim = at, at += b * (size_t)k;
     s.best_row = at, at += b * (size_t)k;
     s.probe = at, at += b * (size_t)probes;
@@ -343,20 +347,25 @@ ivf_search_block(struct ivf_search_job *j, float *scratch, int list,
                        (size_t)dim * sizeof *sub);
             a = sub;
         }
-        int64_t l0 = ix->start[l], size = ix->start[l + 1] - l0;
-        if (size == 0)
-            continue;
-        gemm_nt(m, (int)size, dim, 1.0f, a, ix->x + (size_t)l0 * dim, 0.0f,
-                sim);
-        for (int i = 0; i < m; i++) {
-            int q = sel[i];
-            int32_t self = ix->row[from + q];
-            const float *s = sim + (size_t)i * (size_t)size;
-            float *bs = best_sim + (size_t)q * k;
-            int32_t *br = best_row + (size_t)q * k;
-            for (int64_t r = 0; r < size; r++)
-                if (ix->row[l0 + r] != self)
-                    ivf_keep(bs, br, &found[q], k, s[r], ix->row[l0 + r]);
+        /* A list in pieces, so that scratch stays small even when the
+         * k-means puts most rows in one list (features that collapsed). */
+        for (int64_t c0 = ix->start[l]; c0 < ix->start[l + 1];
+             c0 += IVF_COLUMNS) {
+            int64_t size = ix->start[l + 1] - c0;
+            if (size > IVF_COLUMNS)
+                size = IVF_COLUMNS;
+            gemm_nt(m, (int)size, dim, 1.0f, a, ix->x + (size_t)c0 * dim, 0.0f,
+                    sim);
+            for (int i = 0; i < m; i++) {
+                int q = sel[i];
+                int32_t self = ix->row[from + q];
+                const float *s = sim + (size_t)i * (size_t)size;
+                float *bs = best_sim + (size_t)q * k;
+                int32_t *br = best_row + (size_t)q * k;
+                for (int64_t r = 0; r < size; r++)
+                    if (ix->row[c0 + r] != self)
+                        ivf_keep(bs, br, &found[q], k, s[r], ix->row[c0 + r]);
+            }
         }
     }
 
