@@ -228,6 +228,7 @@ struct ivf_search_job {
     atomic_llong next;        /* the next block to take */
     float **scratch;
     int32_t *nbr;
+    float *sim; /* or NULL */
 };
 
 struct ivf_scratch_layout {
@@ -370,9 +371,12 @@ ivf_search_block(struct ivf_search_job *j, float *scratch, int list,
     }
 
     for (int q = 0; q < qn; q++) {
-        int32_t *out = j->nbr + (size_t)ix->row[from + q] * (size_t)k;
+        size_t at = (size_t)ix->row[from + q] * (size_t)k;
         for (int t = 0; t < k; t++)
-            out[t] = t < found[q] ? best_row[(size_t)q * k + t] : -1;
+            j->nbr[at + t] = t < found[q] ? best_row[(size_t)q * k + t] : -1;
+        for (int t = 0; j->sim != NULL && t < k; t++)
+            j->sim[at + t] =
+                t < found[q] ? best_sim[(size_t)q * k + t] : -INFINITY;
     }
 }
 
@@ -391,7 +395,7 @@ ivf_search_member(void *ctx, int t, int threads)
 
 static void
 ivf_search(const struct ivf_index *ix, int k, int probes, struct par *team,
-           float **scratch, int32_t *nbr)
+           float **scratch, int32_t *nbr, float *sim)
 {
     int64_t units = 0;
     for (int l = 0; l < ix->lists; l++)
@@ -413,6 +417,7 @@ ivf_search(const struct ivf_index *ix, int k, int probes, struct par *team,
         .unit_from = unit_from,
         .scratch = scratch,
         .nbr = nbr,
+        .sim = sim,
     };
     atomic_init(&job.next, 0);
     par_run(team, ivf_search_member, &job);
@@ -476,7 +481,7 @@ ivf_scratch_free(float **s, int threads)
 int
 ivf_neighbours(const float *x, int64_t n, int dim, int k,
                const struct ivf_config *cfg, struct par *team, int32_t *nbr,
-               char **cause)
+               float *sim, char **cause)
 {
     if (n < 0 || n > INT32_MAX || dim < 1 || k < 1 || k > IVF_MAX_K)
         return wn_fail(cause, "nearest neighbours: bad sizes");
@@ -517,7 +522,7 @@ ivf_neighbours(const float *x, int64_t n, int dim, int k,
     scratch = ivf_scratch_new(threads, ivf_layout(&ix, k, probes).total);
     if (scratch == NULL)
         goto oom;
-    ivf_search(&ix, k, probes, team, scratch, nbr);
+    ivf_search(&ix, k, probes, team, scratch, nbr, sim);
     rc = 0;
     goto done;
 oom:

@@ -37,10 +37,12 @@ void ivf_plan(int64_t n, const struct ivf_config *cfg, int *lists, int *probes);
 /* For each of the n rows of x (n, dim), the k rows with the largest inner
  * product with it, itself excluded, into nbr (n, k) as row indices, best
  * first, ties to the lower index; -1 fills the places of a row that has
- * fewer than k others. The work is shared by the team. On bad sizes or
- * when memory runs out return -1 with a cause. */
+ * fewer than k others. sim (n, k), unless NULL, gets those inner products
+ * (-inf in the unfilled places): what a search for near-duplicates or
+ * outliers needs beside the indices. The work is shared by the team. On
+ * bad sizes or when memory runs out return -1 with a cause. */
 WN_NODISCARD int ivf_neighbours(const float *x, int64_t n, int dim, int k,
                                 const struct ivf_config *cfg, struct par *team,
-                                int32_t *nbr, char **cause);
+                                int32_t *nbr, float *sim, char **cause);
 
 #endif

@@ -155,8 +155,8 @@ knn_votes(const struct knn_input *in, const struct knn_config *cfg,
         /* Each group its own stream, so a group's neighbours do not
          * depend on the groups before it. */
         ic.seed = cfg->seed + (uint64_t)g;
-        if (ivf_neighbours(gx, count, in->dim, cfg->k, &ic, team, nbr, cause) !=
-            0)
+        if (ivf_neighbours(gx, count, in->dim, cfg->k, &ic, team, nbr, NULL,
+                           cause) != 0)
             goto done;
         for (int64_t i = 0; i < count; i++) {
             float *v = votes + (size_t)mem[i] * (size_t)in->classes;

@@ -215,8 +215,8 @@ main(int argc, char **argv)
     }
     int32_t *nbr = xmalloc((size_t)n * BENCH_K * sizeof *nbr);
     double t0 = now(), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-    if (ivf_neighbours(x, n, BENCH_DIM, BENCH_K, &cfg, team, nbr, &cause) !=
-        0) {
+    if (ivf_neighbours(x, n, BENCH_DIM, BENCH_K, &cfg, team, nbr, NULL,
+                       &cause) != 0) {
         fprintf(stderr, "knnbench: %s\n", cause);
         return 1;
     }

@@ -100,7 +100,7 @@ search(const float *x, int64_t n, const struct ivf_config *cfg, int threads)
     int32_t *nbr = xmalloc((size_t)n * K * sizeof *nbr);
     gemm_set_threads(threads);
     if (par_new(threads, &team, &cause) != 0 ||
-        ivf_neighbours(x, n, DIM, K, cfg, team, nbr, &cause) != 0) {
+        ivf_neighbours(x, n, DIM, K, cfg, team, nbr, NULL, &cause) != 0) {
         diag("%s", cause);
         free(cause);
         memset(nbr, 0xff, (size_t)n * K * sizeof *nbr);
@@ -149,6 +149,32 @@ test_clustered(void)
     ok(memcmp(all, exact, (size_t)n * K * sizeof *all) == 0,
        "probing every list is the exact search");
 
+    /* The similarities beside the indices: the rows' inner products,
+     * best first. */
+    float *sim = xmalloc((size_t)n * K * sizeof *sim);
+    int32_t *nbr = xmalloc((size_t)n * K * sizeof *nbr);
+    struct par *team = NULL;
+    char *cause = NULL;
+    ok(par_new(2, &team, &cause) == 0 &&
+           ivf_neighbours(x, n, DIM, K, &cfg, team, nbr, sim, &cause) == 0,
+       "with similarities");
+    ok(memcmp(nbr, all, (size_t)n * K * sizeof *nbr) == 0,
+       "the same neighbours");
+    int agree = 1;
+    for (int64_t i = 0; i < n; i++)
+        for (int t = 0; t < K; t++) {
+            double dot = 0;
+            for (int d = 0; d < DIM; d++)
+                dot += (double)x[i * DIM + d] *
+                       (double)x[(int64_t)nbr[i * K + t] * DIM + d];
+            agree &= fabs(dot - (double)sim[i * K + t]) < 1e-5;
+            agree &= t == 0 || sim[i * K + t] <= sim[i * K + t - 1];
+        }
+    ok(agree, "each similarity is the rows' inner product, best first");
+    par_free(team);
+    free(nbr);
+    free(sim);
+
     free(all);
     free(seed2);
     free(wide);
@@ -184,6 +210,15 @@ test_ties(void)
     ok(few[0] == 1 && few[1] == 2 && few[2] == -1 && few[K - 1] == -1,
        "fewer than k others: -1 fills the places");
     free(few);
+    struct par *team = NULL;
+    char *cause = NULL;
+    int32_t nbr[3 * K];
+    float sim[3 * K];
+    ok(par_new(1, &team, &cause) == 0 &&
+           ivf_neighbours(x, n, DIM, K, &cfg, team, nbr, sim, &cause) == 0 &&
+           sim[0] == 0.0f && sim[2] == -INFINITY,
+       "and -inf their similarities");
+    par_free(team);
     free(x);
 }
 
@@ -197,25 +232,25 @@ test_bad(void)
     struct par *team = NULL;
     char *cause = NULL;
     ok(par_new(1, &team, &cause) == 0, "team");
-    ok(ivf_neighbours(x, 1, DIM, 0, &cfg, team, nbr, &cause) == -1 &&
+    ok(ivf_neighbours(x, 1, DIM, 0, &cfg, team, nbr, NULL, &cause) == -1 &&
            cause != NULL,
        "k = 0 is refused");
     free(cause);
     cause = NULL;
-    ok(ivf_neighbours(x, 1, DIM, 257, &cfg, team, nbr, &cause) == -1,
+    ok(ivf_neighbours(x, 1, DIM, 257, &cfg, team, nbr, NULL, &cause) == -1,
        "k = 257 is refused");
     free(cause);
     cause = NULL;
     cfg.probes = -1;
-    ok(ivf_neighbours(x, 1, DIM, 1, &cfg, team, nbr, &cause) == -1,
+    ok(ivf_neighbours(x, 1, DIM, 1, &cfg, team, nbr, NULL, &cause) == -1,
        "negative probes are refused");
     free(cause);
     cause = NULL;
     cfg.probes = 0;
-    ok(ivf_neighbours(x, 1, DIM, 1, &cfg, team, nbr, &cause) == 0 &&
+    ok(ivf_neighbours(x, 1, DIM, 1, &cfg, team, nbr, NULL, &cause) == 0 &&
            nbr[0] == -1,
        "one row has no neighbour");
-    ok(ivf_neighbours(x, 0, DIM, 1, &cfg, team, nbr, &cause) == 0,
+    ok(ivf_neighbours(x, 0, DIM, 1, &cfg, team, nbr, NULL, &cause) == 0,
        "no rows is fine");
     par_free(team);
 }
