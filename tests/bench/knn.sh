@@ -3,7 +3,7 @@
 # CPU time, peak memory and recall@20 of the true neighbours on random
 # queries (BENCHMARKS.md, "Scale").
 #   make knnbench && tests/bench/knn.sh BUILDDIR [N ...]
-# Environment: KNN_KINDS (default "mix iso"), KNN_QUERIES (default 1000),
+# Environment: KNN_KINDS (default "mix iso"; empty for none), KNN_QUERIES (default 1000),
 # KNN_THREADS (2), KNN_ARGS (more knnbench options, e.g. "--probes 8"),
 # KNN_FEATURES (a .npy of N x 64 real features, e.g. from
 # `winnow export --features`: its rows, repeated with noise up to N).
@@ -11,7 +11,7 @@ set -eu
 build=$(cd "${1:?usage: knn.sh BUILDDIR [N ...]}" && pwd)
 shift
 [ $# -gt 0 ] || set -- 30000 100000 300000 1000000
-kinds=${KNN_KINDS:-mix iso}
+kinds=${KNN_KINDS-mix iso}
 [ -n "${KNN_FEATURES:-}" ] && kinds="$kinds file"
 for n in "$@"; do
   for kind in $kinds; do
