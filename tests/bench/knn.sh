@@ -24,8 +24,9 @@ for n in "$@"; do
     /usr/bin/time -f 'peak_mb=%M' "$build/knnbench" "$n" $src \
       --threads "${KNN_THREADS:-2}" --queries "${KNN_QUERIES:-1000}" \
       ${KNN_ARGS:-} 2>"${TMPDIR:-/tmp}/knn.$$" | tr '\n' ' '
-    sed 's/peak_mb=\([0-9]*\)/peak_mb=\1/' "${TMPDIR:-/tmp}/knn.$$" |
-      awk -F= '/peak_mb/ {printf "peak_mb=%d\n", $2 / 1024}'
+    # /usr/bin/time gives KiB; the table wants MiB.
+    awk -F= '/peak_mb/ {printf "peak_mb=%d\n", $2 / 1024}' \
+      "${TMPDIR:-/tmp}/knn.$$"
     rm -f "${TMPDIR:-/tmp}/knn.$$"
   done
 done
