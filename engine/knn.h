@@ -9,9 +9,10 @@
  * Training a Model to Predict", ICML 2022). Similarity is the cosine of the
  * centred features; a sample is never its own neighbour and only meets
  * samples of its own group (the fold whose model computed its features).
- * The products go through engine/gemm.h in blocks over a team of threads;
- * each row's result depends on nothing but the inputs, so it is the same
- * for any thread count. */
+ * The search (engine/ivf.h) is exact for groups up to exact_max samples
+ * and goes through an index beyond, so that a million samples cost about
+ * as much as 30,000 squared; its answer depends on nothing but the inputs
+ * and the seed, so it is the same for any thread count. */
 #ifndef WINNOW_ENGINE_KNN_H
 #define WINNOW_ENGINE_KNN_H
 
@@ -21,12 +22,12 @@
 
 struct knn_config { /* plain data; knn_config_default fills it */
     int k;          /* neighbours per sample, >= 1 */
-    /* Each sample is compared with at most this many samples of its
-     * group (a seeded random subset when the group is larger), which
-     * bounds the work at N * max_reference products. */
-    int64_t max_reference;
-    uint64_t seed;
-    int threads; /* >= 1 */
+    /* Groups up to this size are searched exactly; larger ones through
+     * the index, with these lists and probes (0: automatic; ivf.h). */
+    int64_t exact_max;
+    int lists, probes;
+    uint64_t seed; /* the index's k-means */
+    int threads;   /* >= 1 */
 };
 
 void knn_config_default(struct knn_config *cfg);
