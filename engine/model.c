@@ -71,6 +71,17 @@ struct model_pool {
     float *out;
 };
 
+/* Wall seconds of the timed training steps (model_profile_start). */
+struct model_prof {
+    int on;
+    long steps, images;
+    double fwd[MODEL_MAX_STAGES * MODEL_MAX_CONVS];
+    double bwd[MODEL_MAX_STAGES * MODEL_MAX_CONVS];
+    double head_fwd, head_bwd;   /* pooling to logits and back */
+    double total_fwd, total_bwd; /* whole calls: the rest is serial */
+    double sgd;
+};
+
 struct model {
     struct model_config cfg;
     int n_convs;
@@ -94,6 +105,8 @@ struct model {
 
     const float *x; /* input of the running or last training forward */
     int n;          /* its batch size, 0 if none */
+
+    struct model_prof prof;
 };
 
 /* A cursor over one block: take() returns the next tensor (NULL while
@@ -328,6 +341,8 @@ model_new(const struct model_config *cfg, struct model **out, char **cause)
     memset(m->params, 0, sizeof(float) * m->n_params);
     memset(m->grads, 0, sizeof(float) * m->n_train);
     memset(m->velocity, 0, sizeof(float) * m->n_train);
+    if (getenv("WINNOW_PROFILE") != NULL)
+        model_profile_start(m);
     *out = m;
     return 0;
 
@@ -342,6 +357,8 @@ model_free(struct model *m)
 {
     if (m == NULL)
         return;
+    if (m->prof.on && getenv("WINNOW_PROFILE") != NULL)
+        model_profile_print(m, stderr);
     par_free(m->team);
     free(m->params);
     free(m->grads);
@@ -579,13 +596,25 @@ static void
 model_run(struct model *m, enum model_phase phase, int layer, int n, int train)
 {
     struct model_job job = {m, phase, layer, n, train};
+    double t0 = 0.0, *slot = NULL;
+
+    if (m->prof.on && train) {
+        slot = phase == MODEL_FORWARD        ? &m->prof.fwd[layer]
+               : phase == MODEL_FORWARD_END  ? &m->prof.head_fwd
+               : phase == MODEL_BACKWARD_TOP ? &m->prof.head_bwd
+                                             : &m->prof.bwd[layer];
+        t0 = wn_monotonic();
+    }
     par_run(m->team, model_job_run, &job);
+    if (slot != NULL)
+        *slot += wn_monotonic() - t0;
 }
 
 const float *
 model_forward(struct model *m, const float *x, int n, int train)
 {
     const struct model_config *cfg = &m->cfg;
+    double t0 = m->prof.on ? wn_monotonic() : 0.0;
 
     assert(n >= 1 && n <= cfg->max_batch);
     m->x = x;
@@ -611,6 +640,8 @@ model_forward(struct model *m, const float *x, int n, int train)
     if (!train)
         m->x = NULL;
     m->n = train ? n : 0;
+    if (m->prof.on && train)
+        m->prof.total_fwd += wn_monotonic() - t0;
     return m->logits;
 }
 
@@ -630,6 +661,7 @@ model_backward(struct model *m, const float *dlogits)
 {
     const struct model_config *cfg = &m->cfg;
     int n = m->n, top = m->n_convs - 1;
+    double t0 = m->prof.on ? wn_monotonic() : 0.0;
 
     assert(n > 0 && "model_backward needs a training forward");
     memset(m->grads, 0, sizeof(float) * m->n_train);
@@ -648,16 +680,25 @@ model_backward(struct model *m, const float *dlogits)
         for (size_t i = 0; i < m->n_convw; i++)
             m->grads[i] += tg[i];
     }
+    if (m->prof.on) {
+        m->prof.total_bwd += wn_monotonic() - t0;
+        m->prof.steps++;
+        m->prof.images += n;
+    }
 }
 
 void
 model_sgd_step(struct model *m, const struct optim_sgd *opt, float lr)
 {
+    double t0 = m->prof.on ? wn_monotonic() : 0.0;
+
     optim_sgd_step(m->n_decay, m->params, m->grads, m->velocity, lr,
                    opt->momentum, opt->weight_decay, opt->nesterov);
     optim_sgd_step(m->n_train - m->n_decay, m->params + m->n_decay,
                    m->grads + m->n_decay, m->velocity + m->n_decay, lr,
                    opt->momentum, 0.0f, opt->nesterov);
+    if (m->prof.on)
+        m->prof.sgd += wn_monotonic() - t0;
 }
 
 float *
@@ -711,4 +752,60 @@ model_flops(const struct model *m)
     }
     f += 3.0 * 2.0 * m->feat * m->cfg.classes;
     return f;
+}
+
+void
+model_profile_start(struct model *m)
+{
+    memset(&m->prof, 0, sizeof(m->prof));
+    m->prof.on = 1;
+}
+
+/* One row: milliseconds per step, share of the step, GFLOP/s if flops. */
+static void
+model_profile_row(FILE *out, const char *name, double s, double steps,
+                  double step_s, double flops)
+{
+    fprintf(out, "  %-24s %8.2f ms %5.1f%%", name, s / steps * 1e3,
+            step_s > 0.0 ? 100.0 * s / steps / step_s : 0.0);
+    if (flops > 0.0 && s > 0.0)
+        fprintf(out, " %7.1f GFLOP/s", flops / s * 1e-9);
+    fputc('\n', out);
+}
+
+void
+model_profile_print(const struct model *m, FILE *out)
+{
+    const struct model_prof *p = &m->prof;
+    double steps = (double)p->steps, imgs = (double)p->images;
+    double step_s, phases = p->head_fwd + p->head_bwd;
+    char name[64];
+
+    if (p->steps == 0)
+        return;
+    step_s = (p->total_fwd + p->total_bwd + p->sgd) / steps;
+    fprintf(out,
+            "profile: %ld training steps, %.0f images each, %.2f ms a step, "
+            "%d threads\n",
+            p->steps, imgs / steps, step_s * 1e3, m->threads);
+    for (int li = 0; li < m->n_convs; li++) {
+        const struct conv_geom *g = &m->convs[li].geom;
+        double f = conv_flops(g) * imgs;
+
+        snprintf(name, sizeof(name), "conv%d %dx%dx%d>%d fwd", li, g->c_in,
+                 g->h, g->w, g->c_out);
+        model_profile_row(out, name, p->fwd[li], steps, step_s, f);
+        snprintf(name, sizeof(name), "conv%d bwd", li);
+        model_profile_row(out, name, p->bwd[li], steps, step_s,
+                          li == 0 ? f : 2.0 * f);
+        phases += p->fwd[li] + p->bwd[li];
+    }
+    model_profile_row(out, "head fwd (pool, avg)", p->head_fwd, steps, step_s,
+                      0.0);
+    model_profile_row(out, "head bwd", p->head_bwd, steps, step_s, 0.0);
+    model_profile_row(out, "serial (reductions, fc)",
+                      p->total_fwd + p->total_bwd - phases, steps, step_s, 0.0);
+    model_profile_row(out, "sgd step", p->sgd, steps, step_s, 0.0);
+    model_profile_row(out, "whole step", step_s * steps, steps, step_s,
+                      model_flops(m) * imgs);
 }
