@@ -97,8 +97,9 @@ void model_profile_start(struct model *m);
 /* Print one row per convolution (forward: the previous layer's batch norm,
  * ReLU and pooling, this convolution and its batch-norm sums; backward:
  * its batch-norm gradient, both products, the pooling backward and the
- * previous layer's batch-norm sums), with milliseconds per step, share of
- * the step and the products' GFLOP/s; then the head and the serial rest. */
+ * previous layer's batch-norm sums), with CPU milliseconds per step (all
+ * threads), share of the step and the products' GFLOP per CPU-second;
+ * then the head and the serial rest. */
 void model_profile_print(const struct model *m, FILE *out);
 
 #endif
