@@ -45,8 +45,10 @@
 #define LANES            16
 
 /* Columns of one convolution product (see conv_group); chosen with
- * tests/bench/bench-gemm.c. */
-#define CONV_TARGET_COLS 1024
+ * tests/bench/bench-gemm.c: 512 beat 1024 by 2-6% of the training step's
+ * CPU time (its blocks stay in the 2 MiB L2 beside the packed copies),
+ * 2048 lost 8%, 256 measured as 512 (BENCHMARKS.md). */
+#define CONV_TARGET_COLS 512
 
 void
 layers_init_he(struct rng *r, float *w, size_t n, int fan_in)
