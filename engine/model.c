@@ -81,6 +81,7 @@ struct model_prof {
     double fwd[MODEL_MAX_STAGES * MODEL_MAX_CONVS];
     double bwd[MODEL_MAX_STAGES * MODEL_MAX_CONVS];
     double head_fwd, head_bwd;   /* pooling to logits and back */
+    double grad_sum;             /* the members' gradients added up */
     double total_fwd, total_bwd; /* whole calls: the rest is serial */
     double sgd;
 };
@@ -421,7 +422,8 @@ enum model_phase {
     MODEL_FORWARD_END,  /* finish the last conv, pool, average */
     MODEL_BACKWARD_TOP, /* average and pool backward, sums of the last */
     MODEL_BACKWARD,     /* conv layer backward, sums of layer-1 */
-    MODEL_BACKWARD_END  /* conv 0 backward */
+    MODEL_BACKWARD_END, /* conv 0 backward */
+    MODEL_GRAD_SUM      /* the members' weight gradients into the model's */
 };
 
 struct model_job {
@@ -572,6 +574,29 @@ model_job_range(const struct model_job *job, int t, int lo, int cnt)
         model_bn_sums(m, li - 1, lo, cnt);
         break;
     }
+    case MODEL_GRAD_SUM: /* by parameters, not images: model_job_run */ break;
+    }
+}
+
+/* Member t's share of the sum of the private weight gradients: a run of
+ * whole cache lines of the conv weights, to which it adds members 1, 2,
+ * ... in order, the order a single thread would use, so the bits do not
+ * depend on how the runs are cut. */
+static void
+model_grad_sum(struct model *m, int t, int threads)
+{
+    int lines = (int)((m->n_convw + MODEL_ALIGN - 1) / MODEL_ALIGN), lo, hi;
+    size_t a, b;
+
+    par_split(lines, t, threads, &lo, &hi);
+    a = (size_t)lo * MODEL_ALIGN;
+    b = (size_t)hi * MODEL_ALIGN;
+    if (b > m->n_convw)
+        b = m->n_convw;
+    for (int u = 1; u < m->threads; u++) {
+        const float *tg = m->tgrads + (size_t)(u - 1) * m->n_train;
+        for (size_t i = a; i < b; i++)
+            m->grads[i] += tg[i];
     }
 }
 
@@ -584,9 +609,18 @@ static void
 model_job_run(void *arg, int t, int threads)
 {
     struct model_job *job = arg;
-    const struct model *m = job->m;
+    struct model *m = job->m;
     int lo, hi, step;
 
+    if (job->phase == MODEL_GRAD_SUM) {
+        model_grad_sum(m, t, threads);
+        return;
+    }
+    /* A member clears its private gradients itself, so that no serial
+     * pass over (threads - 1) blocks grows with the team. */
+    if (job->phase == MODEL_BACKWARD_TOP && t > 0)
+        memset(m->tgrads + (size_t)(t - 1) * m->n_train, 0,
+               sizeof(float) * m->n_convw);
     par_split(job->n, t, threads, &lo, &hi);
     if (hi == lo)
         return;
@@ -614,6 +648,7 @@ model_run(struct model *m, enum model_phase phase, int layer, int n, int train)
         slot = phase == MODEL_FORWARD        ? &m->prof.fwd[layer]
                : phase == MODEL_FORWARD_END  ? &m->prof.head_fwd
                : phase == MODEL_BACKWARD_TOP ? &m->prof.head_bwd
+               : phase == MODEL_GRAD_SUM     ? &m->prof.grad_sum
                                              : &m->prof.bwd[layer];
         t0 = model_prof_clock();
     }
@@ -677,7 +712,6 @@ model_backward(struct model *m, const float *dlogits)
 
     assert(n > 0 && "model_backward needs a training forward");
     memset(m->grads, 0, sizeof(float) * m->n_train);
-    memset(m->tgrads, 0, sizeof(float) * (size_t)(m->threads - 1) * m->n_train);
     linear_backward(n, m->feat, cfg->classes, m->dgap, m->dfc_w, m->dfc_b,
                     dlogits, m->gap, m->fc_w);
     model_run(m, MODEL_BACKWARD_TOP, top, n, 1);
@@ -687,11 +721,8 @@ model_backward(struct model *m, const float *dlogits)
         model_bn_reduce(m, li - 1, n);
     }
     model_run(m, MODEL_BACKWARD_END, 0, n, 1);
-    for (int t = 1; t < m->threads; t++) {
-        const float *tg = m->tgrads + (size_t)(t - 1) * m->n_train;
-        for (size_t i = 0; i < m->n_convw; i++)
-            m->grads[i] += tg[i];
-    }
+    if (m->threads > 1)
+        model_run(m, MODEL_GRAD_SUM, 0, n, 1);
     if (m->prof.on) {
         m->prof.total_bwd += model_prof_clock() - t0;
         m->prof.steps++;
@@ -790,7 +821,7 @@ model_profile_print(const struct model *m, FILE *out)
 {
     const struct model_prof *p = &m->prof;
     double steps = (double)p->steps, imgs = (double)p->images;
-    double step_s, phases = p->head_fwd + p->head_bwd;
+    double step_s, phases = p->head_fwd + p->head_bwd + p->grad_sum;
     char name[64];
 
     if (p->steps == 0)
@@ -815,6 +846,8 @@ model_profile_print(const struct model *m, FILE *out)
     model_profile_row(out, "head fwd (pool, avg)", p->head_fwd, steps, step_s,
                       0.0);
     model_profile_row(out, "head bwd", p->head_bwd, steps, step_s, 0.0);
+    model_profile_row(out, "members' gradients summed", p->grad_sum, steps,
+                      step_s, 0.0);
     model_profile_row(out, "serial (reductions, fc)",
                       p->total_fwd + p->total_bwd - phases, steps, step_s, 0.0);
     model_profile_row(out, "sgd step", p->sgd, steps, step_s, 0.0);
