@@ -39,7 +39,7 @@ int conv_geom_init(struct conv_geom *g, int c_in, int h, int w, int c_out,
  * of up to max_n images (0 if it would overflow size_t). */
 size_t conv_work_floats(const struct conv_geom *g, int max_n);
 /* Images per sgemm call for a batch of n (the group is chosen so that one
- * product has ~1024 columns). */
+ * product has ~512 columns). */
 int conv_group(const struct conv_geom *g, int n);
 /* FLOPs (multiply and add counted apart) of one image's forward product;
  * backward costs twice that (once without din). */

@@ -34,6 +34,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/gemm.h"
 #include "engine/layers.h"
@@ -71,6 +72,20 @@ struct model_pool {
     float *out;
 };
 
+/* CPU seconds of the timed training steps (model_profile_start), all
+ * members together: on cores shared with other programs, wall time
+ * measures the neighbours as much as the step. */
+struct model_prof {
+    int on;
+    long steps, images;
+    double fwd[MODEL_MAX_STAGES * MODEL_MAX_CONVS];
+    double bwd[MODEL_MAX_STAGES * MODEL_MAX_CONVS];
+    double head_fwd, head_bwd;   /* pooling to logits and back */
+    double grad_sum;             /* the members' gradients added up */
+    double total_fwd, total_bwd; /* whole calls: the rest is serial */
+    double sgd;
+};
+
 struct model {
     struct model_config cfg;
     int n_convs;
@@ -94,6 +109,8 @@ struct model {
 
     const float *x; /* input of the running or last training forward */
     int n;          /* its batch size, 0 if none */
+
+    struct model_prof prof;
 };
 
 /* A cursor over one block: take() returns the next tensor (NULL while
@@ -328,6 +345,8 @@ model_new(const struct model_config *cfg, struct model **out, char **cause)
     memset(m->params, 0, sizeof(float) * m->n_params);
     memset(m->grads, 0, sizeof(float) * m->n_train);
     memset(m->velocity, 0, sizeof(float) * m->n_train);
+    if (getenv("WINNOW_PROFILE") != NULL)
+        model_profile_start(m);
     *out = m;
     return 0;
 
@@ -342,6 +361,8 @@ model_free(struct model *m)
 {
     if (m == NULL)
         return;
+    if (m->prof.on && getenv("WINNOW_PROFILE") != NULL)
+        model_profile_print(m, stderr);
     par_free(m->team);
     free(m->params);
     free(m->grads);
@@ -401,7 +422,8 @@ enum model_phase {
     MODEL_FORWARD_END,  /* finish the last conv, pool, average */
     MODEL_BACKWARD_TOP, /* average and pool backward, sums of the last */
     MODEL_BACKWARD,     /* conv layer backward, sums of layer-1 */
-    MODEL_BACKWARD_END  /* conv 0 backward */
+    MODEL_BACKWARD_END, /* conv 0 backward */
+    MODEL_GRAD_SUM      /* the members' weight gradients into the model's */
 };
 
 struct model_job {
@@ -552,6 +574,29 @@ model_job_range(const struct model_job *job, int t, int lo, int cnt)
         model_bn_sums(m, li - 1, lo, cnt);
         break;
     }
+    case MODEL_GRAD_SUM: /* by parameters, not images: model_job_run */ break;
+    }
+}
+
+/* Member t's share of the sum of the private weight gradients: a run of
+ * whole cache lines of the conv weights, to which it adds members 1, 2,
+ * ... in order, the order a single thread would use, so the bits do not
+ * depend on how the runs are cut. */
+static void
+model_grad_sum(struct model *m, int t, int threads)
+{
+    int lines = (int)((m->n_convw + MODEL_ALIGN - 1) / MODEL_ALIGN), lo, hi;
+    size_t a, b;
+
+    par_split(lines, t, threads, &lo, &hi);
+    a = (size_t)lo * MODEL_ALIGN;
+    b = (size_t)hi * MODEL_ALIGN;
+    if (b > m->n_convw)
+        b = m->n_convw;
+    for (int u = 1; u < m->threads; u++) {
+        const float *tg = m->tgrads + (size_t)(u - 1) * m->n_train;
+        for (size_t i = a; i < b; i++)
+            m->grads[i] += tg[i];
     }
 }
 
@@ -564,9 +609,18 @@ static void
 model_job_run(void *arg, int t, int threads)
 {
     struct model_job *job = arg;
-    const struct model *m = job->m;
+    struct model *m = job->m;
     int lo, hi, step;
 
+    if (job->phase == MODEL_GRAD_SUM) {
+        model_grad_sum(m, t, threads);
+        return;
+    }
+    /* A member clears its private gradients itself, so that no serial
+     * pass over (threads - 1) blocks grows with the team. */
+    if (job->phase == MODEL_BACKWARD_TOP && t > 0)
+        memset(m->tgrads + (size_t)(t - 1) * m->n_train, 0,
+               sizeof(float) * m->n_convw);
     par_split(job->n, t, threads, &lo, &hi);
     if (hi == lo)
         return;
@@ -575,17 +629,39 @@ model_job_run(void *arg, int t, int threads)
         model_job_range(job, t, i, hi - i < step ? hi - i : step);
 }
 
+static double
+model_prof_clock(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static void
 model_run(struct model *m, enum model_phase phase, int layer, int n, int train)
 {
     struct model_job job = {m, phase, layer, n, train};
+    double t0 = 0.0, *slot = NULL;
+
+    if (m->prof.on && train) {
+        slot = phase == MODEL_FORWARD        ? &m->prof.fwd[layer]
+               : phase == MODEL_FORWARD_END  ? &m->prof.head_fwd
+               : phase == MODEL_BACKWARD_TOP ? &m->prof.head_bwd
+               : phase == MODEL_GRAD_SUM     ? &m->prof.grad_sum
+                                             : &m->prof.bwd[layer];
+        t0 = model_prof_clock();
+    }
     par_run(m->team, model_job_run, &job);
+    if (slot != NULL)
+        *slot += model_prof_clock() - t0;
 }
 
 const float *
 model_forward(struct model *m, const float *x, int n, int train)
 {
     const struct model_config *cfg = &m->cfg;
+    double t0 = m->prof.on ? model_prof_clock() : 0.0;
 
     assert(n >= 1 && n <= cfg->max_batch);
     m->x = x;
@@ -611,6 +687,8 @@ model_forward(struct model *m, const float *x, int n, int train)
     if (!train)
         m->x = NULL;
     m->n = train ? n : 0;
+    if (m->prof.on && train)
+        m->prof.total_fwd += model_prof_clock() - t0;
     return m->logits;
 }
 
@@ -630,10 +708,10 @@ model_backward(struct model *m, const float *dlogits)
 {
     const struct model_config *cfg = &m->cfg;
     int n = m->n, top = m->n_convs - 1;
+    double t0 = m->prof.on ? model_prof_clock() : 0.0;
 
     assert(n > 0 && "model_backward needs a training forward");
     memset(m->grads, 0, sizeof(float) * m->n_train);
-    memset(m->tgrads, 0, sizeof(float) * (size_t)(m->threads - 1) * m->n_train);
     linear_backward(n, m->feat, cfg->classes, m->dgap, m->dfc_w, m->dfc_b,
                     dlogits, m->gap, m->fc_w);
     model_run(m, MODEL_BACKWARD_TOP, top, n, 1);
@@ -643,21 +721,27 @@ model_backward(struct model *m, const float *dlogits)
         model_bn_reduce(m, li - 1, n);
     }
     model_run(m, MODEL_BACKWARD_END, 0, n, 1);
-    for (int t = 1; t < m->threads; t++) {
-        const float *tg = m->tgrads + (size_t)(t - 1) * m->n_train;
-        for (size_t i = 0; i < m->n_convw; i++)
-            m->grads[i] += tg[i];
+    if (m->threads > 1)
+        model_run(m, MODEL_GRAD_SUM, 0, n, 1);
+    if (m->prof.on) {
+        m->prof.total_bwd += model_prof_clock() - t0;
+        m->prof.steps++;
+        m->prof.images += n;
     }
 }
 
 void
 model_sgd_step(struct model *m, const struct optim_sgd *opt, float lr)
 {
+    double t0 = m->prof.on ? model_prof_clock() : 0.0;
+
     optim_sgd_step(m->n_decay, m->params, m->grads, m->velocity, lr,
                    opt->momentum, opt->weight_decay, opt->nesterov);
     optim_sgd_step(m->n_train - m->n_decay, m->params + m->n_decay,
                    m->grads + m->n_decay, m->velocity + m->n_decay, lr,
                    opt->momentum, 0.0f, opt->nesterov);
+    if (m->prof.on)
+        m->prof.sgd += model_prof_clock() - t0;
 }
 
 float *
@@ -711,4 +795,62 @@ model_flops(const struct model *m)
     }
     f += 3.0 * 2.0 * m->feat * m->cfg.classes;
     return f;
+}
+
+void
+model_profile_start(struct model *m)
+{
+    memset(&m->prof, 0, sizeof(m->prof));
+    m->prof.on = 1;
+}
+
+/* One row: milliseconds per step, share of the step, GFLOP/s if flops. */
+static void
+model_profile_row(FILE *out, const char *name, double s, double steps,
+                  double step_s, double flops)
+{
+    fprintf(out, "  %-24s %8.2f ms %5.1f%%", name, s / steps * 1e3,
+            step_s > 0.0 ? 100.0 * s / steps / step_s : 0.0);
+    if (flops > 0.0 && s > 0.0)
+        fprintf(out, " %7.1f GFLOP/CPU-s", flops / s * 1e-9);
+    fputc('\n', out);
+}
+
+void
+model_profile_print(const struct model *m, FILE *out)
+{
+    const struct model_prof *p = &m->prof;
+    double steps = (double)p->steps, imgs = (double)p->images;
+    double step_s, phases = p->head_fwd + p->head_bwd + p->grad_sum;
+    char name[64];
+
+    if (p->steps == 0)
+        return;
+    step_s = (p->total_fwd + p->total_bwd + p->sgd) / steps;
+    fprintf(out,
+            "profile: %ld training steps, %.0f images each, %.2f CPU-ms a "
+            "step, %d threads\n",
+            p->steps, imgs / steps, step_s * 1e3, m->threads);
+    for (int li = 0; li < m->n_convs; li++) {
+        const struct conv_geom *g = &m->convs[li].geom;
+        double f = conv_flops(g) * imgs;
+
+        snprintf(name, sizeof(name), "conv%d %dx%dx%d>%d fwd", li, g->c_in,
+                 g->h, g->w, g->c_out);
+        model_profile_row(out, name, p->fwd[li], steps, step_s, f);
+        snprintf(name, sizeof(name), "conv%d bwd", li);
+        model_profile_row(out, name, p->bwd[li], steps, step_s,
+                          li == 0 ? f : 2.0 * f);
+        phases += p->fwd[li] + p->bwd[li];
+    }
+    model_profile_row(out, "head fwd (pool, avg)", p->head_fwd, steps, step_s,
+                      0.0);
+    model_profile_row(out, "head bwd", p->head_bwd, steps, step_s, 0.0);
+    model_profile_row(out, "members' gradients summed", p->grad_sum, steps,
+                      step_s, 0.0);
+    model_profile_row(out, "serial (reductions, fc)",
+                      p->total_fwd + p->total_bwd - phases, steps, step_s, 0.0);
+    model_profile_row(out, "sgd step", p->sgd, steps, step_s, 0.0);
+    model_profile_row(out, "whole step", step_s * steps, steps, step_s,
+                      model_flops(m) * imgs);
 }

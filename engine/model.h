@@ -15,6 +15,7 @@
 #define WINNOW_ENGINE_MODEL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "data/base.h"
 
@@ -86,5 +87,19 @@ const float *model_features(const struct model *m, int *dim);
 /* Multiply-add FLOPs (counted as 2) of one image's forward and backward
  * products, for throughput reports. */
 double model_flops(const struct model *m);
+
+/* Where a training step's time goes, for benchmarks: model_profile_start
+ * zeroes the counters and starts timing each phase of the training
+ * forwards and backwards that follow (inference is not counted). With
+ * WINNOW_PROFILE=1 in the environment every model starts timing when it
+ * is made and prints its table to stderr when it is freed. */
+void model_profile_start(struct model *m);
+/* Print one row per convolution (forward: the previous layer's batch norm,
+ * ReLU and pooling, this convolution and its batch-norm sums; backward:
+ * its batch-norm gradient, both products, the pooling backward and the
+ * previous layer's batch-norm sums), with CPU milliseconds per step (all
+ * threads), share of the step and the products' GFLOP per CPU-second;
+ * then the head and the serial rest. */
+void model_profile_print(const struct model *m, FILE *out);
 
 #endif

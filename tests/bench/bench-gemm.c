@@ -12,17 +12,20 @@
  *      cross-entropy, backward, SGD) on a batch of 128 3x32x32 images:
  *      images/s, the effective GFLOP/s of its products, that as a share of
  *      the peak, and the share of the step spent outside sgemm;
- *   4. inference (eval-mode forward) images/s.
+ *   4. inference (eval-mode forward) images/s;
+ *   5. the step's profile (model_profile_print): each layer's share of the
+ *      step and its GFLOP/s, averaged over the timed steps.
  *
- * Not built by make check. Build by hand in a configured build directory
- * (SRC is the source tree), after `make libwnengine.a libwndata.a`:
+ * -w WIDTH sets the first stage's channels (default 16, what `winnow
+ * score` trains; 32 is model_config_default's); -s times the step alone,
+ * for a profiler such as perf. Not built by make check:
+ * `make bench-tools`, then
  *
- *   cc -std=c11 -O2 -I. -I$SRC $(pkg-config --cflags openblas) \
- *      $SRC/tests/bench/bench-gemm.c libwnengine.a libwndata.a \
- *      $(pkg-config --libs openblas) -lm -o bench-gemm
- *   ./bench-gemm [THREADS...]
+ *   ./bench-gemm [-s] [-w WIDTH] [THREADS...]
  *
- * Run it on an idle machine; every figure is the best of several runs. */
+ * The peak and the step are measured in the same process, one after the
+ * other, so that their ratio holds on a machine shared with other work;
+ * figures are the best of several runs. */
 #include "config.h"
 
 #include <stdio.h>
@@ -38,6 +41,10 @@
 #include "engine/rng.h"
 
 #define BATCH 128
+
+static int width = 16;
+/* -s: the step alone, for a profiler (no peak, no products). */
+static int step_only;
 
 static double
 now(void)
@@ -71,6 +78,9 @@ randoms(size_t n, struct rng *r)
     return p;
 }
 
+/* CPU seconds per call of the last time_gemm's best run. */
+static double gemm_cpu;
+
 /* Best seconds per call of one product over a few runs of ~0.2 s. */
 static double
 time_gemm(enum gemm_op ta, enum gemm_op tb, int m, int n, int k, struct rng *r)
@@ -82,14 +92,17 @@ time_gemm(enum gemm_op ta, enum gemm_op tb, int m, int n, int k, struct rng *r)
 
     gemm_mul(ta, tb, m, n, k, 1.0f, a, ta == GEMM_N ? k : m, b,
              tb == GEMM_N ? n : k, 0.0f, c, n);
+    gemm_cpu = 1e30;
     for (int run = 0; run < 5; run++) {
-        double t0 = now();
+        double t0 = now(), c0 = cpu_seconds();
         for (int i = 0; i < reps; i++)
             gemm_mul(ta, tb, m, n, k, 1.0f, a, ta == GEMM_N ? k : m, b,
                      tb == GEMM_N ? n : k, 0.0f, c, n);
-        double t = (now() - t0) / reps;
+        double t = (now() - t0) / reps, cpu = (cpu_seconds() - c0) / reps;
         if (t < best)
             best = t;
+        if (cpu < gemm_cpu)
+            gemm_cpu = cpu;
     }
     free(a);
     free(b);
@@ -97,18 +110,25 @@ time_gemm(enum gemm_op ta, enum gemm_op tb, int m, int n, int k, struct rng *r)
     return best;
 }
 
+/* The best GFLOP/s of wall time; *per_cpu gets the best per CPU-second,
+ * which other programs on the cores inflate far less than wall time. */
 static double
-peak(struct rng *r)
+peak(struct rng *r, double *per_cpu)
 {
     static const int sizes[] = {1024, 2048, 3072};
     double best = 0.0;
 
+    *per_cpu = 0.0;
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         int s = sizes[i];
-        double g = 2.0 * s * s * s / time_gemm(GEMM_N, GEMM_N, s, s, s, r);
-        printf("  square %4d: %6.1f GFLOP/s\n", s, g * 1e-9);
+        double f = 2.0 * s * s * s;
+        double g = f / time_gemm(GEMM_N, GEMM_N, s, s, s, r);
+        printf("  square %4d: %6.1f GFLOP/s, %6.1f per CPU-second\n", s,
+               g * 1e-9, f / gemm_cpu * 1e-9);
         if (g > best)
             best = g;
+        if (f / gemm_cpu > *per_cpu)
+            *per_cpu = f / gemm_cpu;
     }
     return best;
 }
@@ -171,12 +191,12 @@ bench_threads(int threads)
     struct rng r;
     char *cause = NULL;
     int classes = 10, labels[BATCH];
-    double pk, tg, best = 1e30, best_eval = 1e30, cpu = 1e30;
+    double pk, pk_cpu = 1e30, tg, best = 1e30, best_eval = 1e30, cpu = 1e30;
 
     printf("threads %d\n", threads);
     gemm_set_blas_threads(threads);
     rng_seed(&r, 1);
-    pk = peak(&r);
+    pk = step_only ? 1e30 : peak(&r, &pk_cpu);
     printf("  sgemm peak (OpenBLAS, %d threads): %.1f GFLOP/s\n", threads,
            pk * 1e-9);
 
@@ -184,9 +204,12 @@ bench_threads(int threads)
      * each. */
     gemm_set_threads(threads);
     model_config_default(&cfg, 3, 32, 32, classes, BATCH);
+    for (int s = 0; s < cfg.stages; s++)
+        cfg.widths[s] = width << s;
     printf("  products of one member (%d images), 1 BLAS thread:\n",
            (BATCH + threads - 1) / threads);
-    tg = conv_products(&cfg, (BATCH + threads - 1) / threads, &r);
+    tg = step_only ? 0.0
+                   : conv_products(&cfg, (BATCH + threads - 1) / threads, &r);
 
     if (model_new(&cfg, &m, &cause) == -1) {
         fprintf(stderr, "bench-gemm: %s\n", cause);
@@ -201,6 +224,7 @@ bench_threads(int threads)
 
     for (int i = 0; i < 3; i++)
         train_step(m, x, labels, probs, dlogits, classes);
+    model_profile_start(m);
     for (int run = 0; run < 5; run++) {
         int steps = 8;
         double t0 = now(), c0 = cpu_seconds();
@@ -226,8 +250,12 @@ bench_threads(int threads)
     printf("  of which one member's sgemm %.1f ms (%.0f%%), the rest %.1f "
            "ms\n",
            tg * 1e3, 100.0 * tg / best, (best - tg) * 1e3);
-    printf("  CPU time per step (all threads): %.1f ms\n", cpu * 1e3);
-    printf("  inference: %.0f images/s\n\n", BATCH / best_eval);
+    printf("  CPU time per step (all threads): %.1f ms, %.1f GFLOP per "
+           "CPU-second = %.0f%% of the peak's\n",
+           cpu * 1e3, flops / cpu * 1e-9, 100.0 * flops / cpu / pk_cpu);
+    printf("  inference: %.0f images/s\n", BATCH / best_eval);
+    model_profile_print(m, stdout);
+    printf("\n");
     free(x);
     free(probs);
     free(dlogits);
@@ -237,12 +265,27 @@ bench_threads(int threads)
 int
 main(int argc, char **argv)
 {
-    printf("%s\n", gemm_describe());
-    if (argc < 2) {
+    int i = 1;
+
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "-s") == 0) {
+            step_only = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "-w") != 0 || i + 1 == argc ||
+            (width = atoi(argv[i + 1])) < 1) {
+            fprintf(stderr, "usage: bench-gemm [-s] [-w WIDTH] [THREADS...]\n");
+            return 2;
+        }
+        i++;
+    }
+    printf("%s, widths %d/%d/%d\n", gemm_describe(), width, 2 * width,
+           4 * width);
+    if (i == argc) {
         bench_threads(1);
         bench_threads(2);
     }
-    for (int i = 1; i < argc; i++)
+    for (; i < argc; i++)
         bench_threads(atoi(argv[i]));
     return 0;
 }

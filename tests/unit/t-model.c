@@ -264,12 +264,51 @@ test_team_agrees(void)
     model_free(b.m);
 }
 
+/* The profile counts the training steps and names every layer, and
+ * timing a team of three (whose members sum their gradients by runs of
+ * the parameters) changes none of its bits. */
+static void
+test_profile(void)
+{
+    struct net a, b;
+    float dl[B * K];
+    size_t n1, n2, len = 0;
+    char *text = NULL;
+    FILE *f;
+
+    net_init(&a, 3, 7);
+    net_init(&b, 3, 7);
+    model_profile_start(a.m);
+    for (int step = 0; step < 2; step++) {
+        net_loss(&a, dl);
+        model_backward(a.m, dl);
+        net_loss(&b, dl);
+        model_backward(b.m, dl);
+    }
+    const float *ga = model_grads(a.m, &n1), *gb = model_grads(b.m, &n2);
+    ok(n1 == n2 && memcmp(ga, gb, sizeof(float) * n1) == 0,
+       "a timed team of 3 computes the same bits as an untimed one");
+    f = open_memstream(&text, &len);
+    if (f == NULL)
+        bail("open_memstream failed");
+    model_profile_print(a.m, f);
+    fclose(f);
+    ok(strstr(text, "profile: 2 training steps, 3 images each") != NULL &&
+           strstr(text, "conv3 bwd") != NULL &&
+           strstr(text, "whole step") != NULL,
+       "the profile counts the steps and has a row per layer");
+    free(text);
+    model_free(a.m);
+    model_free(b.m);
+}
+
 int
 main(void)
 {
     test_gradients(1);
     test_gradients(2);
     test_team_agrees();
+    test_profile();
     gemm_set_threads(1);
     return done_testing();
 }
