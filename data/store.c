@@ -246,6 +246,18 @@ store_row(struct store *s, sqlite3_stmt *st, char **cause, const char *what)
 }
 
 int
+store_row_of(struct store *s, sqlite3_stmt *st, const char *what,
+             const char *missing, int64_t id, char **cause)
+{
+    int r = store_row(s, st, cause, what);
+    if (r < 0)
+        return -1;
+    if (r == 0)
+        return wn_fail(cause, "%s %lld", missing, (long long)id);
+    return 0;
+}
+
+int
 store_row_int64(struct store *s, sqlite3_stmt *st, const char *what,
                 int64_t none, int64_t *out, char **cause)
 {

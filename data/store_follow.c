@@ -52,11 +52,9 @@ store_event_group(struct store *s, int64_t event_id, int64_t **ids_out,
     if (follow_stmt(s, FS_DECISION, &st, cause) != 0)
         return -1;
     sqlite3_bind_int64(st, 1, event_id);
-    int r = store_row(s, st, cause, "read label event");
-    if (r < 0)
+    if (store_row_of(s, st, "read label event", "no label event", event_id,
+                     cause) != 0)
         return -1;
-    if (r == 0)
-        return wn_fail(cause, "no label event %lld", (long long)event_id);
     int64_t root = sqlite3_column_int64(st, 0);
     store_done(st);
 

@@ -89,6 +89,11 @@ int store_run(struct store *s, sqlite3_stmt *st, char **cause,
 /* Step to the first row: 1 (caller reads, then store_done), 0 none, -1. */
 int store_row(struct store *s, sqlite3_stmt *st, char **cause,
               const char *what);
+/* Step to a row that must exist: 0 (the caller reads it, then
+ * store_done), or -1 with a cause: the step's error, or "MISSING ID"
+ * ("no such sample: 12", "no run 3") when there is no row. */
+int store_row_of(struct store *s, sqlite3_stmt *st, const char *what,
+                 const char *missing, int64_t id, char **cause);
 /* The first column of the first row as an integer (an id, a count), or
  * none when there is no row; the statement is reset either way. 0, or -1
  * with a cause. */

@@ -389,11 +389,9 @@ store_sample_source_file(struct store *s, int64_t sample_id, char **path_out,
     if (label_stmt(s, LS_SOURCE_FILE, &st, cause) != 0)
         return -1;
     sqlite3_bind_int64(st, 1, sample_id);
-    int r = store_row(s, st, cause, "find source");
-    if (r < 0)
+    if (store_row_of(s, st, "find source", "no such sample:", sample_id,
+                     cause) != 0)
         return -1;
-    if (r == 0)
-        return wn_fail(cause, "no such sample: %lld", (long long)sample_id);
     enum store_source_kind kind =
         kind_of((const char *)sqlite3_column_text(st, 0));
     const char *loc = (const char *)sqlite3_column_text(st, 1);
@@ -771,11 +769,9 @@ last_event(struct store *s, int64_t sample_id, int64_t *id_out, int *label_out,
     if (label_stmt(s, LS_LAST_EVENT, &st, cause) != 0)
         return -1;
     sqlite3_bind_int64(st, 1, sample_id);
-    int r = store_row(s, st, cause, "current label");
-    if (r < 0)
+    if (store_row_of(s, st, "current label", "no such sample:", sample_id,
+                     cause) != 0)
         return -1;
-    if (r == 0)
-        return wn_fail(cause, "no such sample: %lld", (long long)sample_id);
     *id_out = sqlite3_column_int64(st, 0);
     *label_out = sqlite3_column_int(st, 1);
     store_done(st);
@@ -855,11 +851,9 @@ sample_path(struct store *s, int64_t sample_id, char **out, char **cause)
     if (label_stmt(s, LS_SAMPLE_PATH, &st, cause) != 0)
         return -1;
     sqlite3_bind_int64(st, 1, sample_id);
-    int r = store_row(s, st, cause, "read sample");
-    if (r < 0)
+    if (store_row_of(s, st, "read sample", "no such sample:", sample_id,
+                     cause) != 0)
         return -1;
-    if (r == 0)
-        return wn_fail(cause, "no such sample: %lld", (long long)sample_id);
     *out = column_dup(st, 0);
     store_done(st);
     return 0;
@@ -874,11 +868,9 @@ undo_event(struct store *s, int64_t event_id, struct store_undo *u,
     if (label_stmt(s, LS_EVENT, &st, cause) != 0)
         return -1;
     sqlite3_bind_int64(st, 1, event_id);
-    int r = store_row(s, st, cause, "find decision");
-    if (r < 0)
+    if (store_row_of(s, st, "find decision", "no label event", event_id,
+                     cause) != 0)
         return -1;
-    if (r == 0)
-        return wn_fail(cause, "no label event %lld", (long long)event_id);
     memset(u, 0, sizeof *u);
     u->undone_id = event_id;
     u->sample_id = sqlite3_column_int64(st, 0);

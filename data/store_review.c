@@ -96,11 +96,9 @@ store_sample_pixels(struct store *s, int64_t sample_id,
     if (review_stmt(s, RV_PIXELS, &st, cause) != 0)
         return -1;
     sqlite3_bind_int64(st, 1, sample_id);
-    int r = store_row(s, st, cause, "read pixels");
-    if (r < 0)
+    if (store_row_of(s, st, "read pixels", "no such sample:", sample_id,
+                     cause) != 0)
         return -1;
-    if (r == 0)
-        return wn_fail(cause, "no such sample: %lld", (long long)sample_id);
     int rc = pixels_read(st, sample_id, out, cause);
     store_done(st);
     return rc;
@@ -165,11 +163,9 @@ store_revert_event(struct store *s, int64_t event_id, int64_t *sample_out,
     if (review_stmt(s, RV_EVENT, &st, cause) != 0)
         return -1;
     sqlite3_bind_int64(st, 1, event_id);
-    int r = store_row(s, st, cause, "read label event");
-    if (r < 0)
+    if (store_row_of(s, st, "read label event", "no label event", event_id,
+                     cause) != 0)
         return -1;
-    if (r == 0)
-        return wn_fail(cause, "no label event %lld", (long long)event_id);
     int64_t sample_id = sqlite3_column_int64(st, 0);
     int has_old = sqlite3_column_type(st, 1) != SQLITE_NULL;
     int old_label = sqlite3_column_int(st, 1);
@@ -186,7 +182,7 @@ store_revert_event(struct store *s, int64_t event_id, int64_t *sample_out,
         return -1;
     sqlite3_bind_int64(st, 1, sample_id);
     sqlite3_bind_int64(st, 2, event_id);
-    r = store_row(s, st, cause, "read label events");
+    int r = store_row(s, st, cause, "read label events");
     if (r < 0)
         return -1;
     if (r) {

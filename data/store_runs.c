@@ -269,11 +269,8 @@ store_run_checkpoint(struct store *s, int64_t run_id, void **blob_out,
     if (run_stmt(s, RS_CHECKPOINT, &st, cause) != 0)
         return -1;
     sqlite3_bind_int64(st, 1, run_id);
-    int r = store_row(s, st, cause, "read checkpoint");
-    if (r < 0)
+    if (store_row_of(s, st, "read checkpoint", "no run", run_id, cause) != 0)
         return -1;
-    if (r == 0)
-        return wn_fail(cause, "no run %lld", (long long)run_id);
     int n = sqlite3_column_bytes(st, 0);
     if (n > 0) {
         *blob_out = xmalloc((size_t)n);
@@ -333,11 +330,8 @@ store_run_get(struct store *s, int64_t run_id, struct store_run *out,
     if (run_stmt(s, RS_GET, &st, cause) != 0)
         return -1;
     sqlite3_bind_int64(st, 1, run_id);
-    int r = store_row(s, st, cause, "read run");
-    if (r < 0)
+    if (store_row_of(s, st, "read run", "no run", run_id, cause) != 0)
         return -1;
-    if (r == 0)
-        return wn_fail(cause, "no run %lld", (long long)run_id);
     out->id = sqlite3_column_int64(st, 0);
     const char *status = (const char *)sqlite3_column_text(st, 1);
     if (store_run_status_parse(status, &out->state, NULL) != 0) {
