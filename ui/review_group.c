@@ -38,6 +38,11 @@
 struct review_groups {
     struct dups_project p; /* every sample, import order */
     struct dups d;
+    /* What the groups were found for: the samples and the run whose
+     * feature pairs joined them. Labels do not enter (the screen reads
+     * them from the queue), so a decision needs no new search. */
+    int64_t run;
+    size_t n_samples;
     /* The latest run's features, rows in its sample order (ascending
      * ids); read on first need. */
     int64_t feat_run; /* 0: not read */
@@ -60,14 +65,23 @@ review_groups_free(struct review_groups *g)
 }
 
 int
-review_groups_load(struct review *rv, char **cause)
+review_groups_load(struct review *rv, int64_t run, size_t n_samples,
+                   char **cause)
 {
+    /* The search is the dearest part of a reload at a million samples
+     * (seconds), and decisions reload the queue: do it only when what it
+     * depends on changed. */
+    if (rv->groups != NULL && rv->groups->run == run &&
+        rv->groups->n_samples == n_samples)
+        return 0;
     struct review_groups *g = xcalloc(1, sizeof *g);
     if (dups_scan(rv->store, DUPS_DEFAULT_THRESHOLD, &g->p, &g->d, NULL, NULL,
                   cause) != 0) {
         free(g);
         return -1;
     }
+    g->run = run;
+    g->n_samples = n_samples;
     review_groups_free(rv->groups);
     rv->groups = g;
     return 0;

@@ -149,9 +149,11 @@ int review_load(struct review *rv, char **cause);
 void review_reranked(struct review *rv, int64_t run);
 
 /* review_group.c: duplicate groups and decisions carried to many. */
-/* Find the project's near-duplicate groups (review_load calls it inside
- * its snapshot); -1 with a cause. */
-int review_groups_load(struct review *rv, char **cause);
+/* Find the project's near-duplicate groups for its n_samples samples and
+ * the newest done run (review_load calls it inside its snapshot); kept
+ * as they are while neither changes. -1 with a cause. */
+int review_groups_load(struct review *rv, int64_t run, size_t n_samples,
+                       char **cause);
 void review_groups_free(struct review_groups *g);
 /* The members of id's near-duplicate group, import order, into ids (at
  * most max); how many there are, 0 when id is in none. */

@@ -138,7 +138,7 @@ review_load(struct review *rv, char **cause)
         noise = r.noise_rate;
         store_run_fini(&r);
     }
-    if (review_groups_load(rv, cause) != 0) {
+    if (review_groups_load(rv, run, n, cause) != 0) {
         for (size_t i = 0; i < n; i++)
             free(items[i].path);
         free(items);
